@@ -1,0 +1,239 @@
+package io.ferrite.media;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * Tests only: media that keeps a shadow of what is known to be persisted, so that a test can
+ * build every image a power failure could leave (DESIGN.md section 10).
+ *
+ * <p>Stores are not intercepted (FFM writes go straight to the live segment). {@link #flush}
+ * snapshots the current content of the named cache lines into a pending set; {@link #fence}
+ * copies the pending snapshots into the shadow. At a crash point, an image is the shadow plus any
+ * subset of the 8-byte words where the live segment, or a pending snapshot, differs from it. A
+ * store made after a line's flush and before the fence is thus, correctly, not known persisted.
+ *
+ * <p>A {@linkplain #onCrashPoint listener} is called at every fence, before the fence takes
+ * effect, with a {@link CrashPoint} from which any number of images can be built. All methods
+ * are synchronized: flush, fence and image building are serialized with each other.
+ */
+public final class CrashSimMedia extends Media {
+    public static final int LINE = 64;
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private final Media live;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment shadow;
+    private final Map<Long, long[]> pending = new HashMap<>();
+    private Consumer<CrashPoint> listener;
+    private long fences;
+    private long flushes;
+
+    /** Wraps media whose current content counts as persisted. */
+    public CrashSimMedia(Media live) {
+        if (live.size() % 8 != 0) {
+            throw new IllegalArgumentException("crashsim needs a size that is a multiple of 8, got " + live.size());
+        }
+        this.live = live;
+        this.shadow = arena.allocate(live.size(), 64);
+        shadow.copyFrom(live.segment());
+    }
+
+    /** Crashsim over a zeroed in-memory segment (no file): the fast way for tests. */
+    public static CrashSimMedia inMemory(long size) {
+        return new CrashSimMedia(Media.inMemory(size));
+    }
+
+    /** Called at every fence, before it takes effect; null to stop. */
+    public synchronized void onCrashPoint(Consumer<CrashPoint> listener) {
+        this.listener = listener;
+    }
+
+    public synchronized long fences() {
+        return fences;
+    }
+
+    public synchronized long flushes() {
+        return flushes;
+    }
+
+    @Override
+    public MemorySegment segment() {
+        return live.segment();
+    }
+
+    @Override
+    public long size() {
+        return live.size();
+    }
+
+    @Override
+    public Path path() {
+        return live.path();
+    }
+
+    @Override
+    public FlushBackend backend() {
+        return FlushBackend.CRASHSIM;
+    }
+
+    @Override
+    public boolean isPersistentMemory() {
+        return false;
+    }
+
+    @Override
+    public String fileSystem() {
+        return live.fileSystem();
+    }
+
+    @Override
+    public synchronized void flush(long offset, long length) {
+        if (length == 0) {
+            return;
+        }
+        checkRange(this, offset, length);
+        flushes++;
+        MemorySegment seg = live.segment();
+        long first = offset / LINE;
+        long last = (offset + length - 1) / LINE;
+        for (long line = first; line <= last; line++) {
+            long start = line * LINE;
+            int words = (int) (Math.min(LINE, size() - start) / 8);
+            long[] snap = new long[words];
+            for (int w = 0; w < words; w++) {
+                snap[w] = seg.get(WORD, start + 8L * w);
+            }
+            pending.put(line, snap);
+        }
+    }
+
+    @Override
+    public synchronized void fence() {
+        fences++;
+        Consumer<CrashPoint> l = listener;
+        if (l != null) {
+            l.accept(crashPoint());
+        }
+        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
+            long start = e.getKey() * LINE;
+            long[] snap = e.getValue();
+            for (int w = 0; w < snap.length; w++) {
+                shadow.set(WORD, start + 8L * w, snap[w]);
+            }
+        }
+        pending.clear();
+    }
+
+    /** The state a power failure right now could leave: shadow plus choices per differing word. */
+    public synchronized CrashPoint crashPoint() {
+        MemorySegment seg = live.segment();
+        long size = size();
+        Map<Long, long[]> choices = new HashMap<>();
+        long pos = 0;
+        while (pos < size) {
+            long m = MemorySegment.mismatch(seg, pos, size, shadow, pos, size);
+            if (m < 0) {
+                break;
+            }
+            long w = m & ~7L;
+            choices.put(w, new long[] {seg.get(WORD, w)});
+            pos = w + 8;
+        }
+        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
+            long start = e.getKey() * LINE;
+            long[] snap = e.getValue();
+            for (int i = 0; i < snap.length; i++) {
+                long off = start + 8L * i;
+                if (snap[i] != shadow.get(WORD, off)) {
+                    long[] prev = choices.get(off);
+                    if (prev == null) {
+                        choices.put(off, new long[] {snap[i]});
+                    } else if (prev[0] != snap[i]) {
+                        choices.put(off, new long[] {prev[0], snap[i]});
+                    }
+                }
+            }
+        }
+        long[] offsets = choices.keySet().stream().mapToLong(Long::longValue).sorted().toArray();
+        long[][] values = new long[offsets.length][];
+        for (int i = 0; i < offsets.length; i++) {
+            values[i] = choices.get(offsets[i]);
+        }
+        return new CrashPoint(fences, shadow, offsets, values);
+    }
+
+    @Override
+    public synchronized void close() {
+        live.close();
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /**
+     * One crash point: the persisted shadow and, per differing 8-byte word, the values it could
+     * hold besides the shadow's. Build images with {@link #image(Random)} or {@link #writeImage}.
+     * Valid only while the listener that received it runs (the shadow moves on after).
+     */
+    public static final class CrashPoint {
+        private final long fence;
+        private final MemorySegment shadow;
+        private final long[] offsets;
+        private final long[][] values;
+
+        CrashPoint(long fence, MemorySegment shadow, long[] offsets, long[][] values) {
+            this.fence = fence;
+            this.shadow = shadow;
+            this.offsets = offsets;
+            this.values = values;
+        }
+
+        /** Which fence of the media this is (1-based). */
+        public long fence() {
+            return fence;
+        }
+
+        /** How many 8-byte words may or may not have reached media. */
+        public int unpersistedWords() {
+            return offsets.length;
+        }
+
+        public long size() {
+            return shadow.byteSize();
+        }
+
+        /**
+         * Writes one image into {@code dst} (same size as the media): the shadow, then each
+         * differing word independently persisted with a probability drawn per image, so that
+         * images range from "nothing more reached media" to "everything did".
+         */
+        public void writeImage(Random rnd, MemorySegment dst) {
+            dst.copyFrom(shadow);
+            double p = switch (rnd.nextInt(8)) {
+                case 0 -> 0.0;
+                case 1 -> 1.0;
+                default -> rnd.nextDouble();
+            };
+            for (int i = 0; i < offsets.length; i++) {
+                if (rnd.nextDouble() < p) {
+                    long[] v = values[i];
+                    dst.set(WORD, offsets[i], v[v.length == 1 ? 0 : rnd.nextInt(v.length)]);
+                }
+            }
+        }
+
+        /** A fresh in-memory media holding one image; the caller closes it. */
+        public Media image(Random rnd) {
+            Media m = Media.inMemory(shadow.byteSize());
+            writeImage(rnd, m.segment());
+            return m;
+        }
+    }
+}
