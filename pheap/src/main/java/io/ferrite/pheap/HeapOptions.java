@@ -1,0 +1,180 @@
+package io.ferrite.pheap;
+
+import io.ferrite.media.MediaOptions;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Options of a {@link Heap}. Fluent setters, documented defaults, one {@link #conclude()}.
+ * Geometry options (slab size, log and registry length) apply at create; an open uses what the
+ * pool's superblock says.
+ *
+ * <table>
+ * <caption>Options</caption>
+ * <tr><th>option</th><th>system property</th><th>default</th><th>meaning</th></tr>
+ * <tr><td>mediaOptions</td><td>(see {@link MediaOptions})</td><td>defaults</td><td>flush backend etc.;
+ *     the address hint is the heap's (the pool's recorded base)</td></tr>
+ * <tr><td>durability</td><td>{@value #DURABILITY_PROP_NAME}</td><td>SYNC</td><td>default of {@link Heap#begin()}</td></tr>
+ * <tr><td>slabSize</td><td>-</td><td>1 MiB</td><td>bytes per slab (power of two, 4 KiB..1 GiB); create only</td></tr>
+ * <tr><td>logCapacity</td><td>-</td><td>0 = pool size / 16, between 256 KiB and 256 MiB</td><td>bytes of the redo log ring; create only</td></tr>
+ * <tr><td>registryLength</td><td>-</td><td>64 KiB</td><td>bytes of the type registry region; create only</td></tr>
+ * <tr><td>checkpointInterval</td><td>{@value #CHECKPOINT_INTERVAL_MS_PROP_NAME} (ms)</td><td>1 s</td>
+ *     <td>period of the background checkpoint; zero = none (checkpoint on demand, when the log
+ *     is half full, and at close)</td></tr>
+ * <tr><td>logFullPolicy</td><td>{@value #LOG_FULL_POLICY_PROP_NAME}</td><td>WAIT</td>
+ *     <td>when a checkpoint cannot make room in the log: WAIT (back-pressure, up to
+ *     logFullTimeout) or FAIL (the commit fails at once with a clear error)</td></tr>
+ * <tr><td>logFullTimeout</td><td>-</td><td>5 s</td><td>longest back-pressure wait</td></tr>
+ * </table>
+ */
+public final class HeapOptions {
+    public static final String DURABILITY_PROP_NAME = "ferrite.heap.durability";
+    public static final Durability DURABILITY_DEFAULT = Durability.SYNC;
+    public static final int SLAB_SIZE_DEFAULT = 1 << 20;
+    public static final long REGISTRY_LENGTH_DEFAULT = 64 * 1024;
+    public static final String CHECKPOINT_INTERVAL_MS_PROP_NAME = "ferrite.heap.checkpointIntervalMs";
+    public static final long CHECKPOINT_INTERVAL_MS_DEFAULT = 1000;
+    public static final String LOG_FULL_POLICY_PROP_NAME = "ferrite.heap.logFullPolicy";
+    /** The slab area starts at a multiple of this (DAX huge pages). */
+    public static final long SLAB_AREA_ALIGNMENT = 2L << 20;
+
+    /** What a commit does when the log is full and a checkpoint cannot make room. */
+    public enum LogFullPolicy {
+        /** Back-pressure: wait for room up to logFullTimeout, then fail. */
+        WAIT,
+        /** Fail the commit at once (it is aborted; nothing is applied). */
+        FAIL
+    }
+
+    private MediaOptions mediaOptions = MediaOptions.defaults();
+    private Durability durability = Durability.valueOf(System.getProperty(DURABILITY_PROP_NAME, DURABILITY_DEFAULT.name()));
+    private int slabSize = SLAB_SIZE_DEFAULT;
+    private long logCapacity;
+    private long registryLength = REGISTRY_LENGTH_DEFAULT;
+    private Duration checkpointInterval = Duration.ofMillis(Long.getLong(CHECKPOINT_INTERVAL_MS_PROP_NAME, CHECKPOINT_INTERVAL_MS_DEFAULT));
+    private LogFullPolicy logFullPolicy = LogFullPolicy.valueOf(System.getProperty(LOG_FULL_POLICY_PROP_NAME, "WAIT"));
+    private Duration logFullTimeout = Duration.ofSeconds(5);
+
+    public static HeapOptions defaults() {
+        return new HeapOptions();
+    }
+
+    public HeapOptions mediaOptions(MediaOptions options) {
+        this.mediaOptions = options;
+        return this;
+    }
+
+    public HeapOptions durability(Durability durability) {
+        this.durability = durability;
+        return this;
+    }
+
+    public HeapOptions slabSize(int bytes) {
+        this.slabSize = bytes;
+        return this;
+    }
+
+    public HeapOptions logCapacity(long bytes) {
+        this.logCapacity = bytes;
+        return this;
+    }
+
+    public HeapOptions registryLength(long bytes) {
+        this.registryLength = bytes;
+        return this;
+    }
+
+    public HeapOptions checkpointInterval(Duration interval) {
+        this.checkpointInterval = interval;
+        return this;
+    }
+
+    public HeapOptions logFullPolicy(LogFullPolicy policy) {
+        this.logFullPolicy = policy;
+        return this;
+    }
+
+    public HeapOptions logFullTimeout(Duration timeout) {
+        this.logFullTimeout = timeout;
+        return this;
+    }
+
+    public MediaOptions mediaOptions() {
+        return mediaOptions;
+    }
+
+    public Durability durability() {
+        return durability;
+    }
+
+    public int slabSize() {
+        return slabSize;
+    }
+
+    public long logCapacity() {
+        return logCapacity;
+    }
+
+    /** The log capacity used for a pool of {@code poolSize} bytes. */
+    public long logCapacityFor(long poolSize) {
+        long c = logCapacity > 0 ? logCapacity : Math.min(256L << 20, Math.max(256L << 10, poolSize / 16));
+        return (c + 4095) & ~4095L;
+    }
+
+    public long registryLength() {
+        return registryLength;
+    }
+
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+
+    public LogFullPolicy logFullPolicy() {
+        return logFullPolicy;
+    }
+
+    public Duration logFullTimeout() {
+        return logFullTimeout;
+    }
+
+    public HeapOptions copy() {
+        HeapOptions c = new HeapOptions();
+        c.mediaOptions = mediaOptions == null ? null : mediaOptions.copy();
+        c.durability = durability;
+        c.slabSize = slabSize;
+        c.logCapacity = logCapacity;
+        c.registryLength = registryLength;
+        c.checkpointInterval = checkpointInterval;
+        c.logFullPolicy = logFullPolicy;
+        c.logFullTimeout = logFullTimeout;
+        return c;
+    }
+
+    /** Validates the combination; throws {@link IllegalArgumentException} naming the bad value. */
+    public HeapOptions conclude() {
+        Objects.requireNonNull(mediaOptions, "mediaOptions must not be null");
+        Objects.requireNonNull(durability, "durability must not be null");
+        Objects.requireNonNull(logFullPolicy, "logFullPolicy must not be null");
+        if (slabSize < 4096 || slabSize > (1 << 30) || Integer.bitCount(slabSize) != 1) {
+            throw new IllegalArgumentException("slabSize=" + slabSize + " must be a power of two between 4096 and 1 GiB");
+        }
+        if (logCapacity < 0 || (logCapacity > 0 && logCapacity < 64 * 1024)) {
+            throw new IllegalArgumentException("logCapacity=" + logCapacity + " must be 0 (automatic) or at least 64 KiB");
+        }
+        if (registryLength < 4096 || registryLength % 4096 != 0) {
+            throw new IllegalArgumentException("registryLength=" + registryLength + " must be a multiple of 4096, at least 4096");
+        }
+        if (checkpointInterval == null || checkpointInterval.isNegative()) {
+            throw new IllegalArgumentException("checkpointInterval=" + checkpointInterval + " must be zero (off) or positive");
+        }
+        if (logFullTimeout == null || logFullTimeout.isNegative()) {
+            throw new IllegalArgumentException("logFullTimeout=" + logFullTimeout + " must be zero or positive");
+        }
+        if (mediaOptions.addressHint() != 0 || mediaOptions.requireAddress()) {
+            throw new IllegalArgumentException("mediaOptions.addressHint/requireAddress are set by the heap (the pool's recorded base);"
+                    + " leave them unset");
+        }
+        mediaOptions.conclude();
+        return this;
+    }
+}

@@ -1,0 +1,165 @@
+package io.ferrite.pheap;
+
+import static io.ferrite.pheap.format.RedoRecordDescriptor.*;
+
+import io.ferrite.FerriteException;
+import io.ferrite.pheap.format.Le;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Applies one redo record to a pool: the single replay code shared by commit (apply in place
+ * after the record is durable), crash recovery and replicas.
+ *
+ * <p>Every operation is idempotent; applying a record twice, or applying records again over a
+ * pool that already holds some of their effects, ends in the same bytes. A record is validated
+ * whole before its first byte is applied (kinds, lengths, every range inside the writable part of
+ * the pool): a malformed record changes nothing and raises {@link FerriteException}.
+ *
+ * <p>Thread-safe: concurrent applies of different records are fine when they touch different
+ * bytes, which transaction isolation (the caller's) ensures, except for allocation bitmap words,
+ * which the bit operations update atomically. Durability is not this class's business: the
+ * dirtied ranges are reported to the {@link DirtyLines} listener, which the checkpoint flushes.
+ */
+public final class RedoApplier {
+    private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
+
+    /** Told about every range an apply wrote (to flush it at the next checkpoint). */
+    @FunctionalInterface
+    public interface DirtyLines {
+        void markDirty(long poolOffset, long length);
+    }
+
+    private final MemorySegment pool;
+    private final long pointerBase;
+    private final long writableStart;
+    private final long logStart;
+    private final long logEnd;
+    private final DirtyLines dirty;
+
+    /**
+     * @param pool the mapped pool
+     * @param pointerBase the base the pool's pointers assume (the superblock's); WRITE_PTR stores
+     *        {@code pointerBase + target}
+     * @param writableStart first pool offset a record may touch (the end of the superblocks)
+     * @param logStart start of the log region, which no record may touch
+     * @param logEnd end of the log region
+     * @param dirty told about every written range; may be null
+     */
+    public RedoApplier(MemorySegment pool, long pointerBase, long writableStart, long logStart, long logEnd, DirtyLines dirty) {
+        this.pool = pool;
+        this.pointerBase = pointerBase;
+        this.writableStart = writableStart;
+        this.logStart = logStart;
+        this.logEnd = logEnd;
+        this.dirty = dirty == null ? (o, l) -> { } : dirty;
+    }
+
+    public long pointerBase() {
+        return pointerBase;
+    }
+
+    /**
+     * Validates, then applies the record in {@code rec[offset, offset+length)}.
+     *
+     * @param lsn for error messages only
+     * @return the number of operations applied
+     */
+    public int apply(long lsn, MemorySegment rec, long offset, int length) {
+        int ops = validate(lsn, rec, offset, length);
+        long p = offset + HEADER_LENGTH;
+        for (int i = 0; i < ops; i++) {
+            byte kind = rec.get(ValueLayout.JAVA_BYTE, p + OP_KIND_OFFSET);
+            long len = Integer.toUnsignedLong(rec.get(Le.U32_UNALIGNED, p + OP_LENGTH_OFFSET));
+            long at = rec.get(Le.U64_UNALIGNED, p + OP_POOL_OFFSET_OFFSET);
+            long payload = p + OP_PAYLOAD_OFFSET;
+            switch (kind) {
+                case OP_WRITE -> {
+                    MemorySegment.copy(rec, payload, pool, at, len);
+                    dirty.markDirty(at, len);
+                }
+                case OP_WRITE_PTR -> {
+                    long target = rec.get(Le.U64_UNALIGNED, payload);
+                    pool.set(ValueLayout.JAVA_LONG, at, target == 0 ? 0 : pointerBase + target);
+                    dirty.markDirty(at, 8);
+                }
+                case OP_SET_BITS -> {
+                    long mask = rec.get(Le.U64_UNALIGNED, payload);
+                    long cur = (long) WORD.getVolatile(pool, at);
+                    if ((cur & mask) != mask) {
+                        WORD.getAndBitwiseOr(pool, at, mask);
+                    }
+                    dirty.markDirty(at, 8);
+                }
+                case OP_CLEAR_BITS -> {
+                    long mask = rec.get(Le.U64_UNALIGNED, payload);
+                    long cur = (long) WORD.getVolatile(pool, at);
+                    if ((cur & mask) != 0) {
+                        WORD.getAndBitwiseAnd(pool, at, ~mask);
+                    }
+                    dirty.markDirty(at, 8);
+                }
+                case OP_ZERO -> {
+                    pool.asSlice(at, len).fill((byte) 0);
+                    dirty.markDirty(at, len);
+                }
+                case OP_WRITE_BASE -> {
+                    pool.set(ValueLayout.JAVA_LONG, at, pointerBase);
+                    dirty.markDirty(at, 8);
+                }
+                default -> throw new AssertionError(kind);
+            }
+            p = payload + payloadLength(kind, (int) len);
+        }
+        return ops;
+    }
+
+    /** Checks the whole record; returns its operation count. */
+    public int validate(long lsn, MemorySegment rec, long offset, int length) {
+        if (length < HEADER_LENGTH) {
+            throw bad(lsn, "record of " + length + " bytes is shorter than the " + HEADER_LENGTH + "-byte header");
+        }
+        short version = rec.get(Le.U16_UNALIGNED, offset + VERSION_OFFSET);
+        if (version != VERSION) {
+            throw bad(lsn, "redo record version " + version + ", this build reads version " + VERSION);
+        }
+        int ops = rec.get(Le.U32_UNALIGNED, offset + OP_COUNT_OFFSET);
+        long end = offset + length;
+        long p = offset + HEADER_LENGTH;
+        for (int i = 0; i < ops; i++) {
+            if (p + OP_HEADER_LENGTH > end) {
+                throw bad(lsn, "operation " + i + " of " + ops + " runs past the record end");
+            }
+            byte kind = rec.get(ValueLayout.JAVA_BYTE, p + OP_KIND_OFFSET);
+            long len = Integer.toUnsignedLong(rec.get(Le.U32_UNALIGNED, p + OP_LENGTH_OFFSET));
+            long at = rec.get(Le.U64_UNALIGNED, p + OP_POOL_OFFSET_OFFSET);
+            int payload = payloadLength(kind, (int) len);
+            if (payload < 0 || len > Integer.MAX_VALUE) {
+                throw bad(lsn, "operation " + i + ": unknown kind " + kind + " or bad length " + len);
+            }
+            long span = switch (kind) {
+                case OP_WRITE, OP_ZERO -> len;
+                default -> 8;
+            };
+            if (kind != OP_WRITE && kind != OP_ZERO && (at & 7) != 0) {
+                throw bad(lsn, "operation " + i + " " + opName(kind) + " at unaligned pool offset " + at);
+            }
+            if (at < writableStart || at + span > pool.byteSize() || at + span < at || (at < logEnd && at + span > logStart)) {
+                throw bad(lsn, "operation " + i + " " + opName(kind) + " targets pool range [" + at + ", " + (at + span)
+                        + ") outside the writable pool (superblocks end at " + writableStart + ", log is [" + logStart + ", "
+                        + logEnd + "), pool size " + pool.byteSize() + ")");
+            }
+            p += OP_HEADER_LENGTH + payload;
+            if (p > end) {
+                throw bad(lsn, "operation " + i + " payload runs past the record end");
+            }
+        }
+        return ops;
+    }
+
+    private static FerriteException bad(long lsn, String what) {
+        return new FerriteException("malformed redo record at LSN " + lsn + ": " + what,
+                "run `ferrite check` on the pool; `ferrite log` shows the record");
+    }
+}

@@ -1,0 +1,299 @@
+package io.ferrite.pheap;
+
+import static io.ferrite.pheap.format.TypeDescriptor.*;
+
+import io.ferrite.FerriteException;
+import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.TypeRegistryDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The persisted type registry of one heap (see {@link TypeRegistryDescriptor} and
+ * {@link io.ferrite.pheap.format.TypeDescriptor}). Lookups are lock-free; registration is
+ * serialized and goes through one redo record per type.
+ */
+final class TypeRegistry {
+    /** Smallest and largest built-in blob class (object size, bytes). */
+    static final int BLOB_MIN = 16;
+    static final int BLOB_MAX = 64 * 1024;
+
+    private final MemorySegment seg;
+    private final long regionOffset;
+    private final long regionLength;
+    private final int slabSize;
+    private final String poolName;
+    private final Map<String, TypeInfo> byName = new ConcurrentHashMap<>();
+    private final Map<PType, TypeInfo> byDef = new ConcurrentHashMap<>();
+    private volatile TypeInfo[] byId = new TypeInfo[16];
+    private volatile TypeInfo[] blobClasses = new TypeInfo[0];
+    private TypeInfo variableBlob;
+    private int count;
+    private long used;
+
+    TypeRegistry(MemorySegment seg, long regionOffset, long regionLength, int slabSize, String poolName) {
+        this.seg = seg;
+        this.regionOffset = regionOffset;
+        this.regionLength = regionLength;
+        this.slabSize = slabSize;
+        this.poolName = poolName;
+    }
+
+    /** The built-in blob types every pool starts with, in id order (id 1 first). */
+    static List<PType> builtins(int slabSize) {
+        List<PType> l = new ArrayList<>();
+        l.add(PType.variableBlob());
+        for (int s = BLOB_MIN; s <= BLOB_MAX && s <= slabSize / 4; s <<= 1) {
+            l.add(PType.blobClass(s));
+        }
+        return l;
+    }
+
+    /** Formats an empty registry with the built-in types, writing directly (pool creation only). */
+    static void format(MemorySegment seg, long regionOffset, long regionLength, int slabSize) {
+        seg.asSlice(regionOffset, TypeRegistryDescriptor.HEADER_LENGTH).fill((byte) 0);
+        seg.set(Le.U64, regionOffset + TypeRegistryDescriptor.MAGIC_OFFSET, TypeRegistryDescriptor.MAGIC);
+        seg.set(Le.U32, regionOffset + TypeRegistryDescriptor.VERSION_OFFSET, TypeRegistryDescriptor.VERSION);
+        long at = regionOffset + TypeRegistryDescriptor.HEADER_LENGTH;
+        int id = 0;
+        for (PType t : builtins(slabSize)) {
+            byte[] d = encode(t, ++id);
+            if (at + d.length > regionOffset + regionLength) {
+                throw new IllegalArgumentException("type registry of " + regionLength + " bytes cannot hold the built-in types");
+            }
+            MemorySegment.copy(d, 0, seg, Le.U8, at, d.length);
+            at += d.length;
+        }
+        seg.set(Le.U32, regionOffset + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, id);
+        seg.set(Le.U64, regionOffset + TypeRegistryDescriptor.USED_BYTES_OFFSET, at - regionOffset - TypeRegistryDescriptor.HEADER_LENGTH);
+    }
+
+    static byte[] encode(PType t, int id) {
+        byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
+        int len = HEADER_LENGTH + align8(name.length);
+        List<byte[][]> fs = new ArrayList<>();
+        for (PField f : t.fields()) {
+            byte[] fn = f.name().getBytes(StandardCharsets.UTF_8);
+            byte[] tn = f.target() == null ? new byte[0] : f.target().getBytes(StandardCharsets.UTF_8);
+            fs.add(new byte[][] {fn, tn});
+            len += FIELD_HEADER_LENGTH + align8(fn.length + tn.length);
+        }
+        if (name.length > 0xffff || t.fields().size() > 0xffff) {
+            throw new IllegalArgumentException("type " + t.name() + ": name or field count too large");
+        }
+        MemorySegment d = MemorySegment.ofArray(new byte[len]);
+        d.set(Le.U32_UNALIGNED, LENGTH_OFFSET, len);
+        d.set(Le.U32_UNALIGNED, TYPE_ID_OFFSET, id);
+        d.set(Le.U32_UNALIGNED, FLAGS_OFFSET, t.isBlob() ? FLAG_BLOB : 0);
+        d.set(Le.U64_UNALIGNED, SIZE_OFFSET, t.size());
+        d.set(Le.U32_UNALIGNED, ALIGNMENT_OFFSET, 8);
+        d.set(Le.U16_UNALIGNED, FIELD_COUNT_OFFSET, (short) t.fields().size());
+        d.set(Le.U16_UNALIGNED, NAME_LENGTH_OFFSET, (short) name.length);
+        MemorySegment.copy(name, 0, d, Le.U8, NAME_OFFSET, name.length);
+        int p = HEADER_LENGTH + align8(name.length);
+        for (int i = 0; i < fs.size(); i++) {
+            PField f = t.fields().get(i);
+            byte[] fn = fs.get(i)[0];
+            byte[] tn = fs.get(i)[1];
+            d.set(Le.U16_UNALIGNED, p + FIELD_KIND_OFFSET, (short) f.kind().code());
+            d.set(Le.U16_UNALIGNED, p + FIELD_NAME_LENGTH_OFFSET, (short) fn.length);
+            d.set(Le.U32_UNALIGNED, p + FIELD_OFFSET_OFFSET, f.offset());
+            d.set(Le.U32_UNALIGNED, p + FIELD_LENGTH_OFFSET, f.length());
+            d.set(Le.U16_UNALIGNED, p + FIELD_TARGET_LENGTH_OFFSET, (short) tn.length);
+            MemorySegment.copy(fn, 0, d, Le.U8, p + FIELD_NAME_OFFSET, fn.length);
+            MemorySegment.copy(tn, 0, d, Le.U8, p + FIELD_NAME_OFFSET + fn.length, tn.length);
+            p += FIELD_HEADER_LENGTH + align8(fn.length + tn.length);
+        }
+        d.set(Le.U32_UNALIGNED, CRC_OFFSET, computeCrc(d, 0, len));
+        return d.toArray(Le.U8);
+    }
+
+    private FerriteException corrupt(long at, String what) {
+        return new FerriteException("type registry of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
+                "run `ferrite check " + poolName + "`");
+    }
+
+    /** Decodes the persisted registry (after recovery replay). */
+    void load() {
+        long h = regionOffset;
+        if (seg.get(Le.U64, h + TypeRegistryDescriptor.MAGIC_OFFSET) != TypeRegistryDescriptor.MAGIC) {
+            throw corrupt(h, "no registry magic");
+        }
+        int version = seg.get(Le.U32, h + TypeRegistryDescriptor.VERSION_OFFSET);
+        if (version != TypeRegistryDescriptor.VERSION) {
+            throw new FerriteException("type registry of pool " + poolName + " has version " + version + "; this build reads version "
+                    + TypeRegistryDescriptor.VERSION, "use a Ferrite release that knows it; `ferrite info " + poolName + "`");
+        }
+        int n = seg.get(Le.U32, h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET);
+        long u = seg.get(Le.U64, h + TypeRegistryDescriptor.USED_BYTES_OFFSET);
+        if (u < 0 || u > regionLength - TypeRegistryDescriptor.HEADER_LENGTH) {
+            throw corrupt(h, "used bytes " + u + " exceed the region of " + regionLength);
+        }
+        long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
+        long end = at + u;
+        for (int i = 0; i < n; i++) {
+            TypeInfo info = new TypeInfo(readId(at, end), decode(at, end), slabSize);
+            if (info.id != i + 1) {
+                throw corrupt(at, "descriptor " + i + " has type id " + info.id + ", expected " + (i + 1));
+            }
+            add(info);
+            at += seg.get(Le.U32, at + LENGTH_OFFSET);
+        }
+        count = n;
+        used = u;
+    }
+
+    private int readId(long at, long end) {
+        if (at + HEADER_LENGTH > end) {
+            throw corrupt(at, "descriptor runs past the used bytes");
+        }
+        return seg.get(Le.U32, at + TYPE_ID_OFFSET);
+    }
+
+    private PType decode(long at, long end) {
+        int len = seg.get(Le.U32, at + LENGTH_OFFSET);
+        if (len < HEADER_LENGTH || (len & 7) != 0 || at + len > end) {
+            throw corrupt(at, "descriptor length " + len);
+        }
+        int crc = seg.get(Le.U32, at + CRC_OFFSET);
+        if (crc != computeCrc(seg, at, len)) {
+            throw corrupt(at, "descriptor CRC32C mismatch");
+        }
+        int flags = seg.get(Le.U32, at + FLAGS_OFFSET);
+        long size = seg.get(Le.U64, at + SIZE_OFFSET);
+        int nf = Short.toUnsignedInt(seg.get(Le.U16, at + FIELD_COUNT_OFFSET));
+        int nl = Short.toUnsignedInt(seg.get(Le.U16, at + NAME_LENGTH_OFFSET));
+        String name = str(at + NAME_OFFSET, nl);
+        long p = at + HEADER_LENGTH + align8(nl);
+        List<PType.FieldSpec> specs = new ArrayList<>();
+        for (int i = 0; i < nf; i++) {
+            FieldKind kind = FieldKind.ofCode(seg.get(Le.U16, p + FIELD_KIND_OFFSET));
+            int fnl = Short.toUnsignedInt(seg.get(Le.U16, p + FIELD_NAME_LENGTH_OFFSET));
+            int flen = seg.get(Le.U32, p + FIELD_LENGTH_OFFSET);
+            int tnl = Short.toUnsignedInt(seg.get(Le.U16, p + FIELD_TARGET_LENGTH_OFFSET));
+            if (kind == null) {
+                throw corrupt(p, "type " + name + " field " + i + " has unknown kind " + seg.get(Le.U16, p + FIELD_KIND_OFFSET));
+            }
+            String fname = str(p + FIELD_NAME_OFFSET, fnl);
+            String target = tnl == 0 ? null : str(p + FIELD_NAME_OFFSET + fnl, tnl);
+            specs.add(new PType.FieldSpec(fname, kind, flen, target));
+            p += FIELD_HEADER_LENGTH + align8(fnl + tnl);
+        }
+        try {
+            return PType.decoded(name, (flags & FLAG_BLOB) != 0, size, specs);
+        } catch (RuntimeException e) {
+            throw corrupt(at, e.getMessage());
+        }
+    }
+
+    private String str(long at, int len) {
+        byte[] b = new byte[len];
+        MemorySegment.copy(seg, Le.U8, at, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private void add(TypeInfo info) {
+        byName.put(info.name, info);
+        byDef.put(info.def, info);
+        TypeInfo[] ids = byId;
+        if (info.id >= ids.length) {
+            ids = Arrays.copyOf(ids, Math.max(ids.length * 2, info.id + 1));
+        } else {
+            ids = ids.clone();
+        }
+        ids[info.id] = info;
+        byId = ids;
+        if (info.blob) {
+            if (info.variable) {
+                variableBlob = info;
+            } else {
+                TypeInfo[] b = Arrays.copyOf(blobClasses, blobClasses.length + 1);
+                b[b.length - 1] = info;
+                blobClasses = b;
+            }
+        }
+    }
+
+    TypeInfo byId(int id) {
+        TypeInfo[] ids = byId;
+        return id > 0 && id < ids.length ? ids[id] : null;
+    }
+
+    TypeInfo byName(String name) {
+        return byName.get(name);
+    }
+
+    /** The registered info for this definition object, or null (fast path: identity). */
+    TypeInfo lookup(PType t) {
+        return byDef.get(t);
+    }
+
+    List<TypeInfo> all() {
+        List<TypeInfo> l = new ArrayList<>();
+        for (TypeInfo t : byId) {
+            if (t != null) {
+                l.add(t);
+            }
+        }
+        return l;
+    }
+
+    /** Smallest blob class holding {@code bytes}, or the variable blob type. */
+    TypeInfo blobFor(long bytes) {
+        for (TypeInfo t : blobClasses) {
+            if (t.blobCapacity >= bytes) {
+                return t;
+            }
+        }
+        return variableBlob;
+    }
+
+    /**
+     * Registers {@code t} (or binds it to the persisted type of the same name when the layouts
+     * agree). New types are persisted through {@code committer}, one redo record per type.
+     */
+    synchronized TypeInfo register(PType t, java.util.function.Consumer<RedoWriter> committer, RedoWriter w) {
+        TypeInfo info = byDef.get(t);
+        if (info != null) {
+            return info;
+        }
+        TypeInfo existing = byName.get(t.name());
+        if (existing != null) {
+            String diff = t.differenceFrom(existing.def);
+            if (diff != null) {
+                throw new TypeMismatchException("type " + t.name() + " is registered in pool " + poolName
+                        + " with a different layout: " + diff + " (persisted: " + existing.def + "; given: " + t + ")",
+                        "register the type with its persisted layout, or give the new layout a new type name");
+            }
+            byDef.put(t, existing);
+            return existing;
+        }
+        int id = count + 1;
+        byte[] d = encode(t, id);
+        long at = regionOffset + TypeRegistryDescriptor.HEADER_LENGTH + used;
+        if (at + d.length > regionOffset + regionLength) {
+            throw new FerriteException("type registry of pool " + poolName + " is full: " + count + " types in " + regionLength
+                    + " bytes, type " + t.name() + " needs " + d.length + " more", "create the pool with a larger registryLength");
+        }
+        w.begin(0);
+        w.write(at, d, 0, d.length);
+        w.writeValue(regionOffset + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, id, 4);
+        w.writeValue(regionOffset + TypeRegistryDescriptor.USED_BYTES_OFFSET, used + d.length, 8);
+        w.finish();
+        committer.accept(w);
+        count = id;
+        used += d.length;
+        info = new TypeInfo(id, t, slabSize);
+        add(info);
+        return info;
+    }
+
+    int count() {
+        return count;
+    }
+}

@@ -1,0 +1,169 @@
+package io.ferrite.pheap.format;
+
+import static io.ferrite.pheap.format.Le.U32;
+import static io.ferrite.pheap.format.Le.U64;
+import static io.ferrite.pheap.format.SuperblockDescriptor.*;
+
+import java.lang.foreign.MemorySegment;
+import java.util.UUID;
+
+/**
+ * One decoded superblock copy (see {@link SuperblockDescriptor}). Immutable: updates make a copy
+ * with {@code with*} and {@link #write} it into the other slot.
+ */
+public record Superblock(
+        int formatVersion,
+        int flags,
+        long sequence,
+        UUID poolId,
+        long poolSize,
+        int slabSize,
+        int slabCount,
+        long registryOffset,
+        long registryLength,
+        long slabTableOffset,
+        long slabTableLength,
+        long logOffset,
+        long logLength,
+        long slabAreaOffset,
+        long baseAddress,
+        long checkpointLsn,
+        long term,
+        long created) {
+
+    /** Why a slot does not hold a usable superblock, or null when it does. */
+    public static String problem(MemorySegment seg, long slot) {
+        if (seg.byteSize() < slot + LENGTH) {
+            return "too short";
+        }
+        long magic = seg.get(U64, slot + MAGIC_OFFSET);
+        if (magic != MAGIC) {
+            return magic == 0 ? "empty (no magic)" : String.format("bad magic 0x%016x", magic);
+        }
+        int crc = seg.get(U32, slot + CRC_OFFSET);
+        int want = computeCrc(seg, slot);
+        if (crc != want) {
+            return String.format("CRC32C mismatch (stored 0x%08x, computed 0x%08x)", crc, want);
+        }
+        return null;
+    }
+
+    public static Superblock read(MemorySegment seg, long slot) {
+        return new Superblock(
+                seg.get(U32, slot + FORMAT_VERSION_OFFSET),
+                seg.get(U32, slot + FLAGS_OFFSET),
+                seg.get(U64, slot + SEQUENCE_OFFSET),
+                new UUID(seg.get(U64, slot + UUID_MSB_OFFSET), seg.get(U64, slot + UUID_LSB_OFFSET)),
+                seg.get(U64, slot + POOL_SIZE_OFFSET),
+                seg.get(U32, slot + SLAB_SIZE_OFFSET),
+                seg.get(U32, slot + SLAB_COUNT_OFFSET),
+                seg.get(U64, slot + REGISTRY_OFFSET_OFFSET),
+                seg.get(U64, slot + REGISTRY_LENGTH_OFFSET),
+                seg.get(U64, slot + SLAB_TABLE_OFFSET_OFFSET),
+                seg.get(U64, slot + SLAB_TABLE_LENGTH_OFFSET),
+                seg.get(U64, slot + LOG_OFFSET_OFFSET),
+                seg.get(U64, slot + LOG_LENGTH_OFFSET),
+                seg.get(U64, slot + SLAB_AREA_OFFSET_OFFSET),
+                seg.get(U64, slot + BASE_ADDRESS_OFFSET),
+                seg.get(U64, slot + CHECKPOINT_LSN_OFFSET),
+                seg.get(U64, slot + TERM_OFFSET),
+                seg.get(U64, slot + CREATED_OFFSET));
+    }
+
+    /** Writes this copy into {@code slot} with its CRC; the caller persists the slot. */
+    public void write(MemorySegment seg, long slot) {
+        seg.asSlice(slot, LENGTH).fill((byte) 0);
+        seg.set(U64, slot + MAGIC_OFFSET, MAGIC);
+        seg.set(U32, slot + FORMAT_VERSION_OFFSET, formatVersion);
+        seg.set(U32, slot + FLAGS_OFFSET, flags);
+        seg.set(U64, slot + SEQUENCE_OFFSET, sequence);
+        seg.set(U64, slot + UUID_MSB_OFFSET, poolId.getMostSignificantBits());
+        seg.set(U64, slot + UUID_LSB_OFFSET, poolId.getLeastSignificantBits());
+        seg.set(U64, slot + POOL_SIZE_OFFSET, poolSize);
+        seg.set(U32, slot + SLAB_SIZE_OFFSET, slabSize);
+        seg.set(U32, slot + SLAB_COUNT_OFFSET, slabCount);
+        seg.set(U64, slot + REGISTRY_OFFSET_OFFSET, registryOffset);
+        seg.set(U64, slot + REGISTRY_LENGTH_OFFSET, registryLength);
+        seg.set(U64, slot + SLAB_TABLE_OFFSET_OFFSET, slabTableOffset);
+        seg.set(U64, slot + SLAB_TABLE_LENGTH_OFFSET, slabTableLength);
+        seg.set(U64, slot + LOG_OFFSET_OFFSET, logOffset);
+        seg.set(U64, slot + LOG_LENGTH_OFFSET, logLength);
+        seg.set(U64, slot + SLAB_AREA_OFFSET_OFFSET, slabAreaOffset);
+        seg.set(U64, slot + BASE_ADDRESS_OFFSET, baseAddress);
+        seg.set(U64, slot + CHECKPOINT_LSN_OFFSET, checkpointLsn);
+        seg.set(U64, slot + TERM_OFFSET, term);
+        seg.set(U64, slot + CREATED_OFFSET, created);
+        seg.set(U32, slot + CRC_OFFSET, computeCrc(seg, slot));
+    }
+
+    public boolean cleanClose() {
+        return (flags & FLAG_CLEAN_CLOSE) != 0;
+    }
+
+    /** The next copy: sequence + 1 and the given checkpoint LSN and clean-close flag. */
+    public Superblock next(long newCheckpointLsn, boolean clean) {
+        int f = clean ? flags | FLAG_CLEAN_CLOSE : flags & ~FLAG_CLEAN_CLOSE;
+        return new Superblock(formatVersion, f, sequence + 1, poolId, poolSize, slabSize, slabCount,
+                registryOffset, registryLength, slabTableOffset, slabTableLength, logOffset, logLength,
+                slabAreaOffset, baseAddress, newCheckpointLsn, term, created);
+    }
+
+    /** Pool offset of slab {@code index}. */
+    public long slabOffset(int index) {
+        return slabAreaOffset + (long) index * slabSize;
+    }
+
+    /** Checks that the regions are in order, inside the pool and aligned; null when they are. */
+    public String geometryProblem() {
+        if (slabSize < 4096 || Integer.bitCount(slabSize) != 1) {
+            return "slab size " + slabSize + " is not a power of two >= 4096";
+        }
+        if (registryOffset < 2L * SLOT_LENGTH || registryLength < TypeRegistryDescriptor.HEADER_LENGTH
+                || slabTableOffset < registryOffset + registryLength
+                || slabTableLength < (long) slabCount * SlabTableDescriptor.ENTRY_LENGTH
+                || logOffset < slabTableOffset + slabTableLength || logLength <= 0
+                || slabAreaOffset < logOffset + logLength || slabCount <= 0
+                || slabAreaOffset + (long) slabCount * slabSize > poolSize) {
+            return String.format("regions out of order or outside the pool: registry %d+%d, slab table %d+%d, log %d+%d,"
+                    + " slabs %d+%d×%d, pool size %d", registryOffset, registryLength, slabTableOffset, slabTableLength,
+                    logOffset, logLength, slabAreaOffset, slabCount, slabSize, poolSize);
+        }
+        return null;
+    }
+
+    /**
+     * Lays out a new pool: superblocks, registry, slab table, log, then the slab area aligned to
+     * {@code slabAlignment}. Throws {@link IllegalArgumentException} naming the sizes when the pool
+     * is too small to hold one slab.
+     */
+    public static Superblock layout(UUID poolId, long poolSize, int slabSize, long registryLength, long logLength,
+            long slabAlignment, long created) {
+        long registryOffset = 2L * SLOT_LENGTH;
+        long slabTableOffset = registryOffset + registryLength;
+        long maxSlabs = Math.max(1, poolSize / slabSize);
+        long slabTableLength = alignUp(maxSlabs * SlabTableDescriptor.ENTRY_LENGTH, 4096);
+        long logOffset = slabTableOffset + slabTableLength;
+        long slabAreaOffset = alignUp(logOffset + logLength, slabAlignment);
+        long slabCount = (poolSize - slabAreaOffset) / slabSize;
+        if (poolSize <= slabAreaOffset || slabCount < 1) {
+            throw new IllegalArgumentException(String.format("pool size %,d is too small: the metadata and log take %,d bytes"
+                    + " (slab area aligned to %,d) and one slab needs %,d more; make it at least %,d or the log smaller",
+                    poolSize, slabAreaOffset, slabAlignment, slabSize, slabAreaOffset + slabSize));
+        }
+        if (slabCount > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("pool size " + poolSize + " needs " + slabCount + " slabs; use a larger slab size");
+        }
+        return new Superblock(FORMAT_VERSION, 0, 1, poolId, poolSize, slabSize, (int) slabCount, registryOffset,
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, 0, 0, 0, created);
+    }
+
+    public Superblock withBaseAndCheckpoint(long base, long cpLsn) {
+        return new Superblock(formatVersion, flags, sequence, poolId, poolSize, slabSize, slabCount, registryOffset,
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, base, cpLsn,
+                term, created);
+    }
+
+    public static long alignUp(long v, long a) {
+        return (v + a - 1) / a * a;
+    }
+}
