@@ -45,6 +45,9 @@ public final class Heap implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ferrite.pheap");
     /** Header bytes read before mapping, to validate a file and learn its recorded base. */
     private static final int PROBE_LENGTH = 2 * SuperblockDescriptor.SLOT_LENGTH;
+    /** System property: the address hint used at create (0 = let the kernel choose). */
+    public static final String CREATE_HINT_PROP_NAME = "ferrite.heap.createAddressHint";
+    private static final long CREATE_HINT_BASE = 0x2000_0000_0000L;
 
     private final Media media;
     private final boolean ownsMedia;
@@ -68,6 +71,7 @@ public final class Heap implements AutoCloseable {
     private RecoveryReport recovery;
     private Thread checkpointer;
     private volatile boolean closed;
+    private volatile boolean stopping;
     private volatile boolean checkpointWanted;
     private final AtomicLong commits = new AtomicLong();
     private final AtomicLong checkpoints = new AtomicLong();
@@ -96,7 +100,11 @@ public final class Heap implements AutoCloseable {
         PoolLock lock = PoolLock.acquire(path);
         Media media = null;
         try {
-            media = Media.create(path, size, o.mediaOptions());
+            MediaOptions mo = o.mediaOptions().copy();
+            if (mo.backend() != FlushBackend.JDK_SYNC) {
+                mo.addressHint(createAddressHint());
+            }
+            media = Media.create(path, size, mo);
             Superblock sb = format(media, o);
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
@@ -704,19 +712,19 @@ public final class Heap implements AutoCloseable {
         Thread t = new Thread(() -> {
             long periodNanos = every.isZero() ? Long.MAX_VALUE : every.toNanos();
             long next = System.nanoTime() + periodNanos;
-            while (!closed) {
+            while (!stopping) {
                 long wait = next - System.nanoTime();
                 if (wait > 0 && !checkpointWanted) {
                     LockSupport.parkNanos(this, Math.min(wait, 1_000_000_000L));
                     continue;
                 }
-                if (closed) {
+                if (stopping) {
                     break;
                 }
                 try {
                     checkpoint(checkpointWanted ? "log half full" : "periodic");
                 } catch (RuntimeException e) {
-                    if (!closed) {
+                    if (!stopping) {
                         LOG.log(System.Logger.Level.WARNING, "background checkpoint of " + poolName + " failed", e);
                     }
                 }
@@ -781,14 +789,13 @@ public final class Heap implements AutoCloseable {
         Thread t = checkpointer;
         checkpointer = null;
         if (t != null) {
-            closed = true;
+            stopping = true;
             LockSupport.unpark(t);
             try {
                 t.join(10_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            closed = false;
         }
     }
 
