@@ -73,7 +73,7 @@ public final class Heap implements AutoCloseable {
     private volatile boolean closed;
     private volatile boolean stopping;
     private volatile boolean checkpointWanted;
-    private final AtomicLong commits = new AtomicLong();
+    private final java.util.concurrent.atomic.LongAdder commits = new java.util.concurrent.atomic.LongAdder();
     private final AtomicLong checkpoints = new AtomicLong();
 
     private Heap(Media media, boolean ownsMedia, PoolLock lock, Superblock sb, HeapOptions options) {
@@ -129,6 +129,20 @@ public final class Heap implements AutoCloseable {
         HeapOptions o = options.copy().conclude();
         Superblock sb = format(media, o);
         return start(media, false, null, sb, o);
+    }
+
+    /**
+     * Where a new pool asks to be mapped: a random 1 GiB-aligned address in [32 TiB, 48 TiB), far
+     * below where the kernel puts thread stacks, malloc arenas and other mappings (top-down from
+     * the mmap base), so that the range is still free when the pool is opened again, even in the
+     * same process. If it is taken, the kernel chooses (the hint is not required at create).
+     */
+    static long createAddressHint() {
+        String p = System.getProperty(CREATE_HINT_PROP_NAME);
+        if (p != null) {
+            return Long.decode(p);
+        }
+        return CREATE_HINT_BASE + (java.util.concurrent.ThreadLocalRandom.current().nextLong(16 * 1024) << 30);
     }
 
     /** Opens an existing pool file: recovery replays the log from the last checkpoint. */
@@ -481,7 +495,7 @@ public final class Heap implements AutoCloseable {
     /** Statistics: live objects, slabs in use and free, commits, checkpoints. */
     public HeapStats stats() {
         long[] u = allocator.usage();
-        return new HeapStats(u[0], u[1], allocator.freeSlabs(), allocator.slabCount(), sb.slabSize(), commits.get(),
+        return new HeapStats(u[0], u[1], allocator.freeSlabs(), allocator.slabCount(), sb.slabSize(), commits.sum(),
                 checkpoints.get(), sb.checkpointLsn(), log.durableLsn());
     }
 
@@ -601,7 +615,7 @@ public final class Heap implements AutoCloseable {
                 c.inflight = lsn;
             }
         }
-        commits.incrementAndGet();
+        commits.increment();
         if (ev.shouldCommit()) {
             ev.lsn = lsn;
             ev.bytes = len;

@@ -1,0 +1,53 @@
+package io.ferrite.pheap;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+@EnabledIfSystemProperty(named = "ferrite.perf", matches = "true")
+class PerfProbeTest {
+    static final PType NODE = PType.builder("Node").int64("key").int64("value").pointer("next", "Node").bytes("pad", 40).build();
+    static final PType ROOT = PType.builder("Root").pointer("head", "Node").build();
+
+    @Test
+    void commitThroughput() throws Exception {
+        try (Pools p = new Pools("perf")) {
+            try (Heap h = Heap.create(p.path, 512L << 20, HeapOptions.defaults())) {
+                Ref root = h.root(ROOT);
+                PField key = NODE.field("key");
+                PField value = NODE.field("value");
+                PField next = NODE.field("next");
+                PField head = ROOT.field("head");
+                for (int threads = 1; threads <= 2; threads++) {
+                    for (int round = 0; round < 3; round++) {
+                        int n = 300_000;
+                        Thread[] ts = new Thread[threads];
+                        long t0 = System.nanoTime();
+                        for (int t = 0; t < threads; t++) {
+                            ts[t] = new Thread(() -> {
+                                for (int i = 0; i < n; i++) {
+                                    try (Tx tx = h.begin()) {
+                                        Ref r = tx.allocate(NODE);
+                                        tx.setLong(r, key, i);
+                                        tx.setLong(r, value, i);
+                                        tx.commit();
+                                    }
+                                }
+                            });
+                            ts[t].start();
+                        }
+                        for (Thread t : ts) {
+                            t.join();
+                        }
+                        long dt = System.nanoTime() - t0;
+                        System.out.printf("threads=%d: %.0f ops/s (%.0f ns/op)%n", threads, threads * n * 1e9 / dt, dt / (double) (threads * n));
+                        try (Tx tx = h.begin()) {
+                            tx.setRef(root, head, null);
+                            tx.commit();
+                        }
+                    }
+                }
+                System.out.println(h.stats());
+            }
+        }
+    }
+}
