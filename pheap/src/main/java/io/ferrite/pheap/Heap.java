@@ -426,6 +426,16 @@ public final class Heap implements AutoCloseable {
         return address == 0 ? null : ref(offsetOfAddress(address, -1));
     }
 
+    /** True when {@code ref} is an allocated object (its bit is set in the allocator's DRAM bitmap). */
+    public boolean isAllocated(Ref ref) {
+        try {
+            SlabAllocator.SlabState s = allocator.slabOf(ref.offset());
+            return s.isSet(SlabAllocator.slotOf(s, ref.offset()));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Registers a type (persisted in the pool) or checks it against the persisted one of that name. */
     public void register(PType type) {
         typeInfo(type);
@@ -723,8 +733,11 @@ public final class Heap implements AutoCloseable {
 
     private void startCheckpointer() {
         Duration every = options.checkpointInterval();
+        if (every.isZero()) {
+            return;
+        }
         Thread t = new Thread(() -> {
-            long periodNanos = every.isZero() ? Long.MAX_VALUE : every.toNanos();
+            long periodNanos = every.toNanos();
             long next = System.nanoTime() + periodNanos;
             while (!stopping) {
                 long wait = next - System.nanoTime();

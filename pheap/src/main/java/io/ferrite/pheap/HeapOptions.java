@@ -19,8 +19,8 @@ import java.util.Objects;
  * <tr><td>logCapacity</td><td>-</td><td>0 = pool size / 16, between 256 KiB and 256 MiB</td><td>bytes of the redo log ring; create only</td></tr>
  * <tr><td>registryLength</td><td>-</td><td>64 KiB</td><td>bytes of the type registry region; create only</td></tr>
  * <tr><td>checkpointInterval</td><td>{@value #CHECKPOINT_INTERVAL_MS_PROP_NAME} (ms)</td><td>1 s</td>
- *     <td>period of the background checkpoint; zero = none (checkpoint on demand, when the log
- *     is half full, and at close)</td></tr>
+ *     <td>period of the background checkpoint thread, which also runs when the log is half full;
+ *     zero = no thread (checkpoints on demand, when the log is full, and at close)</td></tr>
  * <tr><td>logFullPolicy</td><td>{@value #LOG_FULL_POLICY_PROP_NAME}</td><td>WAIT</td>
  *     <td>when a checkpoint cannot make room in the log: WAIT (back-pressure, up to
  *     logFullTimeout) or FAIL (the commit fails at once with a clear error)</td></tr>
