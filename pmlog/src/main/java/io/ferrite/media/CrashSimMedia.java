@@ -138,11 +138,12 @@ public final class CrashSimMedia extends Media {
         Map<Long, long[]> choices = new HashMap<>();
         long pos = 0;
         while (pos < size) {
+            // mismatch() answers relative to pos, not an absolute offset
             long m = MemorySegment.mismatch(seg, pos, size, shadow, pos, size);
             if (m < 0) {
                 break;
             }
-            long w = m & ~7L;
+            long w = (pos + m) & ~7L;
             choices.put(w, new long[] {seg.get(WORD, w)});
             pos = w + 8;
         }
