@@ -51,6 +51,7 @@ public final class PmLog implements AutoCloseable {
     private static final long VIEW_CHUNK = 1L << 30;
     private static final int WAITER_SLOTS = 64;
     private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long IN_FLIGHT_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
     private static final long SHORT_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final long MAX_EPOCH = 0xFFFF_FFFFL;
 
@@ -81,6 +82,8 @@ public final class PmLog implements AutoCloseable {
     private final Thread[] waiters = new Thread[WAITER_SLOTS];
     private final Object reclaimLock = new Object();
     private int activeSlot;
+    /** Written and read only by the leader (ordered by the leader flag): did appends arrive during the last flush? */
+    private boolean groupContended;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private PmLog(Media media, boolean ownsMedia, long regionOffset, Header h, long epoch, RecoveryInfo info,
@@ -583,8 +586,10 @@ public final class PmLog implements AutoCloseable {
     }
 
     /**
-     * Group commit: if no one leads, lead: flush the completed prefix from the durable point, fence
-     * once, publish the new durable point, wake waiters. Returns false if another thread leads.
+     * Group commit: if no one leads, lead: take the completed prefix from the durable point (waiting
+     * a moment for records already reserved but still being written, and, when the previous group
+     * saw appenders arrive during its flush, for one more arrival), flush it, fence once, publish the
+     * new durable point, wake waiters. Returns false if another thread leads.
      */
     private boolean commit() {
         if (!leader.cas(0, 1)) {
@@ -595,26 +600,53 @@ public final class PmLog implements AutoCloseable {
             long d = durable.lv();
             long pos = d;
             long flushFrom = d;
-            long limit = tail.lv();
-            while (pos < limit) {
-                long p = ringPos(pos);
-                if (LogRecordDescriptor.isImplicitSkip(p, capacity)) {
-                    pos += capacity - p;
-                    continue;
+            long inFlightDeadline = 0;
+            boolean anticipate = groupContended;
+            for (;;) {
+                long limit = tail.lv();
+                while (pos < limit) {
+                    long p = ringPos(pos);
+                    if (LogRecordDescriptor.isImplicitSkip(p, capacity)) {
+                        pos += capacity - p;
+                        continue;
+                    }
+                    if (!isComplete(p)) {
+                        // Reserved, still being written (a copy takes tens of ns): wait briefly so
+                        // that it joins this group rather than costing a fence of its own.
+                        long now = System.nanoTime();
+                        if (inFlightDeadline == 0) {
+                            inFlightDeadline = now + IN_FLIGHT_WAIT_NANOS;
+                        }
+                        if (now - inFlightDeadline < 0) {
+                            Thread.onSpinWait();
+                            continue;
+                        }
+                        break;
+                    }
+                    clearComplete(p);
+                    long rec = ringBase + p;
+                    long len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec)) & 0xFFFF_FFFFL;
+                    if (seg.get(U16, LogRecordDescriptor.typeOffset(rec)) == PADDING_TYPE) {
+                        // Only the padding's header needs to reach media; its body is never read.
+                        flushRange(flushFrom, pos + HEADER_LENGTH);
+                        pos += HEADER_LENGTH + len;
+                        flushFrom = pos;
+                    } else {
+                        pos += LogRecordDescriptor.recordLength(len);
+                    }
                 }
-                if (!isComplete(p)) {
+                if (pos < limit || !anticipate) {
                     break;
                 }
-                clearComplete(p);
-                long rec = ringBase + p;
-                long len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec)) & 0xFFFF_FFFFL;
-                if (seg.get(U16, LogRecordDescriptor.typeOffset(rec)) == PADDING_TYPE) {
-                    // Only the padding's header needs to reach media; its body is never read.
-                    flushRange(flushFrom, pos + HEADER_LENGTH);
-                    pos += HEADER_LENGTH + len;
-                    flushFrom = pos;
-                } else {
-                    pos += LogRecordDescriptor.recordLength(len);
+                // Others appended while the previous group was flushed: one of them is probably
+                // about to reserve. Give it a moment to join (PostgreSQL's commit_delay, adaptive).
+                anticipate = false;
+                long until = System.nanoTime() + options.groupWaitNanos();
+                while (tail.lv() == limit && System.nanoTime() - until < 0) {
+                    Thread.onSpinWait();
+                }
+                if (tail.lv() == limit) {
+                    break;
                 }
             }
             if (pos != d) {
@@ -623,6 +655,7 @@ public final class PmLog implements AutoCloseable {
                 durable.sv(normalize(pos));
                 advanced = true;
             }
+            groupContended = tail.lv() > pos;
         } finally {
             leader.so(0);
         }

@@ -21,6 +21,9 @@ import java.util.Objects;
  *     the heap triggers a checkpoint from it. It must not append to the same log.</td></tr>
  * <tr><td>spinNanos</td><td>{@value #SPIN_NANOS_PROP_NAME}</td><td>20 µs</td>
  *     <td>how long a waiter for durability spins before it parks</td></tr>
+ * <tr><td>groupWaitNanos</td><td>{@value #GROUP_WAIT_NANOS_PROP_NAME}</td><td>2 µs</td>
+ *     <td>when appends arrived during the previous group's flush, how long a leader waits for one more
+ *     reservation to join its group (0: never wait)</td></tr>
  * <tr><td>mediaOptions</td><td>(see {@link MediaOptions})</td><td>defaults</td>
  *     <td>how a standalone log file is mapped ({@link PmLog#create(java.nio.file.Path, long, PmLogOptions)})</td></tr>
  * </table>
@@ -34,6 +37,8 @@ public final class PmLogOptions {
     public static final long FULL_WAIT_TIMEOUT_MS_DEFAULT = 5_000;
     public static final String SPIN_NANOS_PROP_NAME = "ferrite.pmlog.spinNanos";
     public static final long SPIN_NANOS_DEFAULT = 20_000;
+    public static final String GROUP_WAIT_NANOS_PROP_NAME = "ferrite.pmlog.groupWaitNanos";
+    public static final long GROUP_WAIT_NANOS_DEFAULT = 2_000;
 
     /** What an append does when the ring is full. */
     public enum FullPolicy {
@@ -50,6 +55,7 @@ public final class PmLogOptions {
     private Duration fullWaitTimeout = Duration.ofMillis(Long.getLong(FULL_WAIT_TIMEOUT_MS_PROP_NAME, FULL_WAIT_TIMEOUT_MS_DEFAULT));
     private Runnable onFull = () -> { };
     private long spinNanos = Long.getLong(SPIN_NANOS_PROP_NAME, SPIN_NANOS_DEFAULT);
+    private long groupWaitNanos = Long.getLong(GROUP_WAIT_NANOS_PROP_NAME, GROUP_WAIT_NANOS_DEFAULT);
     private MediaOptions mediaOptions = MediaOptions.defaults();
 
     public static PmLogOptions defaults() {
@@ -84,6 +90,12 @@ public final class PmLogOptions {
         return this;
     }
 
+    /** How long a group-commit leader may wait for one more appender to join when appenders are contending. */
+    public PmLogOptions groupWaitNanos(long nanos) {
+        this.groupWaitNanos = nanos;
+        return this;
+    }
+
     /** How a standalone log file is mapped; region logs use the caller's media. */
     public PmLogOptions mediaOptions(MediaOptions options) {
         this.mediaOptions = options;
@@ -115,6 +127,10 @@ public final class PmLogOptions {
         return spinNanos;
     }
 
+    public long groupWaitNanos() {
+        return groupWaitNanos;
+    }
+
     public MediaOptions mediaOptions() {
         return mediaOptions;
     }
@@ -127,6 +143,7 @@ public final class PmLogOptions {
         c.fullWaitTimeout = fullWaitTimeout;
         c.onFull = onFull;
         c.spinNanos = spinNanos;
+        c.groupWaitNanos = groupWaitNanos;
         c.mediaOptions = mediaOptions == null ? null : mediaOptions.copy();
         return c;
     }
@@ -141,6 +158,9 @@ public final class PmLogOptions {
         Objects.requireNonNull(mediaOptions, "mediaOptions must not be null");
         if (fullWaitTimeout == null || fullWaitTimeout.isNegative()) {
             throw new IllegalArgumentException("fullWaitTimeout=" + fullWaitTimeout + " must be zero or positive");
+        }
+        if (groupWaitNanos < 0) {
+            throw new IllegalArgumentException("groupWaitNanos=" + groupWaitNanos + " must not be negative");
         }
         if (spinNanos < 0) {
             throw new IllegalArgumentException("spinNanos=" + spinNanos + " must not be negative");
