@@ -1,6 +1,9 @@
 package io.ferrite.cli;
 
 import io.ferrite.FerriteException;
+import io.ferrite.pheap.HeapLockedException;
+import io.ferrite.pheap.PoolFormatException;
+import io.ferrite.media.MediaException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,19 +16,32 @@ import picocli.CommandLine.Option;
 @Command(name = "ferrite",
         mixinStandardHelpOptions = true,
         versionProvider = Ferrite.Version.class,
-        subcommands = {DemoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, CheckCommand.class, RecoverCommand.class, DumpCommand.class, LogCommand.class,
+            DemoCommand.class, NotBuiltCommands.Replica.class, NotBuiltCommands.Promote.class, NotBuiltCommands.Restore.class,
+            NotBuiltCommands.PowerEvent.class, CommandLine.HelpCommand.class},
         usageHelpAutoWidth = true,
         description = {
             "Inspect, check and recover Ferrite persistent-memory pools and logs.",
             "",
             "Ferrite keeps a slab-based object heap and a group-committed redo log in a file mapped",
-            "from persistent memory (DAX with MAP_SYNC) or from tmpfs, which emulates it."},
-        footerHeading = "%nExit status:%n",
+            "from persistent memory (DAX with MAP_SYNC) or from tmpfs, which emulates it. This command is",
+            "what an operator runs after a crash: info and dump read a pool without changing a byte, check",
+            "verifies it (and repairs only with --repair, saying each repair), recover replays its log.",
+            "Every error is one line that names the file and says what to run; --verbose adds the stack",
+            "trace. See docs/operations.md for a walk through a crash, a check and a repair."},
+        commandListHeading = "%nCommands:%n",
+        footerHeading = "%nExit status (like fsck):%n",
         footer = {
             "  0  clean: nothing wrong was found",
-            "  1  repaired: problems were found and repaired (check --repair)",
-            "  4  errors left: problems were found and not repaired",
-            "  8  usage or operational error (bad arguments, missing file, pool in use...)"})
+            "  1  repaired: problems were found and repaired (check --repair, recover)",
+            "  4  errors left: problems were found and not repaired (or the pool needs recovery)",
+            "  8  usage or operational error (bad arguments, missing file, not a pool, pool in use...)",
+            "",
+            "Examples:",
+            "  ferrite demo",
+            "  ferrite info /dev/shm/orders.pool",
+            "  ferrite check /dev/shm/orders.pool || ferrite check --repair /dev/shm/orders.pool",
+            "  ferrite help check"})
 public final class Ferrite {
     public static final int EXIT_CLEAN = 0;
     public static final int EXIT_REPAIRED = 1;
@@ -36,7 +52,15 @@ public final class Ferrite {
             description = "On error, print the stack trace too.")
     boolean verbose;
 
+    /** Held so that the level set in {@link #main} stays (loggers are weakly referenced). */
+    private static final java.util.logging.Logger FERRITE_LOG = java.util.logging.Logger.getLogger("io.ferrite");
+
     public static void main(String[] args) {
+        // The library logs each mapping at INFO; for an operator reading this command's output that
+        // is noise unless asked for.
+        if (!java.util.Arrays.asList(args).contains("--verbose")) {
+            FERRITE_LOG.setLevel(java.util.logging.Level.WARNING);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
@@ -54,16 +78,37 @@ public final class Ferrite {
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             String msg = ex instanceof FerriteException ? ex.getMessage()
-                    : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+                    : "internal error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                    + (top.verbose ? "" : " (run with --verbose for the stack trace)");
             err.println("ferrite " + c.getCommandName() + ": " + msg);
             if (top.verbose) {
                 ex.printStackTrace(err);
-            } else if (!(ex instanceof FerriteException)) {
-                err.println("(run with --verbose for the stack trace)");
             }
-            return EXIT_USAGE;
+            err.flush();
+            return exitCodeOf(ex);
         });
-        return cl.execute(args);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** The exit code an exception ends a command with. */
+    static int exitCodeOf(Throwable ex) {
+        if (ex instanceof ToolException t) {
+            return t.exitCode();
+        }
+        if (ex instanceof HeapLockedException || ex instanceof MediaException) {
+            return EXIT_USAGE;
+        }
+        if (ex instanceof PoolFormatException p) {
+            String m = String.valueOf(p.getMessage());
+            return m.contains("damaged") || m.contains("truncated") || m.contains("inconsistent") ? EXIT_ERRORS_LEFT : EXIT_USAGE;
+        }
+        if (ex instanceof FerriteException) {
+            return EXIT_ERRORS_LEFT;
+        }
+        return EXIT_USAGE;
     }
 
     /** Version from the jar manifest, or "dev". */

@@ -1,0 +1,478 @@
+package io.ferrite.cli;
+
+import static io.ferrite.cli.Finding.Repair;
+import static io.ferrite.cli.Finding.Severity;
+
+import io.ferrite.FerriteException;
+import io.ferrite.pheap.RedoApplier;
+import io.ferrite.pheap.format.RedoRecordDescriptor;
+import io.ferrite.pheap.format.SlabHeaderDescriptor;
+import io.ferrite.pheap.format.SlabTableDescriptor;
+import io.ferrite.pheap.format.Superblock;
+import io.ferrite.pheap.format.SuperblockDescriptor;
+import io.ferrite.swizzle.BadPointer;
+import io.ferrite.swizzle.PointerVerifier;
+import io.ferrite.swizzle.RecordedBaseDescriptor;
+import io.ferrite.swizzle.VerifyReport;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * What {@code ferrite check} verifies, read-only, in order: both superblocks; the log (header,
+ * head slots, the record chain with CRCs and LSNs, the checkpoint LSN, each redo record to
+ * replay); then, on the image recovery would produce (the pool with the log replayed in a private
+ * copy when the pool was not closed cleanly), the type registry (CRCs), the slab table, slab
+ * headers and bitmaps, zeroed free space, every pointer, and reachability from the root.
+ * Never writes to the pool.
+ */
+final class Checker {
+    /** Findings listed individually per kind before they are summarised. */
+    static final int MAX_LISTED = 50;
+
+    final PoolImage img;
+    final List<Finding> findings = new ArrayList<>();
+    final Json.Obj stats = Json.obj();
+    private final boolean progress;
+    /** Set when the log ends in a torn record that --repair may drop. */
+    long tornLsn = -1;
+    long tornOffset = -1;
+    /** Allocated objects no pointer path from the root reaches (pool offsets), when reachability ran. */
+    final List<long[]> leaked = new ArrayList<>();
+    PoolModel model;
+    LogScan log;
+    private Arena arena;
+
+    Checker(PoolImage img, boolean progress) {
+        this.img = img;
+        this.progress = progress;
+    }
+
+    private void add(Severity s, String area, long offset, String msg, Repair r) {
+        findings.add(new Finding(s, area, offset, msg, r));
+    }
+
+    Checker run() {
+        try {
+            checkSuperblocks();
+            if (!img.readable()) {
+                return this;
+            }
+            MemorySegment image = checkLog();
+            checkHeap(image);
+            return this;
+        } finally {
+            if (arena != null) {
+                arena.close();
+            }
+        }
+    }
+
+    boolean clean() {
+        return findings.stream().noneMatch(Finding::counts);
+    }
+
+    // ------------------------------------------------------------------ superblocks
+
+    private void checkSuperblocks() {
+        for (String p : img.problems) {
+            add(Severity.ERROR, "superblock", 0, p, Repair.NONE);
+        }
+        Superblock sb = img.sb;
+        if (sb == null) {
+            return;
+        }
+        stats.put("superblock", Json.obj().put("current", img.slots[img.current].name()).put("sequence", sb.sequence())
+                .put("cleanClose", sb.cleanClose()));
+        PoolImage.Slot other = img.slots[1 - img.current];
+        if (other.problem() != null) {
+            add(Severity.RECOVERY, "superblock", other.offset(), "superblock " + other.name() + " at offset " + other.offset()
+                    + " is " + other.problem() + "; " + img.slots[img.current].name() + " (sequence " + sb.sequence()
+                    + ") is in force (a torn superblock update, or damage); the next open rewrites it", Repair.REPLAY);
+        } else {
+            Superblock o = other.sb();
+            if (!o.poolId().equals(sb.poolId()) || o.poolSize() != sb.poolSize() || o.slabSize() != sb.slabSize()
+                    || o.slabCount() != sb.slabCount() || o.logOffset() != sb.logOffset() || o.logLength() != sb.logLength()
+                    || o.registryOffset() != sb.registryOffset() || o.slabTableOffset() != sb.slabTableOffset()
+                    || o.slabAreaOffset() != sb.slabAreaOffset()) {
+                add(Severity.ERROR, "superblock", other.offset(), "superblocks A and B describe different pools or layouts (UUID "
+                        + img.slots[0].sb().poolId() + " vs " + img.slots[1].sb().poolId() + ")", Repair.NONE);
+            } else if (o.sequence() == sb.sequence()) {
+                add(Severity.ERROR, "superblock", other.offset(), "both superblocks carry sequence " + sb.sequence()
+                        + "; updates alternate copies with increasing sequences", Repair.NONE);
+            }
+        }
+        if (img.readable() && !sb.cleanClose()) {
+            add(Severity.RECOVERY, "superblock", SuperblockDescriptor.slotOffset(img.current) + SuperblockDescriptor.FLAGS_OFFSET,
+                    "the pool was not closed cleanly (its last writer crashed or was killed): recovery replays the log"
+                            + " from checkpoint LSN " + sb.checkpointLsn(), Repair.REPLAY);
+        }
+    }
+
+    // ------------------------------------------------------------------ log
+
+    /** Checks the log; returns the image to check the heap on (the pool, or a copy with the log replayed). */
+    private MemorySegment checkLog() {
+        Superblock sb = img.sb;
+        MemorySegment seg = img.seg;
+        log = LogScan.open(img.media, sb.logOffset(), sb.logLength());
+        if (log.headerProblem != null) {
+            add(Severity.ERROR, "log", sb.logOffset(), "log header: " + log.headerProblem, Repair.NONE);
+            return seg;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (!log.slotValid[i]) {
+                add(Severity.WARNING, "log", sb.logOffset() + io.ferrite.pmlog.LogHeaderDescriptor.headSlotOffset(i), "log head slot "
+                        + i + " is invalid (checksum); slot " + log.activeSlot + " is in force", Repair.NONE);
+            }
+        }
+        List<LogScan.Rec> redo = new ArrayList<>();
+        boolean[] cpBoundary = {sb.checkpointLsn() == log.headLsn};
+        long cp = sb.checkpointLsn();
+        long[] unknown = {0};
+        log.scan(r -> {
+            if (r.lsn() == cp) {
+                cpBoundary[0] = true;
+            }
+            if (!r.padding() && r.lsn() >= cp) {
+                if (r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE) {
+                    redo.add(r);
+                } else {
+                    unknown[0]++;
+                }
+            }
+            return true;
+        });
+        stats.put("log", Json.obj().put("headLsn", log.headLsn).put("tailLsn", log.tailLsn).put("checkpointLsn", cp)
+                .put("records", log.records).put("recordsToReplay", redo.size()).put("epoch", log.epoch)
+                .put("end", log.stopReason));
+        if (log.inspected != null && log.inspected.tailLsn() != log.tailLsn) {
+            add(Severity.ERROR, "log", sb.logOffset(), "the log's own recovery ends at LSN " + log.inspected.tailLsn()
+                    + " but the record chain read by ferrite ends at " + log.tailLsn + " (a ferrite/pmlog disagreement)", Repair.NONE);
+        }
+        if (unknown[0] > 0) {
+            add(Severity.WARNING, "log", sb.logOffset(), unknown[0] + " records after the checkpoint have a type other than redo ("
+                    + RedoRecordDescriptor.LOG_RECORD_TYPE + "); the heap ignores them", Repair.NONE);
+        }
+        boolean logOk = true;
+        if (log.tornLsn >= 0) {
+            long ringOff = log.ringBase() + log.tornLsn % log.capacity;
+            if (log.recordsAfterDamage > 0) {
+                add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + " is damaged (" + log.stopReason + ") and "
+                        + log.recordsAfterDamage + " intact records follow it: recovery stops there and would lose them;"
+                        + " restore the pool from a replica or backup", Repair.NONE);
+                logOk = false;
+            } else if (log.tornLsn < cp) {
+                add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + ", before the checkpoint LSN " + cp
+                        + ", is damaged (" + log.stopReason + ")", Repair.NONE);
+                logOk = false;
+            } else {
+                tornLsn = log.tornLsn;
+                tornOffset = ringOff;
+                add(Severity.RECOVERY, "log", ringOff, "torn log tail: " + log.stopReason + " (" + log.tornBytes
+                        + " bytes of an append that never completed); recovery ignores it", Repair.DROP_TORN_TAIL);
+            }
+        }
+        if (cp < log.headLsn || cp > log.tailLsn) {
+            add(Severity.ERROR, "log", SuperblockDescriptor.slotOffset(img.current) + SuperblockDescriptor.CHECKPOINT_LSN_OFFSET,
+                    "checkpoint LSN " + cp + " is outside the log [head " + log.headLsn + ", tail " + log.tailLsn
+                            + "): committed records that recovery needs are missing", Repair.NONE);
+            return seg;
+        }
+        if (!cpBoundary[0] && cp != log.tailLsn) {
+            add(Severity.ERROR, "log", SuperblockDescriptor.slotOffset(img.current) + SuperblockDescriptor.CHECKPOINT_LSN_OFFSET,
+                    "checkpoint LSN " + cp + " is not a record boundary of the log", Repair.NONE);
+            return seg;
+        }
+        RedoApplier v = new RedoApplier(seg, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
+                sb.logOffset() + sb.logLength(), null);
+        for (LogScan.Rec r : redo) {
+            try {
+                v.validate(r.lsn(), seg, r.payloadOffset(), r.length());
+            } catch (FerriteException e) {
+                add(Severity.ERROR, "log", r.offset(), "redo record at LSN " + r.lsn() + " is malformed: " + e.getMessage()
+                        + "; opening the pool will fail", Repair.NONE);
+                logOk = false;
+            }
+        }
+        if (redo.isEmpty() || !logOk) {
+            return seg;
+        }
+        add(Severity.RECOVERY, "log", redo.get(0).offset(), redo.size() + " redo records after checkpoint LSN " + cp
+                + " are not applied yet; recovery replays them", Repair.REPLAY);
+        // The image recovery would produce, in a private copy: the file is never written.
+        arena = Arena.ofConfined();
+        MemorySegment copy = arena.allocate(seg.byteSize(), 4096);
+        MemorySegment.copy(seg, 0, copy, 0, seg.byteSize());
+        RedoApplier a = new RedoApplier(copy, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
+                sb.logOffset() + sb.logLength(), null);
+        for (LogScan.Rec r : redo) {
+            a.apply(r.lsn(), seg, r.payloadOffset(), r.length());
+        }
+        stats.put("replayedInCopy", true);
+        return copy.asReadOnly();
+    }
+
+    // ------------------------------------------------------------------ heap
+
+    private void checkHeap(MemorySegment image) {
+        Superblock sb = img.sb;
+        model = PoolModel.decode(image, sb);
+        findings.addAll(model.findings);
+        int n = model.slabs.length;
+        try (Progress p = new Progress("check " + img.path.getFileName(), 2L * n, progress)) {
+            checkFreeSpace(image, p);
+            int pointerErrors = checkPointers(image, p);
+            long objects = 0;
+            for (PoolModel.Slab s : model.slabs) {
+                objects += s.ok ? s.used : 0;
+            }
+            stats.put("types", model.types.size()).put("slabs", n).put("freeSlabs", model.freeSlabs()).put("objects", objects);
+            boolean structural = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR);
+            checkReachability(image, pointerErrors == 0 && !structural);
+        }
+    }
+
+    private void checkFreeSpace(MemorySegment image, Progress p) {
+        Superblock sb = img.sb;
+        MemorySegment zeros = MemorySegment.ofArray(new byte[sb.slabSize()]);
+        int reported = 0;
+        long badBytes = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            p.update(s.index);
+            if (s.state == SlabTableDescriptor.STATE_FREE) {
+                long at = firstNonZero(image, s.start, sb.slabSize(), zeros);
+                if (at >= 0) {
+                    badBytes++;
+                    if (reported++ < MAX_LISTED) {
+                        add(Severity.ERROR, "free space", at, "slab " + s.index + " is free but holds non-zero bytes from pool offset "
+                                + at + " (an object allocated there would not start zeroed)", Repair.NONE);
+                    }
+                }
+            } else if (s.ok) {
+                long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * sb.slabSize();
+                long gap = s.start + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * s.bits.length;
+                long[][] ranges = new long[s.count - s.used + 2][];
+                int k = 0;
+                ranges[k++] = new long[] {gap, s.start + s.dataOffset};
+                for (int i = 0; i < s.count; i++) {
+                    if (!s.allocated(i)) {
+                        ranges[k++] = new long[] {s.objectOffset(i), s.objectOffset(i) + s.objectSize};
+                    }
+                }
+                ranges[k++] = new long[] {s.objectOffset(s.count), runEnd};
+                for (int r = 0; r < k; r++) {
+                    long len = ranges[r][1] - ranges[r][0];
+                    long at = len <= 0 ? -1 : firstNonZero(image, ranges[r][0], len, null);
+                    if (at >= 0) {
+                        badBytes++;
+                        if (reported++ < MAX_LISTED) {
+                            add(Severity.ERROR, "free space", at, "slab " + s.index + ": non-zero byte at pool offset " + at
+                                    + " in " + (r == 0 ? "the header padding" : r == k - 1 ? "the space after the last slot"
+                                    : "free slot " + slotAt(s, at)) + " (free space must be zero)", Repair.NONE);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        if (reported > MAX_LISTED) {
+            add(Severity.ERROR, "free space", -1, (reported - MAX_LISTED) + " more slabs with non-zero free space", Repair.NONE);
+        }
+    }
+
+    private static long slotAt(PoolModel.Slab s, long off) {
+        return (off - s.start - s.dataOffset) / s.objectSize;
+    }
+
+    private static long firstNonZero(MemorySegment image, long off, long len, MemorySegment zeros) {
+        long end = off + len;
+        long pos = off;
+        while (pos < end) {
+            long n = Math.min(end - pos, 1 << 20);
+            MemorySegment z = zeros != null && zeros.byteSize() >= n ? zeros : MemorySegment.ofArray(new byte[(int) n]);
+            long m = MemorySegment.mismatch(image, pos, pos + n, z, 0, n);
+            if (m >= 0) {
+                return pos + m;
+            }
+            pos += n;
+        }
+        return -1;
+    }
+
+    private long slabBase(PoolModel.Slab s) {
+        return model.slabBase(s);
+    }
+
+    /** Checks every pointer; returns the number of problems found. */
+    private int checkPointers(MemorySegment image, Progress p) {
+        Superblock sb = img.sb;
+        boolean descriptorWords = false;
+        int problems = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            if (!s.ok) {
+                continue;
+            }
+            int state = RecordedBaseDescriptor.state(s.recordedBase);
+            if (state != RecordedBaseDescriptor.STATE_INVALID) {
+                descriptorWords = true;
+            } else if (s.recordedBase != sb.baseAddress()) {
+                problems++;
+                add(Severity.ERROR, "slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), s.index)
+                        + SlabTableDescriptor.RECORDED_BASE_OFFSET, String.format("slab %d: recorded base 0x%x is neither the pool's"
+                        + " base 0x%x nor a recorded-base word", s.index, s.recordedBase, sb.baseAddress()), Repair.NONE);
+            }
+        }
+        long checked = 0;
+        long nonNull = 0;
+        if (descriptorWords) {
+            VerifyReport r = PointerVerifier.verify(new ModelView(img.media, image, model), MAX_LISTED);
+            for (BadPointer b : r.problems()) {
+                add(Severity.ERROR, "pointer", b.wordOffset(), b.toString(), Repair.NONE);
+            }
+            if (r.problemCount() > r.problems().size()) {
+                add(Severity.ERROR, "pointer", -1, (r.problemCount() - r.problems().size()) + " more pointer problems", Repair.NONE);
+            }
+            stats.put("pointers", Json.obj().put("checked", r.pointers()).put("nonNull", r.nonNull()).put("by", "swizzle PointerVerifier"));
+            return problems + (int) Math.min(Integer.MAX_VALUE, r.problemCount());
+        }
+        int listed = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            p.update(model.slabs.length + s.index);
+            if (!s.ok) {
+                continue;
+            }
+            PoolModel.Type t = model.byId.get(s.typeId);
+            List<PoolModel.Field> ptrs = t.pointers();
+            long base = slabBase(s);
+            if (ptrs.isEmpty() || base < 0) {
+                continue;
+            }
+            for (int i = 0; i < s.count; i++) {
+                if (!s.allocated(i)) {
+                    continue;
+                }
+                long obj = s.objectOffset(i);
+                for (PoolModel.Field f : ptrs) {
+                    long at = obj + f.offset();
+                    long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
+                    checked++;
+                    if (v == 0) {
+                        continue;
+                    }
+                    nonNull++;
+                    String bad = pointerProblem(v, base, f);
+                    if (bad != null) {
+                        problems++;
+                        if (listed++ < MAX_LISTED) {
+                            add(Severity.ERROR, "pointer", at, String.format("%s@%d field %s (pool offset %d) = 0x%x: %s", t.name(),
+                                    obj, f.name(), at, v, bad), Repair.NONE);
+                        }
+                    }
+                }
+            }
+        }
+        if (listed > MAX_LISTED) {
+            add(Severity.ERROR, "pointer", -1, (listed - MAX_LISTED) + " more pointer problems", Repair.NONE);
+        }
+        stats.put("pointers", Json.obj().put("checked", checked).put("nonNull", nonNull).put("by", "ferrite (descriptors)"));
+        return problems;
+    }
+
+    /** Why pointer value {@code v} (assuming {@code base}) in field {@code f} is wrong, or null. */
+    private String pointerProblem(long v, long base, PoolModel.Field f) {
+        long off = v - base;
+        if (Long.compareUnsigned(off, img.sb.poolSize()) >= 0) {
+            return String.format("outside the pool [0x%x, 0x%x)", base, base + img.sb.poolSize());
+        }
+        int[] loc = model.locate(off);
+        if (loc == null) {
+            return "pool offset " + off + " is not the start of an object";
+        }
+        PoolModel.Slab ts = model.slabs[loc[0]];
+        if (!ts.allocated(loc[1])) {
+            return "pool offset " + off + " is free slot " + loc[1] + " of slab " + loc[0] + " (dangling)";
+        }
+        PoolModel.Type tt = model.byId.get(ts.typeId);
+        String want = f.target();
+        if (PoolModel.ANY_BLOB.equals(want) ? !tt.blob() : !tt.name().equals(want)) {
+            return "points to a " + tt.name() + ", the field points to " + want;
+        }
+        return null;
+    }
+
+    /** Marks everything reachable from the root; lists allocated objects it does not reach. */
+    private void checkReachability(MemorySegment image, boolean freeable) {
+        if (!model.registryOk) {
+            return;
+        }
+        PoolModel.Type rt = model.rootType();
+        if (rt == null) {
+            stats.put("reachability", "not checked: the pool has no root object");
+            return;
+        }
+        int[] rl = model.locate(model.rootOffset);
+        if (rl == null || !model.slabs[rl[0]].allocated(rl[1]) || model.slabs[rl[0]].typeId != rt.id()) {
+            add(Severity.ERROR, "reachability", model.rootOffset, "the root object (type " + rt.name() + ") at pool offset "
+                    + model.rootOffset + " is not an allocated object of that type", Repair.NONE);
+            return;
+        }
+        BitSet[] seen = new BitSet[model.slabs.length];
+        ArrayDeque<int[]> todo = new ArrayDeque<>();
+        seen[rl[0]] = new BitSet();
+        seen[rl[0]].set(rl[1]);
+        todo.add(rl);
+        long reached = 0;
+        while (!todo.isEmpty()) {
+            int[] o = todo.poll();
+            reached++;
+            PoolModel.Slab s = model.slabs[o[0]];
+            long base = slabBase(s);
+            if (base < 0) {
+                continue;
+            }
+            long obj = s.objectOffset(o[1]);
+            for (PoolModel.Field f : model.byId.get(s.typeId).pointers()) {
+                long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, obj + f.offset());
+                if (v == 0) {
+                    continue;
+                }
+                int[] t = model.locate(v - base);
+                if (t == null || !model.slabs[t[0]].allocated(t[1])) {
+                    continue;
+                }
+                BitSet b = seen[t[0]] == null ? (seen[t[0]] = new BitSet()) : seen[t[0]];
+                if (!b.get(t[1])) {
+                    b.set(t[1]);
+                    todo.add(t);
+                }
+            }
+        }
+        int listed = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            if (!s.ok) {
+                continue;
+            }
+            for (int i = 0; i < s.count; i++) {
+                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i))) {
+                    leaked.add(new long[] {s.objectOffset(i), s.index, i});
+                    if (listed++ < MAX_LISTED) {
+                        add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
+                                + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
+                                + (freeable ? "" : "; not freed while other damage is present"),
+                                freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                    }
+                }
+            }
+        }
+        if (listed > MAX_LISTED) {
+            add(Severity.ERROR, "reachability", -1, (listed - MAX_LISTED) + " more leaked objects",
+                    freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+        }
+        stats.put("reachability", Json.obj().put("reachable", reached).put("leaked", leaked.size()));
+    }
+}

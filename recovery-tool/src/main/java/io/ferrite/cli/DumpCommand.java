@@ -1,0 +1,271 @@
+package io.ferrite.cli;
+
+import io.ferrite.pheap.format.Le;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code ferrite dump}: the objects of a pool, decoded from its persisted registry only. */
+@Command(name = "dump", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Print the objects of a pool, decoded from the type registry persisted in the pool: no",
+            "application classes are needed (like pmempool dump, but typed).",
+            "",
+            "Without options, every allocated object of every application type, in slab order. Pointer",
+            "fields show their target as TYPE@OFFSET (a pool offset), blobs (strings, byte arrays) show",
+            "their contents inline: UTF-8 text when it is text, hex otherwise. --type lists the objects of one",
+            "type (built-in blob types too, e.g. ferrite.blob.32); --root walks the object graph from the",
+            "root object, --depth levels deep.",
+            "",
+            "A pool that was not closed cleanly is shown as recovery would leave it (the log replayed in a",
+            "private copy); the file is never written."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:the objects were printed",
+            "4:the pool is damaged so that some objects could not be decoded (run ferrite check)",
+            "8:usage or operational error (missing file, not a pool, unknown type)"},
+        footerHeading = "%nExamples:%n",
+        footer = {
+            "  ferrite dump /dev/shm/orders.pool",
+            "  ferrite dump --type Account --limit 10 /dev/shm/orders.pool",
+            "  ferrite dump --root --depth 3 --json /dev/shm/orders.pool"})
+final class DumpCommand implements Callable<Integer> {
+    static final int MAX_INLINE_BYTES = 64;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "POOL", description = "The pool file.")
+    Path pool;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "Only objects of this type (a name from `ferrite info`).")
+    String type;
+
+    @Option(names = "--root", description = "Walk the object graph from the root object instead of listing slabs.")
+    boolean root;
+
+    @Option(names = "--depth", paramLabel = "N", description = "With --root: how many pointer levels to expand (default: ${DEFAULT-VALUE}).")
+    int depth = 3;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Print at most N objects (default: all).")
+    long limit = Long.MAX_VALUE;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    private PoolModel m;
+    private MemorySegment seg;
+    private boolean damaged;
+
+    @Override
+    public Integer call() {
+        if (depth < 0 || limit < 0) {
+            throw ToolException.usage("--depth and --limit must not be negative (depth=" + depth + " limit=" + limit + ")",
+                    "see `ferrite dump --help`");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (PoolImage img = PoolImage.open(pool, false); Recovered rec = Recovered.of(img)) {
+            seg = rec.image;
+            m = PoolModel.decode(seg, img.sb);
+            if (!m.registryOk) {
+                throw ToolException.damaged("the type registry of " + pool + " is damaged: " + m.findings.get(0).message(),
+                        "run `ferrite check " + pool + "`");
+            }
+            damaged = !m.findings.isEmpty() || rec.problem != null;
+            if (rec.replayed > 0 && !json) {
+                spec.commandLine().getErr().println("ferrite dump: " + pool + " was not closed cleanly; showing it with "
+                        + rec.replayed + " log records replayed in memory (`ferrite recover " + pool + "` makes that durable)");
+            }
+            PoolModel.Type only = null;
+            if (type != null) {
+                only = m.byName.get(type);
+                if (only == null) {
+                    throw ToolException.usage("pool " + pool + " has no type '" + type + "'; its types: "
+                            + m.types.stream().map(PoolModel.Type::name).toList(), "see `ferrite info " + pool + "`");
+                }
+            }
+            Json.Arr objs = Json.arr();
+            long[] n = {0};
+            if (root) {
+                if (m.rootType() == null) {
+                    throw ToolException.usage("pool " + pool + " has no root object", "use `ferrite dump " + pool + "` to list all objects");
+                }
+                objs.add(object(m.rootOffset, depth, new HashSet<>(), n));
+            } else {
+                for (PoolModel.Slab s : m.slabs) {
+                    if (!s.ok || n[0] >= limit) {
+                        continue;
+                    }
+                    PoolModel.Type t = m.byId.get(s.typeId);
+                    if (only != null ? t != only : t.blob()) {
+                        continue;
+                    }
+                    for (int i = 0; i < s.count && n[0] < limit; i++) {
+                        if (s.allocated(i)) {
+                            objs.add(object(s.objectOffset(i), 0, new HashSet<>(), n));
+                        }
+                    }
+                }
+            }
+            Json.Obj o = Json.obj().put("pool", pool.toString()).put("root", m.rootType() == null ? null : m.rootType().name()
+                    + "@" + m.rootOffset).put("objects", objs);
+            if (json) {
+                out.println(o);
+            } else {
+                for (Object x : objs.items) {
+                    text(out, (Json.Obj) x, "", "");
+                }
+                out.println("(" + n[0] + " objects)");
+            }
+            out.flush();
+            if (damaged) {
+                spec.commandLine().getErr().println("ferrite dump: " + pool + " is damaged: some objects may be missing or wrong;"
+                        + " run `ferrite check " + pool + "`");
+            }
+            return damaged ? Ferrite.EXIT_ERRORS_LEFT : Ferrite.EXIT_CLEAN;
+        }
+    }
+
+    private String ref(PoolModel.Type t, long off) {
+        return t.name() + "@" + off;
+    }
+
+    /** One object as JSON: type, offset, slab, slot, fields (pointers expanded {@code levels} deep). */
+    private Json.Obj object(long off, int levels, Set<Long> path, long[] n) {
+        n[0]++;
+        PoolModel.Slab s = m.slabAt(off);
+        int[] loc = m.locate(off);
+        PoolModel.Type t = m.byId.get(s.typeId);
+        Json.Obj o = Json.obj().put("type", t.name()).put("offset", off).put("slab", loc[0]).put("slot", loc[1]);
+        if (t.blob()) {
+            o.put("value", blobValue(off, s));
+            return o;
+        }
+        Json.Obj fields = Json.obj();
+        path.add(off);
+        for (PoolModel.Field f : t.fields()) {
+            long at = off + f.offset();
+            fields.put(f.name(), switch (f.kind()) {
+                case 1 -> (Object) seg.get(Le.U8, at);
+                case 2 -> seg.get(Le.U16, at);
+                case 3 -> seg.get(Le.U32, at);
+                case 4 -> seg.get(Le.U64, at);
+                case 5 -> seg.get(Le.F32, at);
+                case 6 -> seg.get(Le.F64, at);
+                case PoolModel.KIND_BYTES -> hex(at, f.length());
+                default -> pointer(s, at, levels, path, n);
+            });
+        }
+        path.remove(off);
+        o.put("fields", fields);
+        return o;
+    }
+
+    private Object pointer(PoolModel.Slab from, long at, int levels, Set<Long> path, long[] n) {
+        long v = seg.get(Le.U64, at);
+        if (v == 0) {
+            return null;
+        }
+        long base = m.slabBase(from);
+        int[] loc = base < 0 ? null : m.locate(v - base);
+        if (loc == null || !m.slabs[loc[0]].allocated(loc[1])) {
+            damaged = true;
+            return Json.obj().put("bad", String.format("0x%x", v));
+        }
+        long off = v - base;
+        PoolModel.Slab ts = m.slabs[loc[0]];
+        PoolModel.Type tt = m.byId.get(ts.typeId);
+        if (tt.blob()) {
+            return Json.obj().put("ref", ref(tt, off)).put("value", blobValue(off, ts));
+        }
+        if (levels > 0 && !path.contains(off)) {
+            return object(off, levels - 1, path, n);
+        }
+        return Json.obj().put("ref", ref(tt, off));
+    }
+
+    private Object blobValue(long off, PoolModel.Slab s) {
+        long len = Integer.toUnsignedLong(seg.get(Le.U32, off));
+        long max = s.objectSize - 8;
+        if (len > max) {
+            damaged = true;
+            return "<bad blob length " + len + ", capacity " + max + ">";
+        }
+        byte[] b = new byte[(int) len];
+        MemorySegment.copy(seg, Le.U8, off + 8, b, 0, b.length);
+        try {
+            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
+            if (text.chars().allMatch(c -> c >= 0x20 || c == '\n' || c == '\t')) {
+                return text;
+            }
+        } catch (CharacterCodingException e) {
+            // not text: hex below
+        }
+        return hexOf(b, b.length);
+    }
+
+    private String hex(long at, int len) {
+        byte[] b = new byte[Math.min(len, MAX_INLINE_BYTES)];
+        MemorySegment.copy(seg, Le.U8, at, b, 0, b.length);
+        return hexOf(b, len);
+    }
+
+    private static String hexOf(byte[] b, int total) {
+        int shown = Math.min(b.length, MAX_INLINE_BYTES);
+        String h = "0x" + HexFormat.of().formatHex(b, 0, shown);
+        return total > shown ? h + "... (" + total + " bytes)" : h;
+    }
+
+    private static void text(PrintWriter out, Json.Obj o, String indent, String lead) {
+        var f = o.fields;
+        out.print(lead + f.get("type") + "@" + f.get("offset") + " (slab " + f.get("slab") + " slot " + f.get("slot") + ")");
+        if (f.containsKey("value")) {
+            out.println(" = " + show(f.get("value")));
+            return;
+        }
+        out.println(" {");
+        for (var e : ((Json.Obj) f.get("fields")).fields.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Json.Obj p && p.fields.containsKey("fields")) {
+                text(out, p, indent + "  ", indent + "  " + e.getKey() + " -> ");
+            } else if (v instanceof Json.Obj r && r.fields.containsKey("ref")) {
+                out.println(indent + "  " + e.getKey() + " " + show(v));
+            } else {
+                out.println(indent + "  " + e.getKey() + " = " + show(v));
+            }
+        }
+        out.println(indent + "}");
+    }
+
+    private static String show(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof Json.Obj p) {
+            if (p.fields.containsKey("bad")) {
+                return "<bad pointer " + p.fields.get("bad") + ">";
+            }
+            return "-> " + p.fields.get("ref") + (p.fields.containsKey("value") ? " " + show(p.fields.get("value")) : "");
+        }
+        if (v instanceof String s && !s.startsWith("0x") && !s.startsWith("<")) {
+            StringBuilder sb = new StringBuilder();
+            Json.string(sb, s);
+            return sb.toString();
+        }
+        return String.valueOf(v);
+    }
+}

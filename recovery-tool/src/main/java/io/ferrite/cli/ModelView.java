@@ -1,0 +1,138 @@
+package io.ferrite.cli;
+
+import io.ferrite.media.Media;
+import io.ferrite.pheap.format.SlabTableDescriptor;
+import io.ferrite.swizzle.PointerMap;
+import io.ferrite.swizzle.SwizzleView;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The swizzle module's view of a pool, built by the tool from the descriptors ({@link PoolModel})
+ * over a read-only image, so that {@code check} can run swizzle's {@link io.ferrite.swizzle.PointerVerifier}
+ * without opening the heap. Slabs whose header did not decode are presented as free (their
+ * damage is reported separately). Read-only: {@link #persistPoolBase} refuses.
+ */
+final class ModelView implements SwizzleView {
+    private final Media media;
+    private final MemorySegment seg;
+    private final PoolModel m;
+    private final Map<Integer, PointerMap> maps = new HashMap<>();
+
+    ModelView(Media media, MemorySegment seg, PoolModel m) {
+        this.media = media;
+        this.seg = seg;
+        this.m = m;
+        for (PoolModel.Type t : m.types) {
+            PointerMap.Builder b = PointerMap.builder();
+            for (PoolModel.Field f : t.pointers()) {
+                PoolModel.Type target = m.target(f.target());
+                b.pointer(f.name(), f.offset(), target == null ? PointerMap.ANY_TYPE : target.id());
+            }
+            maps.put(t.id(), b.build());
+        }
+    }
+
+    @Override
+    public Media media() {
+        return media;
+    }
+
+    @Override
+    public MemorySegment segment() {
+        return seg;
+    }
+
+    @Override
+    public long base() {
+        return m.sb.baseAddress();
+    }
+
+    @Override
+    public long poolBase() {
+        return m.sb.baseAddress();
+    }
+
+    @Override
+    public void persistPoolBase(long base) {
+        throw new UnsupportedOperationException("ferrite check works on a read-only image");
+    }
+
+    @Override
+    public int slabCount() {
+        return m.slabs.length;
+    }
+
+    @Override
+    public long slabsOffset() {
+        return m.sb.slabAreaOffset();
+    }
+
+    @Override
+    public long slabSize() {
+        return m.sb.slabSize();
+    }
+
+    @Override
+    public int slabType(int slab) {
+        PoolModel.Slab s = m.slabs[slab];
+        if (s.state == SlabTableDescriptor.STATE_LARGE_CONT) {
+            return s.head >= 0 && m.slabs[s.head].ok ? CONTINUATION : FREE;
+        }
+        return s.ok ? s.typeId : FREE;
+    }
+
+    @Override
+    public int slabSpan(int slab) {
+        PoolModel.Slab s = m.slabs[slab];
+        return s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1;
+    }
+
+    @Override
+    public long recordedBaseOffset(int slab) {
+        return SlabTableDescriptor.entryOffset(m.sb.slabTableOffset(), slab) + SlabTableDescriptor.RECORDED_BASE_OFFSET;
+    }
+
+    @Override
+    public long objectsOffset(int slab) {
+        PoolModel.Slab s = m.slabs[slab];
+        return s.start + s.dataOffset;
+    }
+
+    @Override
+    public long objectSize(int slab) {
+        return m.slabs[slab].objectSize;
+    }
+
+    @Override
+    public int objectCount(int slab) {
+        return m.slabs[slab].count;
+    }
+
+    @Override
+    public boolean isAllocated(int slab, int index) {
+        return m.slabs[slab].allocated(index);
+    }
+
+    @Override
+    public long allocationBits(int slab, int firstIndex) {
+        return m.slabs[slab].bits[firstIndex >>> 6];
+    }
+
+    @Override
+    public PointerMap pointerMap(int typeId) {
+        return maps.getOrDefault(typeId, PointerMap.NONE);
+    }
+
+    @Override
+    public String typeName(int typeId) {
+        PoolModel.Type t = m.byId.get(typeId);
+        return t == null ? "type " + typeId : t.name();
+    }
+
+    @Override
+    public String describe() {
+        return String.valueOf(media.path());
+    }
+}

@@ -1,0 +1,474 @@
+package io.ferrite.cli;
+
+import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_FREE;
+import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_CONT;
+import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
+import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_SMALL;
+
+import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.SlabHeaderDescriptor;
+import io.ferrite.pheap.format.SlabTableDescriptor;
+import io.ferrite.pheap.format.Superblock;
+import io.ferrite.pheap.format.TypeDescriptor;
+import io.ferrite.pheap.format.TypeRegistryDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The heap part of a pool decoded from its bytes only, through the descriptor classes: the
+ * persisted type registry ({@link TypeRegistryDescriptor}, {@link TypeDescriptor}), the slab
+ * table ({@link SlabTableDescriptor}) and each slab's header and bitmap
+ * ({@link SlabHeaderDescriptor}). No application classes, no heap opened. Decoding never throws on
+ * bad bytes: what does not decode becomes a {@link Finding} and is left out of the model.
+ */
+final class PoolModel {
+    /** Field kind codes as the registry stores them (pheap's FieldKind). */
+    static final String[] KIND_NAMES = {null, "int8", "int16", "int32", "int64", "float", "double", "bytes", "pointer"};
+    static final int KIND_BYTES = 7;
+    static final int KIND_POINTER = 8;
+    static final int[] KIND_ALIGN = {0, 1, 2, 4, 8, 4, 8, 1, 8};
+    /** Name of the variable-size blob type; as a pointer target it means "any blob". */
+    static final String ANY_BLOB = "ferrite.blob";
+
+    record Field(String name, int kind, int offset, int length, String target) {
+        String kindName() {
+            return KIND_NAMES[kind];
+        }
+    }
+
+    /** A persisted type with the slab geometry the heap derives from it. */
+    record Type(int id, String name, int flags, long size, int alignment, List<Field> fields, long descOffset,
+                int descLength, boolean blob, boolean variable, boolean large, int objectCount, int dataOffset) {
+        List<Field> pointers() {
+            return fields.stream().filter(f -> f.kind == KIND_POINTER).toList();
+        }
+    }
+
+    /** One slab-table entry, with its slab header when the slab is in use. */
+    static final class Slab {
+        int index;
+        int state;
+        int typeId;
+        long recordedBase;
+        int span;
+        long start;
+        /** Header sound and matching the entry and the type; the fields below are valid. */
+        boolean ok;
+        int count;
+        long objectSize;
+        int dataOffset;
+        long[] bits = new long[0];
+        int used;
+        /** Index of the run head for LARGE_CONT slabs, -1 otherwise. */
+        int head = -1;
+
+        boolean inUse() {
+            return state == STATE_SMALL || state == STATE_LARGE_HEAD;
+        }
+
+        boolean allocated(int slot) {
+            return slot >= 0 && slot < count && (bits[slot >>> 6] & (1L << slot)) != 0;
+        }
+
+        long objectOffset(int slot) {
+            return start + dataOffset + slot * objectSize;
+        }
+    }
+
+    final MemorySegment seg;
+    final Superblock sb;
+    final List<Finding> findings = new ArrayList<>();
+    final List<Type> types = new ArrayList<>();
+    final Map<Integer, Type> byId = new HashMap<>();
+    final Map<String, Type> byName = new HashMap<>();
+    int registryVersion;
+    int declaredTypeCount;
+    long usedBytes;
+    int rootTypeId;
+    long rootOffset;
+    boolean registryOk;
+    Slab[] slabs = new Slab[0];
+
+    private PoolModel(MemorySegment seg, Superblock sb) {
+        this.seg = seg;
+        this.sb = sb;
+    }
+
+    /** Decodes registry and slab table of a pool whose superblock geometry is sound. */
+    static PoolModel decode(MemorySegment seg, Superblock sb) {
+        PoolModel m = new PoolModel(seg, sb);
+        m.decodeRegistry();
+        m.decodeSlabs();
+        return m;
+    }
+
+    private void error(String area, long offset, String msg) {
+        findings.add(Finding.error(area, offset, msg));
+    }
+
+    // ------------------------------------------------------------------ registry
+
+    private void decodeRegistry() {
+        long h = sb.registryOffset();
+        long len = sb.registryLength();
+        long magic = seg.get(Le.U64, h + TypeRegistryDescriptor.MAGIC_OFFSET);
+        if (magic != TypeRegistryDescriptor.MAGIC) {
+            error("registry", h, String.format("no registry magic \"FERTYPES\" at pool offset %d (found 0x%016x)", h, magic));
+            return;
+        }
+        registryVersion = seg.get(Le.U32, h + TypeRegistryDescriptor.VERSION_OFFSET);
+        if (registryVersion != TypeRegistryDescriptor.VERSION) {
+            error("registry", h + TypeRegistryDescriptor.VERSION_OFFSET, "type registry version " + registryVersion
+                    + ", this ferrite reads version " + TypeRegistryDescriptor.VERSION);
+            return;
+        }
+        declaredTypeCount = seg.get(Le.U32, h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET);
+        usedBytes = seg.get(Le.U64, h + TypeRegistryDescriptor.USED_BYTES_OFFSET);
+        rootTypeId = seg.get(Le.U32, h + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET);
+        rootOffset = seg.get(Le.U64, h + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET);
+        if (usedBytes < 0 || usedBytes > len - TypeRegistryDescriptor.HEADER_LENGTH) {
+            error("registry", h + TypeRegistryDescriptor.USED_BYTES_OFFSET, "used bytes " + usedBytes
+                    + " exceed the registry region of " + len + " bytes");
+            return;
+        }
+        if (declaredTypeCount < 0 || (long) declaredTypeCount * TypeDescriptor.HEADER_LENGTH > usedBytes) {
+            error("registry", h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, "type count " + Integer.toUnsignedString(declaredTypeCount)
+                    + " cannot fit in " + usedBytes + " used bytes");
+            return;
+        }
+        long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
+        long end = at + usedBytes;
+        for (int i = 0; i < declaredTypeCount; i++) {
+            Type t = decodeType(at, end, i + 1);
+            if (t == null) {
+                return;
+            }
+            types.add(t);
+            byId.put(t.id, t);
+            if (byName.putIfAbsent(t.name, t) != null) {
+                error("registry", at, "type name " + t.name + " is registered twice (ids " + byName.get(t.name).id + " and " + t.id + ")");
+                return;
+            }
+            at += t.descLength;
+        }
+        if (at != end) {
+            error("registry", at, (end - at) + " used bytes after the last of " + declaredTypeCount + " type descriptors");
+            return;
+        }
+        if (rootOffset != 0 && byId.get(rootTypeId) == null) {
+            error("registry", h + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET, "root object at pool offset " + rootOffset
+                    + " has type id " + rootTypeId + ", which the registry does not know");
+        }
+        registryOk = true;
+    }
+
+    private Type decodeType(long at, long end, int expectId) {
+        String where = "type descriptor " + expectId + " at pool offset " + at;
+        if (at + TypeDescriptor.HEADER_LENGTH > end) {
+            error("registry", at, where + " runs past the used bytes");
+            return null;
+        }
+        int len = seg.get(Le.U32, at + TypeDescriptor.LENGTH_OFFSET);
+        if (len < TypeDescriptor.HEADER_LENGTH || (len & 7) != 0 || at + len > end) {
+            error("registry", at, where + ": descriptor length " + Integer.toUnsignedString(len) + " is impossible");
+            return null;
+        }
+        int crc = seg.get(Le.U32, at + TypeDescriptor.CRC_OFFSET);
+        int want = TypeDescriptor.computeCrc(seg, at, len);
+        if (crc != want) {
+            error("registry", at, String.format("%s: CRC32C mismatch (stored 0x%08x, computed 0x%08x)", where, crc, want));
+            return null;
+        }
+        int id = seg.get(Le.U32, at + TypeDescriptor.TYPE_ID_OFFSET);
+        if (id != expectId) {
+            error("registry", at, where + " has type id " + id + ", expected " + expectId);
+            return null;
+        }
+        int flags = seg.get(Le.U32, at + TypeDescriptor.FLAGS_OFFSET);
+        long size = seg.get(Le.U64, at + TypeDescriptor.SIZE_OFFSET);
+        int align = seg.get(Le.U32, at + TypeDescriptor.ALIGNMENT_OFFSET);
+        int nf = Short.toUnsignedInt(seg.get(Le.U16, at + TypeDescriptor.FIELD_COUNT_OFFSET));
+        int nl = Short.toUnsignedInt(seg.get(Le.U16, at + TypeDescriptor.NAME_LENGTH_OFFSET));
+        if (TypeDescriptor.HEADER_LENGTH + TypeDescriptor.align8(nl) > len) {
+            error("registry", at, where + ": name of " + nl + " bytes runs past the descriptor");
+            return null;
+        }
+        String name = str(at + TypeDescriptor.NAME_OFFSET, nl);
+        long p = at + TypeDescriptor.HEADER_LENGTH + TypeDescriptor.align8(nl);
+        List<Field> fields = new ArrayList<>();
+        long laid = 0;
+        for (int i = 0; i < nf; i++) {
+            if (p + TypeDescriptor.FIELD_HEADER_LENGTH > at + len) {
+                error("registry", p, "type " + name + ": field " + i + " runs past the descriptor");
+                return null;
+            }
+            int kind = Short.toUnsignedInt(seg.get(Le.U16, p + TypeDescriptor.FIELD_KIND_OFFSET));
+            int fnl = Short.toUnsignedInt(seg.get(Le.U16, p + TypeDescriptor.FIELD_NAME_LENGTH_OFFSET));
+            int foff = seg.get(Le.U32, p + TypeDescriptor.FIELD_OFFSET_OFFSET);
+            int flen = seg.get(Le.U32, p + TypeDescriptor.FIELD_LENGTH_OFFSET);
+            int tnl = Short.toUnsignedInt(seg.get(Le.U16, p + TypeDescriptor.FIELD_TARGET_LENGTH_OFFSET));
+            if (p + TypeDescriptor.FIELD_HEADER_LENGTH + TypeDescriptor.align8(fnl + tnl) > at + len) {
+                error("registry", p, "type " + name + ": field " + i + " name runs past the descriptor");
+                return null;
+            }
+            if (kind < 1 || kind >= KIND_NAMES.length) {
+                error("registry", p, "type " + name + ": field " + i + " has unknown kind " + kind);
+                return null;
+            }
+            String fname = str(p + TypeDescriptor.FIELD_NAME_OFFSET, fnl);
+            String target = tnl == 0 ? null : str(p + TypeDescriptor.FIELD_NAME_OFFSET + fnl, tnl);
+            long aligned = (laid + KIND_ALIGN[kind] - 1) & -KIND_ALIGN[kind];
+            if ((kind != KIND_BYTES && flen != KIND_ALIGN[kind]) || flen <= 0 || foff != aligned) {
+                error("registry", p, "type " + name + ": field " + fname + " (" + KIND_NAMES[kind] + ", offset " + foff
+                        + ", length " + flen + ") does not follow the layout rule (expected offset " + aligned + ")");
+                return null;
+            }
+            if ((kind == KIND_POINTER) != (target != null)) {
+                error("registry", p, "type " + name + ": field " + fname + " " + (target == null ? "is a pointer without a target type"
+                        : "names a target type but is not a pointer"));
+                return null;
+            }
+            laid = aligned + flen;
+            fields.add(new Field(fname, kind, foff, flen, target));
+            p += TypeDescriptor.FIELD_HEADER_LENGTH + TypeDescriptor.align8(fnl + tnl);
+        }
+        boolean blob = (flags & TypeDescriptor.FLAG_BLOB) != 0;
+        boolean variable = ANY_BLOB.equals(name);
+        long laidSize = Math.max(8, (laid + 7) & ~7L);
+        if (size <= 0 || (!blob && size != laidSize) || size > sb.poolSize()) {
+            error("registry", at + TypeDescriptor.SIZE_OFFSET, "type " + name + ": object size " + size
+                    + " does not match its fields (" + laidSize + " bytes)");
+            return null;
+        }
+        int count = variable ? 0 : SlabHeaderDescriptor.objectCount(sb.slabSize(), size);
+        boolean large = count == 0;
+        int objectCount = large ? 1 : count;
+        return new Type(id, name, flags, size, align, List.copyOf(fields), at, len, blob, variable, large, objectCount,
+                SlabHeaderDescriptor.dataOffset(objectCount));
+    }
+
+    private String str(long at, int len) {
+        byte[] b = new byte[len];
+        MemorySegment.copy(seg, Le.U8, at, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    // ------------------------------------------------------------------ slabs
+
+    private void decodeSlabs() {
+        int n = sb.slabCount();
+        slabs = new Slab[n];
+        for (int i = 0; i < n; i++) {
+            long e = SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i);
+            Slab s = new Slab();
+            s.index = i;
+            s.typeId = seg.get(Le.U32, e + SlabTableDescriptor.TYPE_ID_OFFSET);
+            s.state = seg.get(Le.U32, e + SlabTableDescriptor.STATE_OFFSET);
+            s.recordedBase = seg.get(Le.U64, e + SlabTableDescriptor.RECORDED_BASE_OFFSET);
+            s.span = seg.get(Le.U32, e + SlabTableDescriptor.SPAN_OFFSET);
+            s.start = sb.slabOffset(i);
+            slabs[i] = s;
+        }
+        for (int i = 0; i < n; i++) {
+            Slab s = slabs[i];
+            long e = SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i);
+            switch (s.state) {
+                case STATE_FREE -> {
+                    if (s.typeId != 0 || s.recordedBase != 0 || s.span != 0) {
+                        error("slab table", e, "slab " + i + " is free but its entry is not zero (type " + s.typeId + ", span "
+                                + s.span + ", base 0x" + Long.toHexString(s.recordedBase) + ")");
+                    }
+                }
+                case STATE_SMALL, STATE_LARGE_HEAD -> decodeInUse(s, e);
+                case STATE_LARGE_CONT -> {
+                    if (s.head < 0) {
+                        error("slab table", e, "slab " + i + " continues a large object but follows no head slab (its entry names "
+                                + "head " + s.span + ")");
+                    }
+                }
+                default -> error("slab table", e, "slab " + i + " has unknown state " + s.state);
+            }
+        }
+    }
+
+    private void decodeInUse(Slab s, long e) {
+        int i = s.index;
+        String st = SlabTableDescriptor.stateName(s.state);
+        Type t = byId.get(s.typeId);
+        if (t == null) {
+            error("slab table", e, "slab " + i + " (" + st + ") holds type id " + s.typeId + ", which the registry does not know");
+            return;
+        }
+        boolean large = s.state == STATE_LARGE_HEAD;
+        if (large != t.large) {
+            error("slab table", e, "slab " + i + " is " + st + " but type " + t.name + " is " + (t.large ? "large" : "small"));
+            return;
+        }
+        if (large) {
+            if (s.span < 1 || s.span > slabs.length - i) {
+                error("slab table", e, "large slab " + i + " spans " + Integer.toUnsignedString(s.span) + " slabs; the pool has "
+                        + slabs.length);
+                return;
+            }
+            for (int k = 1; k < s.span; k++) {
+                Slab c = slabs[i + k];
+                if (c.state != STATE_LARGE_CONT || c.span != i || c.typeId != s.typeId) {
+                    error("slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i + k), "slab " + (i + k)
+                            + " should continue the large object of slab " + i + " (" + SlabTableDescriptor.stateName(c.state)
+                            + ", type " + c.typeId + ", head " + c.span + ")");
+                    return;
+                }
+            }
+            for (int k = 1; k < s.span; k++) {
+                slabs[i + k].head = i;
+            }
+        } else if (s.span != 1) {
+            error("slab table", e, "small slab " + i + " has span " + s.span + ", expected 1");
+            return;
+        }
+        long h = s.start;
+        int magic = seg.get(Le.U32, h + SlabHeaderDescriptor.MAGIC_OFFSET);
+        short version = seg.get(Le.U16, h + SlabHeaderDescriptor.VERSION_OFFSET);
+        int hType = seg.get(Le.U32, h + SlabHeaderDescriptor.TYPE_ID_OFFSET);
+        int count = seg.get(Le.U32, h + SlabHeaderDescriptor.OBJECT_COUNT_OFFSET);
+        long size = seg.get(Le.U64, h + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
+        int dataOffset = seg.get(Le.U32, h + SlabHeaderDescriptor.DATA_OFFSET_OFFSET);
+        int words = seg.get(Le.U32, h + SlabHeaderDescriptor.BITMAP_WORDS_OFFSET);
+        String where = "slab " + i + " header at pool offset " + h;
+        if (magic != SlabHeaderDescriptor.MAGIC || version != SlabHeaderDescriptor.VERSION) {
+            error("slab", h, String.format("%s: magic 0x%08x version %d, expected \"SLB1\" version %d", where, magic, version,
+                    SlabHeaderDescriptor.VERSION));
+            return;
+        }
+        long runBytes = (long) Math.max(1, large ? s.span : 1) * sb.slabSize();
+        boolean sizeOk = t.variable ? size > 0 && SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) == s.span
+                : size == t.size;
+        if (hType != s.typeId || count != t.objectCount || !sizeOk || dataOffset != t.dataOffset
+                || words != SlabHeaderDescriptor.bitmapWords(count) || dataOffset + (long) count * size > runBytes) {
+            error("slab", h, where + " (type " + hType + ", " + count + " objects of " + size + " bytes, data at " + dataOffset
+                    + ", " + words + " bitmap words) does not match its table entry and type " + t.name + " (" + t.objectCount
+                    + " objects of " + (t.variable ? "any size" : t.size + " bytes") + ", data at " + t.dataOffset + ")");
+            return;
+        }
+        s.count = count;
+        s.objectSize = size;
+        s.dataOffset = dataOffset;
+        s.bits = new long[words];
+        MemorySegment.copy(seg, Le.U64, h + SlabHeaderDescriptor.BITMAP_OFFSET, s.bits, 0, words);
+        int used = 0;
+        for (long w : s.bits) {
+            used += Long.bitCount(w);
+        }
+        if ((count & 63) != 0) {
+            long extra = s.bits[words - 1] & ~((1L << (count & 63)) - 1);
+            if (extra != 0) {
+                error("bitmap", h + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * (words - 1), String.format(
+                        "slab %d bitmap has bits set past its %d objects (0x%016x)", i, count, extra));
+                return;
+            }
+        }
+        s.used = used;
+        if (large && used != 1) {
+            error("bitmap", h + SlabHeaderDescriptor.BITMAP_OFFSET, "large slab " + i + " has " + used
+                    + " objects allocated; a large run holds exactly one");
+            return;
+        }
+        s.ok = true;
+    }
+
+    // ------------------------------------------------------------------ lookups
+
+    /** The type named as a pointer target, or null (unknown name, or "any blob"). */
+    Type target(String name) {
+        return name == null ? null : byName.get(name);
+    }
+
+    /** Root type, or null. */
+    Type rootType() {
+        return rootOffset == 0 ? null : byId.get(rootTypeId);
+    }
+
+    /**
+     * Locates the object starting at pool offset {@code off}: {slab index, slot}, or null when
+     * {@code off} is not the start of a slot of a sound in-use slab.
+     */
+    int[] locate(long off) {
+        long rel = off - sb.slabAreaOffset();
+        if (rel < 0 || off >= seg.byteSize()) {
+            return null;
+        }
+        long idx = rel / sb.slabSize();
+        if (idx >= slabs.length) {
+            return null;
+        }
+        Slab s = slabs[(int) idx];
+        if (s.state == STATE_LARGE_CONT && s.head >= 0) {
+            s = slabs[s.head];
+        }
+        if (!s.ok) {
+            return null;
+        }
+        long d = off - s.start - s.dataOffset;
+        if (d < 0 || d % s.objectSize != 0 || d / s.objectSize >= s.count) {
+            return null;
+        }
+        return new int[] {s.index, (int) (d / s.objectSize)};
+    }
+
+    /** Per type id: {slabs, live objects, capacity}. */
+    Map<Integer, long[]> usage() {
+        Map<Integer, long[]> u = new HashMap<>();
+        for (Slab s : slabs) {
+            if (s.ok) {
+                long[] a = u.computeIfAbsent(s.typeId, k -> new long[3]);
+                a[0] += s.state == STATE_LARGE_HEAD ? s.span : 1;
+                a[1] += s.used;
+                a[2] += s.count;
+            }
+        }
+        return u;
+    }
+
+    /**
+     * The base the pointers of a slab assume: from its recorded-base word when that is in the
+     * swizzle format ({@code AT(b)}), or the word itself when it is the pool's base (the raw form
+     * the heap writes today); -1 when unknown (mid-swizzle, or damage).
+     */
+    long slabBase(Slab s) {
+        long w = s.recordedBase;
+        int st = io.ferrite.swizzle.RecordedBaseDescriptor.state(w);
+        if (st == io.ferrite.swizzle.RecordedBaseDescriptor.STATE_AT) {
+            return io.ferrite.swizzle.RecordedBaseDescriptor.base(w);
+        }
+        if (st != io.ferrite.swizzle.RecordedBaseDescriptor.STATE_INVALID) {
+            return -1;
+        }
+        return w == sb.baseAddress() && w != 0 ? w : -1;
+    }
+
+    /** The slab holding pointer words at {@code wordOffset}'s object (a run head), or null. */
+    Slab slabAt(long off) {
+        long rel = off - sb.slabAreaOffset();
+        if (rel < 0) {
+            return null;
+        }
+        long idx = rel / sb.slabSize();
+        if (idx >= slabs.length) {
+            return null;
+        }
+        Slab s = slabs[(int) idx];
+        return s.state == STATE_LARGE_CONT && s.head >= 0 ? slabs[s.head] : s;
+    }
+
+    int freeSlabs() {
+        int n = 0;
+        for (Slab s : slabs) {
+            n += s.state == STATE_FREE ? 1 : 0;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,75 @@
+package io.ferrite.cli;
+
+import io.ferrite.pheap.RedoApplier;
+import io.ferrite.pheap.format.RedoRecordDescriptor;
+import io.ferrite.pheap.format.Superblock;
+import io.ferrite.pheap.format.SuperblockDescriptor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The pool as recovery would leave it, for the read-only commands: the mapped image itself when
+ * nothing is left to replay, else a private copy with the redo records after the checkpoint LSN
+ * applied by pheap's own {@link RedoApplier}. The file is never written.
+ */
+final class Recovered implements AutoCloseable {
+    final MemorySegment image;
+    final int replayed;
+    /** Why the log could not be replayed (then the image is the pool as it is), or null. */
+    final String problem;
+    final LogScan log;
+    private final Arena arena;
+
+    private Recovered(MemorySegment image, int replayed, String problem, LogScan log, Arena arena) {
+        this.image = image;
+        this.replayed = replayed;
+        this.problem = problem;
+        this.log = log;
+        this.arena = arena;
+    }
+
+    static Recovered of(PoolImage img) {
+        Superblock sb = img.sb;
+        LogScan log = LogScan.open(img.media, sb.logOffset(), sb.logLength());
+        if (log.headerProblem != null) {
+            return new Recovered(img.seg, 0, "log header: " + log.headerProblem, log, null);
+        }
+        long cp = sb.checkpointLsn();
+        List<LogScan.Rec> redo = new ArrayList<>();
+        log.scan(r -> {
+            if (!r.padding() && r.lsn() >= cp && r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE) {
+                redo.add(r);
+            }
+            return true;
+        });
+        if (redo.isEmpty()) {
+            return new Recovered(img.seg, 0, null, log, null);
+        }
+        Arena arena = Arena.ofConfined();
+        try {
+            MemorySegment copy = arena.allocate(img.seg.byteSize(), 4096);
+            MemorySegment.copy(img.seg, 0, copy, 0, img.seg.byteSize());
+            RedoApplier a = new RedoApplier(copy, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
+                    sb.logOffset() + sb.logLength(), null);
+            for (LogScan.Rec r : redo) {
+                a.validate(r.lsn(), img.seg, r.payloadOffset(), r.length());
+            }
+            for (LogScan.Rec r : redo) {
+                a.apply(r.lsn(), img.seg, r.payloadOffset(), r.length());
+            }
+            return new Recovered(copy.asReadOnly(), redo.size(), null, log, arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            return new Recovered(img.seg, 0, "the log cannot be replayed: " + e.getMessage(), log, null);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+}
