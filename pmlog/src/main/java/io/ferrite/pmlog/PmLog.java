@@ -51,6 +51,7 @@ public final class PmLog implements AutoCloseable {
     private static final long VIEW_CHUNK = 1L << 30;
     private static final int WAITER_SLOTS = 64;
     private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long PURE_SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(1);
     private static final long IN_FLIGHT_WAIT_NANOS = TimeUnit.MICROSECONDS.toNanos(5);
     private static final long SHORT_PARK_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final long MAX_EPOCH = 0xFFFF_FFFFL;
@@ -289,6 +290,7 @@ public final class PmLog implements AutoCloseable {
                     + tail.lv() + " durable=" + durable.lv() + ")");
         }
         long spinUntil = 0;
+        long spinStart = 0;
         for (;;) {
             if (leader.lv() == 0) {
                 commit();
@@ -303,9 +305,16 @@ public final class PmLog implements AutoCloseable {
             long now = System.nanoTime();
             if (spinUntil == 0) {
                 spinUntil = now + options.spinNanos();
+                spinStart = now;
             }
             if (now - spinUntil < 0) {
-                Thread.onSpinWait();
+                // Pure spinning for the first microsecond (a group takes a few hundred ns), then
+                // yielding, so that an oversubscribed machine runs the leader rather than us.
+                if (now - spinStart < PURE_SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
                 continue;
             }
             park(lsn);

@@ -418,6 +418,82 @@ class PmLogTest {
         assertEquals(log.durableLsn(), end);
     }
 
+    /** Media whose fence takes a while (and frees the CPU): appenders must share fences. */
+    static final class SlowFenceMedia extends Media {
+        final Media delegate;
+        final java.util.concurrent.atomic.LongAdder fences = new java.util.concurrent.atomic.LongAdder();
+
+        SlowFenceMedia(Media delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return delegate.segment();
+        }
+
+        @Override
+        public java.nio.file.Path path() {
+            return delegate.path();
+        }
+
+        @Override
+        public io.ferrite.media.FlushBackend backend() {
+            return delegate.backend();
+        }
+
+        @Override
+        public boolean isPersistentMemory() {
+            return false;
+        }
+
+        @Override
+        public String fileSystem() {
+            return delegate.fileSystem();
+        }
+
+        @Override
+        public void flush(long offset, long length) {
+            delegate.flush(offset, length);
+        }
+
+        @Override
+        public void fence() {
+            fences.increment();
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    @Test
+    void groupCommitSharesFencesBetweenAppenders() throws Exception {
+        int threads = 4;
+        int perThread = 300;
+        try (SlowFenceMedia m = new SlowFenceMedia(Media.inMemory(PmLog.regionLength(1 << 20)));
+             PmLog log = PmLog.format(m, 0, m.size(), PmLogOptions.defaults())) {
+            long f0 = m.fences.sum();
+            List<Thread> ts = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                ts.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        log.append(TestFiles.payload(id, i, 64), (short) 1);
+                    }
+                }));
+            }
+            for (Thread t : ts) {
+                t.join();
+            }
+            double perFence = (double) threads * perThread / (m.fences.sum() - f0);
+            assertTrue(perFence >= 1.3, "records per fence: " + perFence + " (no group commit?)");
+            assertEquals(threads * perThread, readAll(log, 0).size());
+        }
+    }
+
     @Test
     void closedLogRefusesAppends() {
         PmLog log = PmLog.create(files.file("a.log"), 4096, PmLogOptions.defaults());
