@@ -101,7 +101,7 @@ public final class Swizzler {
 
     /** What to do, decided from the slab table before any store. */
     private record Plan(long base, long size, long startPoolBase, long poolBase, boolean disjoint, int[] work,
-            int[] batchStarts, int maxBatch, long fences) {
+            int[] batchStarts, int maxBatch, long fences, long flushChunk) {
     }
 
     private static Plan plan(SwizzleView view, SwizzleOptions o) {
@@ -187,7 +187,7 @@ public final class Swizzler {
         }
         starts[nb] = nw;
         return new Plan(base, size, startPoolBase, poolBase, disjoint, work, Arrays.copyOf(starts, nb + 1), maxBatch,
-                fences);
+                fences, o.flushChunkBytes());
     }
 
     private static long mode(long[] values, int n) {
@@ -285,6 +285,7 @@ public final class Swizzler {
         private final long base;
         private final long poolBase;
         private final boolean disjoint;
+        private final long flushChunk;
         private final int[] work;
         private final int[] batchStarts;
         private final AtomicInteger next;
@@ -312,6 +313,7 @@ public final class Swizzler {
             this.base = plan.base;
             this.poolBase = plan.poolBase;
             this.disjoint = plan.disjoint;
+            this.flushChunk = plan.flushChunk;
             this.work = plan.work;
             this.batchStarts = plan.batchStarts;
             this.next = next;
@@ -449,6 +451,7 @@ public final class Swizzler {
             final MemorySegment seg = this.seg;
             final long size = this.size;
             final boolean toTagged = add == TAG;
+            final long chunk = this.flushChunk;
             final long[] offs = view.pointerMap(view.slabType(slab)).offsetsArray();
             final int nf = offs.length;
             final long firstField = offs[0];
@@ -458,6 +461,7 @@ public final class Swizzler {
             final int count = view.objectCount(slab);
             long lo = -1;
             long hi = -1;
+            long flushFrom = -1;
             long visited = 0;
             long rewritten = 0;
             long suspect = 0;
@@ -473,6 +477,11 @@ public final class Swizzler {
                     visited++;
                     if (lo < 0) {
                         lo = obj + firstField;
+                        flushFrom = lo;
+                    } else if (hi - flushFrom >= chunk) {
+                        // write back while the lines are still in L1, overlapped with the next stores
+                        media.flush(flushFrom, hi + Pointers.POINTER_LENGTH - flushFrom);
+                        flushFrom = hi + Pointers.POINTER_LENGTH;
                     }
                     hi = obj + lastField;
                     for (int f = 0; f < nf; f++) {
@@ -499,7 +508,7 @@ public final class Swizzler {
                     }
                 }
             }
-            return account(first, visited, toTagged ? 0 : rewritten, suspect, objectSize, lo, hi);
+            return account(first, visited, toTagged ? 0 : rewritten, suspect, objectSize, flushFrom, hi);
         }
 
         /** Pointers count when they reach the new base (a two-pass slab's tagged words count once). */

@@ -77,7 +77,8 @@ class SwizzleCrashSimTest {
 
     private static SwizzleOptions options(Random rnd) {
         return SwizzleOptions.defaults().parallelism(1 + rnd.nextInt(2))
-                .batchBytes(rnd.nextInt(3) == 0 ? 4L * SLAB_SIZE : 1);
+                .batchBytes(rnd.nextInt(3) == 0 ? 4L * SLAB_SIZE : 1)
+                .flushChunkBytes(rnd.nextBoolean() ? 64 + 8 * rnd.nextInt(64) : SwizzleOptions.FLUSH_CHUNK_BYTES_DEFAULT);
     }
 
     /** Recovers one image at a new base, sometimes crashing during that recovery too. Closes {@code img}. */

@@ -19,12 +19,12 @@ import java.util.Random;
  * 0    magic (8) | pool base P (8) | slab count (4) | slab size (4) | ...
  * 64   slab table: per slab 32 bytes [type i32][span i32][recorded-base word u64][16 reserved]
  * S    slabs (S = the first multiple of the slab size after the table), each:
- *      [allocation bitmap 64 bytes = 512 slots][objects of one size]
+ *      [allocation bitmap, whole 64-byte lines][objects of one size]
  * </pre>
  *
  * Types: NODE(48 B: key, next->NODE, any->*, blob->BLOB, big->BIG, pad), PAIR(24 B: left->*, key,
  * right->PAIR), BLOB(40 B, no pointers), BIG(one object per run of {@value #BIG_SPAN} slabs, pointers
- * in every slab of the run). The view may present any page-aligned {@link #base()} (swizzling only
+ * in every slab of the run), CELL (64 B: left->CELL, right->CELL; benchmarks). The view may present any page-aligned {@link #base()} (swizzling only
  * does arithmetic with it), so crash tests can relocate an in-memory image anywhere.
  */
 final class TestPool implements SwizzleView {
@@ -37,14 +37,19 @@ final class TestPool implements SwizzleView {
     static final int ENTRY_TYPE = 0;
     static final int ENTRY_SPAN = 4;
     static final int ENTRY_BASE = 8;
-    static final int BITMAP_BYTES = 64;
+    /** Bitmap bytes per slab: one bit per 8 bytes of slab would be plenty; one per 64 bytes, in whole lines. */
+    static int bitmapBytes(int slabSize) {
+        return Math.max(64, (slabSize / 64 / 8 + 63) / 64 * 64);
+    }
     static final int BIG_SPAN = 3;
 
     static final int NODE = 0;
     static final int PAIR = 1;
     static final int BLOB = 2;
     static final int BIG = 3;
-    static final String[] TYPE_NAMES = {"Node", "Pair", "Blob", "Big"};
+    /** 64 bytes with two pointers: the benchmark's object. */
+    static final int CELL = 4;
+    static final String[] TYPE_NAMES = {"Node", "Pair", "Blob", "Big", "Cell"};
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
@@ -87,6 +92,7 @@ final class TestPool implements SwizzleView {
             PointerMap.builder().pointer("first", 8, PointerMap.ANY_TYPE).pointer("second", slabSize, NODE)
                     .pointer("third", slabSize + 8, PointerMap.ANY_TYPE).pointer("fourth", 2L * slabSize + 16, BIG)
                     .pointer("last", bigSize - 8, PointerMap.ANY_TYPE).build(),
+            PointerMap.builder().pointer("left", 0, CELL).pointer("right", 8, CELL).build(),
         };
     }
 
@@ -96,12 +102,13 @@ final class TestPool implements SwizzleView {
             case PAIR -> 24;
             case BLOB -> 40;
             case BIG -> bigObjectSize(slabSize);
+            case CELL -> 64;
             default -> throw new IllegalArgumentException("type " + type);
         };
     }
 
     static long bigObjectSize(int slabSize) {
-        return (long) BIG_SPAN * slabSize - BITMAP_BYTES;
+        return (long) BIG_SPAN * slabSize - bitmapBytes(slabSize);
     }
 
     static long slabsOffset(int slabSize, int slabCount) {
@@ -202,6 +209,7 @@ final class TestPool implements SwizzleView {
                 seg.set(WORD, obj, k);
                 seg.set(WORD, obj + 2L * slabSize, ~k); // in the third slab, between pointers
             }
+            case CELL -> seg.set(WORD, obj + 16, k);
             default -> throw new IllegalStateException();
         }
     }
@@ -266,7 +274,7 @@ final class TestPool implements SwizzleView {
 
     @Override
     public long objectsOffset(int slab) {
-        return slabsOffset + (long) slab * slabSize + BITMAP_BYTES;
+        return slabsOffset + (long) slab * slabSize + bitmapBytes(slabSize);
     }
 
     @Override
@@ -276,7 +284,7 @@ final class TestPool implements SwizzleView {
 
     @Override
     public int objectCount(int slab) {
-        return types[slab] == BIG ? 1 : (int) Math.min(BITMAP_BYTES * 8, (slabSize - BITMAP_BYTES) / objectSize(slab));
+        return types[slab] == BIG ? 1 : (int) Math.min(bitmapBytes(slabSize) * 8L, (slabSize - bitmapBytes(slabSize)) / objectSize(slab));
     }
 
     @Override
@@ -366,6 +374,7 @@ final class TestPool implements SwizzleView {
                 yield h;
             }
             case BIG -> seg.get(WORD, obj) ^ seg.get(WORD, obj + 2L * slabSize) * 3;
+            case CELL -> seg.get(WORD, obj + 16);
             default -> throw new IllegalStateException();
         };
     }
