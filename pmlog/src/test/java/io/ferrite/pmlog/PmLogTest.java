@@ -419,53 +419,17 @@ class PmLogTest {
     }
 
     /** Media whose fence takes a while (and frees the CPU): appenders must share fences. */
-    static final class SlowFenceMedia extends Media {
-        final Media delegate;
+    static final class SlowFenceMedia extends io.ferrite.media.ForwardingMedia {
         final java.util.concurrent.atomic.LongAdder fences = new java.util.concurrent.atomic.LongAdder();
 
         SlowFenceMedia(Media delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public MemorySegment segment() {
-            return delegate.segment();
-        }
-
-        @Override
-        public java.nio.file.Path path() {
-            return delegate.path();
-        }
-
-        @Override
-        public io.ferrite.media.FlushBackend backend() {
-            return delegate.backend();
-        }
-
-        @Override
-        public boolean isPersistentMemory() {
-            return false;
-        }
-
-        @Override
-        public String fileSystem() {
-            return delegate.fileSystem();
-        }
-
-        @Override
-        public void flush(long offset, long length) {
-            delegate.flush(offset, length);
+            super(delegate);
         }
 
         @Override
         public void fence() {
             fences.increment();
             java.util.concurrent.locks.LockSupport.parkNanos(100_000);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 
