@@ -81,6 +81,8 @@ public final class PmLog implements AutoCloseable {
     /** One bit per 8 ring bytes: set (release) when the record starting there is complete; cleared by the leader. */
     private final long[] completed;
     private final Thread[] waiters = new Thread[WAITER_SLOTS];
+    /** Threads inside {@link #park}: the leader skips the waiter scan when there are none. */
+    private final java.util.concurrent.atomic.AtomicInteger parked = new java.util.concurrent.atomic.AtomicInteger();
     private final Object reclaimLock = new Object();
     private int activeSlot;
     /** Written and read only by the leader (ordered by the leader flag): did appends arrive during the last flush? */
@@ -693,6 +695,7 @@ public final class PmLog implements AutoCloseable {
         Thread me = Thread.currentThread();
         int slot = (int) ((me.threadId() * 0x9E3779B97F4A7C15L) >>> 58) & (WAITER_SLOTS - 1);
         int claimed = -1;
+        parked.incrementAndGet();
         for (int i = 0; i < WAITER_SLOTS; i++) {
             int s = (slot + i) & (WAITER_SLOTS - 1);
             if (WAITERS.compareAndSet(waiters, s, (Thread) null, me)) {
@@ -712,10 +715,15 @@ public final class PmLog implements AutoCloseable {
             if (claimed >= 0) {
                 WAITERS.setRelease(waiters, claimed, (Thread) null);
             }
+            parked.decrementAndGet();
         }
     }
 
     private void wakeAll() {
+        // Waiters count themselves before re-checking durable; we publish durable before looking.
+        if (parked.get() == 0) {
+            return;
+        }
         for (int i = 0; i < WAITER_SLOTS; i++) {
             Thread t = (Thread) WAITERS.getAcquire(waiters, i);
             if (t != null) {

@@ -459,6 +459,41 @@ class PmLogTest {
     }
 
     @Test
+    void hotPathDoesNotAllocate() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        AtomicReference<PmLog> ref = new AtomicReference<>();
+        PmLogOptions o = PmLogOptions.defaults().onFull(() -> ref.get().reclaim(ref.get().durableLsn()));
+        try (Media m = Media.inMemory(PmLog.regionLength(4 << 20));
+             PmLog log = PmLog.format(m, 0, m.size(), o);
+             Arena arena = Arena.ofConfined()) {
+            ref.set(log);
+            MemorySegment payload = arena.allocate(64);
+            byte[] array = new byte[64];
+            long[] sum = {0};
+            RecordHandler handler = (lsn, type, seg, off, len) -> {
+                sum[0] += seg.get(ValueLayout.JAVA_BYTE, off) + len;
+                return true;
+            };
+            long tid = Thread.currentThread().threadId();
+            long best = Long.MAX_VALUE;
+            for (int round = 0; round < 8; round++) {
+                log.reclaim(log.durableLsn());
+                long from = log.durableLsn();
+                long before = mx.getThreadAllocatedBytes(tid);
+                for (int i = 0; i < 5_000; i++) {
+                    log.append(payload, (short) 1);
+                    log.append(array, (short) 2);
+                }
+                log.read(from, handler);
+                best = Math.min(best, mx.getThreadAllocatedBytes(tid) - before);
+            }
+            // 10,000 appends and their read: nothing per record (a few objects of the
+            // allocation accounting itself, or one onFull reclaim, are tolerated).
+            assertTrue(best < 2_000, "allocated " + best + " bytes for 10,000 appends + reads");
+        }
+    }
+
+    @Test
     void closedLogRefusesAppends() {
         PmLog log = PmLog.create(files.file("a.log"), 4096, PmLogOptions.defaults());
         log.append(new byte[8], (short) 1);
