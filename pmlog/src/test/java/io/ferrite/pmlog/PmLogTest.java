@@ -494,6 +494,24 @@ class PmLogTest {
     }
 
     @Test
+    void aFailedCopyBecomesPaddingAndTheLogGoesOn() {
+        try (PmLog log = PmLog.create(files.file("a.log"), 8192, PmLogOptions.defaults())) {
+            long a = log.append(TestFiles.payload(8, 0, 16), (short) 1);
+            MemorySegment gone;
+            try (Arena arena = Arena.ofConfined()) {
+                gone = arena.allocate(40);
+            }
+            assertThrows(IllegalStateException.class, () -> log.append(gone, (short) 1));
+            long b = log.append(TestFiles.payload(8, 1, 16), (short) 1);
+            assertEquals(a + LogRecordDescriptor.recordLength(16) + LogRecordDescriptor.recordLength(40), b);
+            assertTrue(log.durableLsn() > b);
+            List<Rec> recs = readAll(log, 0);
+            assertEquals(2, recs.size());
+            assertEquals(b, recs.get(1).lsn());
+        }
+    }
+
+    @Test
     void closedLogRefusesAppends() {
         PmLog log = PmLog.create(files.file("a.log"), 4096, PmLogOptions.defaults());
         log.append(new byte[8], (short) 1);
