@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
             "            (only when no pointer or structure damage was found: a damaged pointer can make live",
             "            objects look unreachable).",
             "Anything else (a damaged registry, slab table, pointer, a record lost mid-log) is reported and",
-            "left alone: restore such a pool from a replica or a backup.",
+            "left alone: restore such a pool from a replica or a backup. When such damage is present,",
+            "--repair changes nothing at all (replaying up to a damaged record could lose what follows it).",
             "",
             "A pool open in another process is refused: stop that process first (ferrite info can read a live",
             "pool). On a terminal a progress bar shows on standard error for long runs."},
@@ -173,9 +174,12 @@ final class CheckCommand implements Callable<Integer> {
 
     private Json.Arr repair(Checker c, PrintWriter out) {
         Json.Arr done = Json.arr();
-        boolean replay = c.findings.stream().anyMatch(f -> f.repair() != Finding.Repair.NONE);
-        if (!replay) {
-            say(out, done, "none", "nothing --repair can do: the problems found need a restore from a replica or a backup");
+        long unrepairable = c.findings.stream().filter(f -> f.counts() && f.repair() == Finding.Repair.NONE).count();
+        if (unrepairable > 0) {
+            // Opening the heap over damage it cannot repair could make things worse (replaying up to a
+            // damaged record drops what follows it): change nothing.
+            say(out, done, "none", "nothing changed: " + unrepairable + " problem(s) cannot be repaired by ferrite and the"
+                    + " pool needs a restore from a replica or a backup; repairing the rest first could lose data");
             return Json.arr();
         }
         if (c.img.sb == null || !c.img.problems.isEmpty()) {

@@ -18,7 +18,8 @@ import java.util.Optional;
  * writes its holder ("pid N on HOST, thread 'T', since TIME") into it; a crashed holder leaves the
  * text but not the lock. So the lock itself is looked up in {@code /proc/locks} by the sidecar's
  * inode (no side effect at all); where that file is unreadable, a shared lock is tried and
- * released at once.
+ * released at once. The sidecar is opened only when another process holds the lock: POSIX locks
+ * are dropped when their process closes any descriptor of the file.
  */
 final class LockProbe {
     private LockProbe() {
@@ -44,7 +45,6 @@ final class LockProbe {
         if (!Files.isRegularFile(lf)) {
             return Optional.empty();
         }
-        String text = readText(lf);
         Optional<Long> pid = procLocksHolder(lf);
         if (pid == null) {
             pid = tryLockHolder(lf);
@@ -56,7 +56,11 @@ final class LockProbe {
             return Optional.empty();
         }
         long p = pid.get();
-        String who = !text.isBlank() ? text : p > 0 ? "pid " + p : "a process";
+        // POSIX record locks belong to the process: closing any descriptor of the file in the
+        // holding process drops them. So the holder text is read only when another process holds it.
+        String text = p == ProcessHandle.current().pid() ? "" : readText(lf);
+        String who = !text.isBlank() ? text : p > 0 ? "pid " + p + (p == ProcessHandle.current().pid() ? " (this process)" : "")
+                : "a process";
         return Optional.of(who + " (lock file " + lf + ")");
     }
 

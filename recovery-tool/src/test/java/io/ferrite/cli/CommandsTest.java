@@ -1,0 +1,283 @@
+package io.ferrite.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
+import io.ferrite.pheap.format.SlabHeaderDescriptor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Each command against pools made by the library: clean, crashed, torn, leaked, damaged. */
+class CommandsTest {
+    private final List<Path> pools = new ArrayList<>();
+
+    private Path track(Path p) {
+        pools.add(p);
+        return p;
+    }
+
+    @AfterEach
+    void cleanUp() {
+        pools.forEach(TestPools::delete);
+    }
+
+    private static TestPools.Run run(String... args) {
+        return TestPools.run(args);
+    }
+
+    @Test
+    void cleanPoolIsCleanEverywhere() {
+        Path p = track(TestPools.bank("clean", 5));
+        TestPools.Run info = run("info", p.toString());
+        assertEquals(0, info.exit(), info.toString());
+        assertTrue(info.out().contains("clean close: yes"), info.out());
+        assertTrue(info.out().contains("#14  Account, struct, 32 bytes, 5 objects in 1 slab(s)"), info.out());
+        assertTrue(info.out().contains("replication slots: none (replication not built yet)"), info.out());
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(0, check.exit(), check.toString());
+        assertTrue(check.out().contains("reachability: 11 objects reachable from the root, 0 leaked"), check.out());
+        TestPools.Run dump = run("dump", "--type", "Account", p.toString());
+        assertEquals(0, dump.exit(), dump.toString());
+        assertTrue(dump.out().contains("owner -> ferrite.blob.16@") && dump.out().contains("\"owner-3\""), dump.out());
+        assertTrue(dump.out().endsWith("(5 objects)\n"), dump.out());
+        TestPools.Run log = run("log", "--verify", p.toString());
+        assertEquals(0, log.exit(), log.toString());
+        TestPools.Run rec = run("recover", p.toString());
+        assertEquals(0, rec.exit(), rec.toString());
+        assertTrue(rec.out().contains("nothing to recover"), rec.out());
+        // --repair on a clean pool changes nothing and says so.
+        byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);
+        TestPools.Run repair = run("check", "--repair", p.toString());
+        assertEquals(0, repair.exit(), repair.toString());
+        assertTrue(repair.out().contains("nothing to repair"), repair.out());
+        assertTrue(java.util.Arrays.equals(before, TestPools.read(p, 0, (int) TestPools.SIZE)), "--repair wrote to a clean pool");
+    }
+
+    @Test
+    void infoNeverChangesAByte() {
+        Path p = track(TestPools.crashed("ro", 4, 3));
+        byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);
+        for (String[] a : new String[][] {{"info", p.toString()}, {"info", "--json", p.toString()}, {"check", p.toString()},
+                {"dump", "--root", p.toString()}, {"log", "--verify", p.toString()}}) {
+            run(a);
+        }
+        assertTrue(java.util.Arrays.equals(before, TestPools.read(p, 0, (int) TestPools.SIZE)), "a read-only command wrote");
+    }
+
+    @Test
+    void crashedPoolNeedsRecoveryThenRecoverMakesItClean() {
+        Path p = track(TestPools.crashed("crash", 4, 3));
+        TestPools.Run info = run("info", "--json", p.toString());
+        assertEquals(0, info.exit(), info.toString());
+        assertTrue(info.out().contains("\"recordsToReplay\": 3"), info.out());
+        assertTrue(info.out().contains("\"cleanClose\": false"), info.out());
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("recovery: superblock") && check.out().contains("not closed cleanly"), check.out());
+        assertTrue(check.out().contains("3 redo records after checkpoint LSN"), check.out());
+        TestPools.Run log = run("log", p.toString());
+        assertEquals(0, log.exit(), log.toString());
+        assertEquals(3, log.out().lines().filter(l -> l.contains("redo") && l.contains("to replay")).count(), log.out());
+        TestPools.Run dump = run("dump", "--type", "Account", p.toString());
+        assertEquals(0, dump.exit(), dump.toString());
+        assertTrue(dump.err().contains("3 log records replayed in memory"), dump.err());
+        assertTrue(dump.out().contains("balance = 103"), dump.out());
+        TestPools.Run rec = run("recover", p.toString());
+        assertEquals(1, rec.exit(), rec.toString());
+        assertTrue(rec.out().contains("after a crash, replayed 3 records"), rec.out());
+        assertEquals(0, run("check", p.toString()).exit());
+        assertEquals(0, run("recover", p.toString()).exit());
+    }
+
+    @Test
+    void repairReplaysACrashedPool() {
+        Path p = track(TestPools.crashed("repair", 4, 2));
+        TestPools.Run r = run("check", "--repair", p.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.out().contains("repair: opened the heap: recovery: after a crash, replayed 2 records"), r.out());
+        assertTrue(r.out().contains("repair: closed the heap"), r.out());
+        assertEquals(0, run("check", p.toString()).exit());
+    }
+
+    @Test
+    void tornTailIsDroppedByRepair() {
+        Path p = track(TestPools.crashed("torn", 4, 3));
+        LogScan.Rec last = lastRecord(p);
+        TestPools.flip(p, last.payloadOffset() + 3, 0);
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("torn log tail: torn record at LSN " + last.lsn()), check.out());
+        TestPools.Run r = run("check", "--repair", p.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.out().contains("dropped the torn log tail at LSN " + last.lsn()), r.out());
+        TestPools.Run after = run("check", p.toString());
+        assertEquals(0, after.exit(), after.toString());
+    }
+
+    @Test
+    void damageMidLogIsAnErrorNoRepairTouches() {
+        Path p = track(TestPools.crashed("midlog", 4, 4));
+        LogScan.Rec first = firstRecord(p);
+        TestPools.flip(p, first.payloadOffset() + 5, 2);
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("3 intact records follow it"), check.out());
+        byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);
+        TestPools.Run r = run("check", "--repair", p.toString());
+        assertEquals(4, r.exit(), r.toString());
+        assertTrue(java.util.Arrays.equals(before, TestPools.read(p, 0, (int) TestPools.SIZE)), "--repair touched a pool it cannot fix");
+        TestPools.Run rec = run("recover", p.toString());
+        assertEquals(4, rec.exit(), rec.toString());
+        assertTrue(rec.err().contains("intact records follow"), rec.err());
+        TestPools.Run log = run("log", "--verify", p.toString());
+        assertEquals(4, log.exit(), log.toString());
+    }
+
+    @Test
+    void leakedObjectsAreFoundAndFreedByRepair() {
+        Path p = track(TestPools.bank("leak", 3));
+        try (Heap h = Heap.open(p, TestPools.options()); Tx tx = h.begin()) {
+            Ref lost = tx.allocate(TestPools.ACCOUNT);
+            tx.setLong(lost, TestPools.ACCOUNT.field("id"), 99);
+            tx.commit();
+        }
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("is allocated but not reachable from the root (leaked)"), check.out());
+        TestPools.Run r = run("check", "--repair", p.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.out().contains("repair: freeing unreachable Account@"), r.out());
+        assertTrue(r.out().contains("freed 1 unreachable objects in one transaction"), r.out());
+        assertEquals(0, run("check", p.toString()).exit());
+        assertTrue(run("dump", "--type", "Account", p.toString()).out().endsWith("(3 objects)\n"));
+    }
+
+    @Test
+    void damagedPointerIsReportedAndLeaksBehindItAreNotFreed() {
+        Path p = track(TestPools.bank("ptr", 4));
+        long firstAccount;
+        long slab1 = TestPools.SIZE - 15L * TestPools.SLAB; // slab 1 of 16: the accounts
+        firstAccount = slab1 + SlabHeaderDescriptor.dataOffset(2038);
+        // Account slot 0 is the last of the chain (id 4, next null); slot 3 (id 1) is first: cut the chain at slot 2 (id 2).
+        long next = firstAccount + 2 * 32 + 24;
+        long old = TestPools.u64(p, next);
+        assertTrue(old != 0);
+        TestPools.patch(p, next, TestPools.le64(old + 8));
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("field next (pool offset " + next + ")") && check.out().contains("is not the start of an object"),
+                check.out());
+        assertTrue(check.out().contains("not freed while other damage is present"), check.out());
+        TestPools.Run r = run("check", "--repair", p.toString());
+        assertEquals(4, r.exit(), r.toString());
+        assertFalse(r.out().contains("freeing"), r.out());
+        TestPools.Run dump = run("dump", "--type", "Account", p.toString());
+        assertEquals(4, dump.exit(), dump.toString());
+        assertTrue(dump.out().contains("<bad pointer 0x"), dump.out());
+        assertTrue(dump.out().endsWith("(4 objects)\n"), dump.out());
+    }
+
+    @Test
+    void standaloneLogIsListedVerifiedAndFollowed() throws Exception {
+        Path f = track(TestPools.DIR.resolve("ferrite-cli-test-" + java.util.UUID.randomUUID() + ".log"));
+        try (io.ferrite.pmlog.PmLog log = io.ferrite.pmlog.PmLog.create(f, 64 << 10, io.ferrite.pmlog.PmLogOptions.defaults())) {
+            for (int i = 0; i < 10; i++) {
+                log.append(("record " + i).getBytes(), (short) 7);
+            }
+        }
+        TestPools.Run l = run("log", f.toString());
+        assertEquals(0, l.exit(), l.toString());
+        assertTrue(l.out().contains("standalone pmlog file"), l.out());
+        assertEquals(10, l.out().lines().filter(x -> x.matches("\\s+\\d+\\s+8\\s+7\\s+\\d+\\s*")).count(), l.out());
+        TestPools.Run from = run("log", "--from", "128", f.toString());
+        assertEquals(6, from.out().lines().filter(x -> x.matches("\\s+\\d+\\s+8\\s+7\\s+\\d+\\s*")).count(), from.out());
+        TestPools.Run info = run("info", f.toString());
+        assertEquals(8, info.exit(), info.toString());
+        assertTrue(info.err().contains("is a standalone Ferrite log, not a pool"), info.err());
+        // follow: a writer appends while `log --follow` runs in another thread
+        java.io.StringWriter sw = new java.io.StringWriter();
+        java.io.PrintWriter pw = new java.io.PrintWriter(sw, true);
+        Thread t = Thread.ofPlatform().start(() -> Ferrite.run(new String[] {"log", "--follow", f.toString()}, pw, pw));
+        try (io.ferrite.pmlog.PmLog log = io.ferrite.pmlog.PmLog.open(f, io.ferrite.pmlog.PmLogOptions.defaults())) {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!sw.toString().contains("following") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            log.append("late record".getBytes(), (short) 9);
+            while (!sw.toString().matches("(?s).*\\s11\\s+9\\s.*") && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+        } finally {
+            t.interrupt();
+            t.join(5_000);
+        }
+        assertFalse(t.isAlive(), "log --follow did not stop when interrupted");
+        assertTrue(sw.toString().matches("(?s).*\\s11\\s+9\\s.*"), sw.toString());
+        // a damaged record in the middle: --verify says so
+        LogScan.Rec[] recs = records(f, 0);
+        TestPools.flip(f, recs[2].payloadOffset(), 1);
+        TestPools.Run v = run("log", "--verify", f.toString());
+        assertEquals(4, v.exit(), v.toString());
+        assertTrue(v.out().contains("DAMAGED: 8 intact records follow the damaged record at LSN " + recs[2].lsn()), v.out());
+    }
+
+    @Test
+    void notBuiltCommandsSaySoInOneLine() {
+        for (String c : new String[] {"replica", "promote", "restore", "power-event"}) {
+            TestPools.Run r = run(c, "whatever");
+            assertEquals(8, r.exit(), r.toString());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains("not built yet"), r.err());
+        }
+    }
+
+    @Test
+    void helpReadsLikeAManPage() {
+        for (String c : new String[] {"info", "check", "recover", "dump", "log", "demo"}) {
+            TestPools.Run r = run(c, "--help");
+            assertEquals(0, r.exit(), r.toString());
+            assertTrue(r.out().contains("Usage: ferrite " + c), r.out());
+            assertTrue(r.out().contains("Exit status:"), c + ": " + r.out());
+            assertTrue(r.out().contains("Examples:"), c + ": " + r.out());
+        }
+        TestPools.Run top = run("--help");
+        assertTrue(top.out().contains("Commands:") && top.out().contains("check") && top.out().contains("Exit status"), top.out());
+        assertEquals(8, run("check").exit());
+        assertEquals(8, run("frobnicate").exit());
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static LogScan.Rec[] records(Path file, long regionOffset) {
+        try (PoolImage img = regionOffset < 0 ? PoolImage.open(file, false) : null;
+             io.ferrite.media.Media m = img == null ? io.ferrite.media.Media.open(file, io.ferrite.media.MediaOptions.defaults().readOnly(true)) : null) {
+            io.ferrite.media.Media media = img != null ? img.media : m;
+            long off = img != null ? img.sb.logOffset() : 0;
+            long len = img != null ? img.sb.logLength() : media.size();
+            List<LogScan.Rec> l = new ArrayList<>();
+            LogScan.open(media, off, len).scan(r -> {
+                if (!r.padding()) {
+                    l.add(r);
+                }
+                return true;
+            });
+            return l.toArray(LogScan.Rec[]::new);
+        }
+    }
+
+    static LogScan.Rec lastRecord(Path pool) {
+        LogScan.Rec[] r = records(pool, -1);
+        return r[r.length - 1];
+    }
+
+    static LogScan.Rec firstRecord(Path pool) {
+        return records(pool, -1)[0];
+    }
+}
