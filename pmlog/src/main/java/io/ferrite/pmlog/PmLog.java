@@ -282,6 +282,34 @@ public final class PmLog implements AutoCloseable {
         return lsn;
     }
 
+    /**
+     * Appends a record of {@code length} payload bytes written in place by {@code writer} (zero
+     * copy), and returns its LSN once durable. A writer object reused across calls keeps the path
+     * allocation-free (a capturing lambda allocates).
+     */
+    public long append(int length, short type, PayloadWriter writer) {
+        long lsn = appendAsync(length, type, writer);
+        awaitDurable(lsn);
+        return lsn;
+    }
+
+    /** As {@link #append(int, short, PayloadWriter)}, returning at once; {@link #awaitDurable(long)} waits. */
+    public long appendAsync(int length, short type, PayloadWriter writer) {
+        if (length < 0) {
+            throw new IllegalArgumentException("length=" + length + " must not be negative");
+        }
+        long lsn = reserveRecord(length, type);
+        long rec = ringBase + ringPos(lsn);
+        try {
+            writer.write(seg, LogRecordDescriptor.payloadOffset(rec), length);
+            complete(rec, lsn, type, length);
+        } catch (RuntimeException | Error e) {
+            abandon(rec, lsn, LogRecordDescriptor.recordLength(length));
+            throw e;
+        }
+        return lsn;
+    }
+
     /** Returns once the record at {@code lsn} (and every record before it) is durable. */
     public void awaitDurable(long lsn) {
         if (durable.lv() > lsn) {

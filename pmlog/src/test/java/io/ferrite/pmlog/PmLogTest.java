@@ -512,6 +512,25 @@ class PmLogTest {
     }
 
     @Test
+    void payloadWriterWritesInPlace() {
+        try (PmLog log = PmLog.create(files.file("a.log"), 8192, PmLogOptions.defaults())) {
+            byte[] want = TestFiles.payload(9, 0, 77);
+            long a = log.append(77, (short) 5, (seg, off, len) -> MemorySegment.copy(want, 0, seg, ValueLayout.JAVA_BYTE, off, len));
+            assertThrows(ArithmeticException.class, () -> log.append(10, (short) 5, (seg, off, len) -> {
+                throw new ArithmeticException("writer failed");
+            }));
+            long b = log.appendAsync(0, (short) 6, (seg, off, len) -> { });
+            log.awaitDurable(b);
+            List<Rec> recs = readAll(log, a);
+            assertEquals(2, recs.size());
+            assertArrayEquals(want, recs.get(0).payload());
+            assertEquals(5, recs.get(0).type());
+            assertEquals(0, recs.get(1).payload().length);
+            assertThrows(RecordTooLargeException.class, () -> log.append(log.maxRecordSize() + 1, (short) 1, (s, o, n) -> { }));
+        }
+    }
+
+    @Test
     void closedLogRefusesAppends() {
         PmLog log = PmLog.create(files.file("a.log"), 4096, PmLogOptions.defaults());
         log.append(new byte[8], (short) 1);
