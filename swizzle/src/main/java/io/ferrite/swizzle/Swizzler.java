@@ -159,15 +159,27 @@ public final class Swizzler {
             throw new FerriteException(String.format("%s: slabs are half-way through a one-pass swizzle but the pool "
                     + "base 0x%x is not a valid base", view.describe(), poolBase), "run `ferrite check` on the pool");
         }
-        if (!anyShift && na > 0) {
-            // No slab depends on P: move P to the base most slabs are at, so that they move in one pass.
-            long mode = mode(atBases, na);
-            if (mode != poolBase) {
-                view.persistPoolBase(mode);
-                fences++;
-                poolBase = mode;
+        if (nw > 0 || poolBase != base) {
+            // A crashed run may have left stores that are visible in the mapping but not yet
+            // persistent. Persist the recorded-base words this run relies on before acting on them.
+            Media media = view.media();
+            for (int s = 0; s < n; s++) {
+                if (view.slabType(s) >= 0) {
+                    media.flush(view.recordedBaseOffset(s), RecordedBaseDescriptor.LENGTH);
+                }
+            }
+            media.fence();
+            fences++;
+        }
+        if (nw > 0 && (poolBaseValid || (!anyShift && na > 0))) {
+            // When no slab depends on P (none in SHIFT), P may move: to the base most slabs are at,
+            // so that they move in one pass. Either way P is persisted again before SHIFT relies on it.
+            if (!anyShift && na > 0) {
+                poolBase = mode(atBases, na);
                 poolBaseValid = true;
             }
+            view.persistPoolBase(poolBase);
+            fences++;
         }
         boolean disjoint = poolBaseValid && (poolBase + size <= base || base + size <= poolBase);
         work = Arrays.copyOf(work, nw);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferrite.media.CrashSimMedia;
 import io.ferrite.media.Media;
+import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * Crash simulation during swizzling (DESIGN.md section 10): at every fence of a swizzle, at least
  * {@value #IMAGES_PER_FENCE} images a power failure could leave; each is recovered at yet another
  * base (overlapping the previous range or not), sometimes crashing again during that recovery and
- * recovering the second image at a third base. Every recovery must end with the original logical
+ * recovering the second image at a third base. Some crashes are process crashes: the recovery sees
+ * every store of the crashed run while only the image is persistent, and then loses power. Every recovery must end with the original logical
  * graph, every slab at the new base and verification clean.
  *
  * <p>{@code -Dferrite.swizzle.crashImages=N} sets the minimum number of images (default 10,000);
@@ -65,7 +67,7 @@ class SwizzleCrashSimTest {
                 for (int k = 0; k < IMAGES_PER_FENCE; k++) {
                     long imageSeed = Checks.mix(Checks.mix(seed, cp.fence()), k);
                     Media img = cp.image(new Random(imageSeed));
-                    recover(img, imageSeed, b1, size, expected, 0,
+                    recover(img, cm.segment(), imageSeed, b1, size, expected, 0,
                             ctx + " fence=" + cp.fence() + " image=" + k + " imageSeed=" + imageSeed);
                 }
             });
@@ -81,17 +83,35 @@ class SwizzleCrashSimTest {
                 .flushChunkBytes(rnd.nextBoolean() ? 64 + 8 * rnd.nextInt(64) : SwizzleOptions.FLUSH_CHUNK_BYTES_DEFAULT);
     }
 
-    /** Recovers one image at a new base, sometimes crashing during that recovery too. Closes {@code img}. */
-    private void recover(Media img, long imageSeed, long previousBase, long size, long[] expected, int depth, String ctx) {
+    /**
+     * Recovers one image at a new base, sometimes crashing during that recovery too. Closes
+     * {@code img}. With {@code live} (the crashed run's visible memory) the crash may be a process
+     * crash: the recovery then sees every store of the crashed run although only {@code img} is
+     * persistent, and a power failure during or right after the recovery must still leave a
+     * recoverable pool.
+     */
+    private void recover(Media img, MemorySegment live, long imageSeed, long previousBase, long size, long[] expected,
+            int depth, String ctx) {
         Random r = new Random(imageSeed);
-        long b = r.nextInt(4) == 0 ? img.baseAddress() : Checks.pickBase(r, previousBase, size);
-        String here = ctx + String.format(" recovered at 0x%x (depth %d)", b, depth);
+        long hint = img.segment().get(Pointers.WORD, TestPool.POOL_BASE_OFFSET);
+        long b = switch (r.nextInt(8)) {
+            case 0, 1 -> hint > 0 ? hint : previousBase;  // the address hint (pool base P) was free: the usual restart
+            case 2 -> previousBase;                      // where the crashed run was going
+            case 3 -> img.baseAddress();                 // wherever the kernel put it
+            default -> Checks.pickBase(r, previousBase, size);
+        };
+        boolean processCrash = live != null && r.nextInt(3) == 0;
+        String here = ctx + String.format(" recovered at 0x%x (depth %d%s)", b, depth,
+                processCrash ? ", after a process crash" : "");
         images++;
-        if (depth < MAX_DEPTH && r.nextInt(3) == 0) {
-            Media[] captured = new Media[1];
+        if (processCrash || depth < MAX_DEPTH && r.nextInt(3) == 0) {
+            Media[] captured = new Media[2];
             int at = 1 + r.nextInt(12);
             long captureSeed = r.nextLong();
             try (CrashSimMedia cm2 = new CrashSimMedia(img)) {
+                if (processCrash) {
+                    cm2.segment().copyFrom(live); // visible: everything; persistent: only img
+                }
                 cm2.onCrashPoint(cp -> {
                     if (cp.fence() == at) {
                         captured[0] = cp.image(new Random(captureSeed));
@@ -101,11 +121,16 @@ class SwizzleCrashSimTest {
                 Swizzler.swizzle(q, options(r));
                 cm2.onCrashPoint(null);
                 Checks.assertIntact(q, expected, here);
+                if (processCrash) {
+                    captured[1] = cm2.crashPoint().image(new Random(captureSeed + 1)); // power fails right after
+                }
             }
-            if (captured[0] != null) {
-                nested++;
-                recover(captured[0], Checks.mix(imageSeed, depth + 1), b, size, expected, depth + 1,
-                        here + " crashed at its fence " + at);
+            for (int c = 0; c < 2; c++) {
+                if (captured[c] != null) {
+                    nested++;
+                    recover(captured[c], null, Checks.mix(imageSeed, depth + 1 + c), b, size, expected, depth + 1,
+                            here + (c == 0 ? " crashed at its fence " + at : " lost power right after"));
+                }
             }
         } else {
             try (img) {
