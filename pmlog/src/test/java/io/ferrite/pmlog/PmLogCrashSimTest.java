@@ -35,6 +35,8 @@ class PmLogCrashSimTest {
     private static final int IMAGES_PER_FENCE = Integer.getInteger("ferrite.crashsim.images", 64);
     private static final long TIME_BUDGET_NANOS = Duration.ofSeconds(45).toNanos();
     private static final int MIN_IMAGES = 10_000;
+    /** Images per crash point on which a second run appends up to a stale record, then reopens. */
+    private static final int SECOND_RUN_IMAGES = 4;
 
     @Test
     void everyCrashImageRecoversAPrefixHoldingEveryAcknowledgedRecord() throws Exception {
@@ -112,9 +114,10 @@ class PmLogCrashSimTest {
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("pmlog crashsim: %d crash points, %d images checked (%d records recovered in all; "
-                        + "%d records appended by %d threads over %d laps of a %d-byte ring; seed %d; %d ms)%n",
+                        + "%d records appended by %d threads over %d laps of a %d-byte ring; %d stale records behind "
+                        + "a torn tail met by a next run and refused; seed %d; %d ms)%n",
                 checker.crashPoints, checker.images, checker.recordsChecked, truth.size(), THREADS, laps, CAPACITY,
-                seed, ms);
+                checker.staleSituations, seed, ms);
         assertTrue(laps >= 3, "the ring must wrap several times, got " + laps + " laps");
         assertTrue(checker.images >= MIN_IMAGES || checker.outOfTime, "only " + checker.images + " images (seed " + seed + ")");
         assertTrue(checker.maxUnpersisted > 0, "no crash point had unpersisted words: the test proves nothing");
@@ -136,6 +139,7 @@ class PmLogCrashSimTest {
         long images;
         long recordsChecked;
         long maxUnpersisted;
+        long staleSituations;
         boolean outOfTime;
         AssertionError failure;
 
@@ -162,12 +166,70 @@ class PmLogCrashSimTest {
                 cp.writeImage(new Random(imageSeed), image.segment());
                 try {
                     checkImage(acked);
+                    if (i < SECOND_RUN_IMAGES) {
+                        secondRun();
+                    }
                 } catch (AssertionError | RuntimeException e) {
                     failure = new AssertionError("seed=" + seed + " fence=" + cp.fence() + " image=" + i
                             + " imageSeed=" + imageSeed + ": " + e.getMessage(), e);
                 }
                 images++;
             }
+        }
+
+        /**
+         * The next run after this crash: if a record with a valid CRC and the LSN of its position
+         * survives beyond the recovered tail (a stale record), append one record that ends exactly
+         * where it begins, reopen, and check that the stale record is refused (epoch rule).
+         */
+        private void secondRun() {
+            long tail;
+            long stale = -1;
+            int before;
+            try (PmLog log = PmLog.open(image, 0, image.size(), PmLogOptions.defaults())) {
+                tail = log.tailLsn();
+                before = (int) log.recoveryInfo().records();
+                long ringBase = LogHeaderDescriptor.HEADER_LENGTH;
+                long p = tail % CAPACITY;
+                long limit = Math.min(CAPACITY - p, LogRecordDescriptor.recordLength(log.maxRecordSize()));
+                for (long d = LogRecordDescriptor.HEADER_LENGTH; d + LogRecordDescriptor.HEADER_LENGTH <= limit; d += 8) {
+                    long rec = ringBase + p + d;
+                    if (image.segment().get(LogRecordDescriptor.U64, rec + LogRecordDescriptor.LSN_OFFSET) == tail + d
+                            && crcValid(image.segment(), rec)) {
+                        stale = tail + d;
+                        break;
+                    }
+                }
+                if (stale < 0) {
+                    return;
+                }
+                int len = (int) (stale - tail) - LogRecordDescriptor.HEADER_LENGTH;
+                byte[] b = TestFiles.payload(THREADS, 0, Math.max(len, 0));
+                assertEquals(tail, log.append(b, (short) (1 + THREADS)));
+                assertEquals(stale, log.durableLsn());
+            }
+            staleSituations++;
+            try (PmLog log = PmLog.open(image, 0, image.size(), PmLogOptions.defaults())) {
+                RecoveryInfo info = log.recoveryInfo();
+                assertEquals(before + 1, info.records(), "the stale record at lsn=" + stale + " was accepted: " + info);
+                assertEquals(stale, info.tailLsn(), info.toString());
+            }
+        }
+
+        private boolean crcValid(MemorySegment seg, long rec) {
+            long len = seg.get(LogRecordDescriptor.U32, rec + LogRecordDescriptor.LENGTH_OFFSET) & 0xFFFF_FFFFL;
+            if (seg.get(LogRecordDescriptor.U16, rec + LogRecordDescriptor.TYPE_OFFSET) == LogRecordDescriptor.PADDING_TYPE) {
+                len = 0;
+            }
+            if (rec + LogRecordDescriptor.HEADER_LENGTH + len > seg.byteSize()) {
+                return false;
+            }
+            byte[] covered = new byte[LogRecordDescriptor.CRC_COVERED_HEADER_LENGTH + (int) len];
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, rec + LogRecordDescriptor.CRC_COVERED_OFFSET, covered, 0,
+                    covered.length);
+            crc.reset();
+            crc.update(covered);
+            return seg.get(LogRecordDescriptor.U32, rec + LogRecordDescriptor.CRC_OFFSET) == (int) crc.getValue();
         }
 
         private void checkImage(long acked) {
