@@ -50,4 +50,32 @@ class PerfProbeTest {
             }
         }
     }
+
+    @Test
+    void openWithTenMillionObjects() {
+        int n = Integer.getInteger("ferrite.perf.objects", 10_000_000);
+        try (Pools p = new Pools("perf-open")) {
+            long t0 = System.nanoTime();
+            try (Heap h = Heap.create(p.path, 1L << 30, HeapOptions.defaults())) {
+                PField key = NODE.field("key");
+                int batch = 1000;
+                for (int i = 0; i < n; i += batch) {
+                    try (Tx tx = h.begin(Durability.ASYNC)) {
+                        for (int j = 0; j < batch; j++) {
+                            tx.setLong(tx.allocate(NODE), key, i + j);
+                        }
+                        tx.commit();
+                    }
+                }
+                System.out.printf("filled %,d objects in %.1f s; %s%n", n, (System.nanoTime() - t0) / 1e9, h.stats());
+            }
+            for (int round = 0; round < 5; round++) {
+                long t1 = System.nanoTime();
+                Heap h = Heap.open(p.path, HeapOptions.defaults());
+                long t2 = System.nanoTime();
+                System.out.printf("open: %.2f ms, %s%n", (t2 - t1) / 1e6, h.recoveryReport());
+                h.close();
+            }
+        }
+    }
 }
