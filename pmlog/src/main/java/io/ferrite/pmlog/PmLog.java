@@ -164,8 +164,17 @@ public final class PmLog implements AutoCloseable {
      * and scans the tail as recovery would. The result's epoch is the header's, not incremented.
      */
     public static RecoveryInfo inspect(Media media, long regionOffset, long regionLength) {
+        return inspect(media, regionOffset, regionLength, null);
+    }
+
+    /**
+     * As {@link #inspect(Media, long, long)}, delivering every record recovery would keep, in LSN
+     * order, to {@code handler} (for dump tools; the segment is a read-only view valid during the
+     * call). If the handler returns false the scan stops there and the result says so.
+     */
+    public static RecoveryInfo inspect(Media media, long regionOffset, long regionLength, RecordHandler handler) {
         Header h = readHeader(media, regionOffset, regionLength);
-        return recover(media.segment(), LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch);
+        return recover(media.segment(), LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch, handler);
     }
 
     private static PmLog format(Media media, long regionOffset, long regionLength, PmLogOptions o, boolean owns) {
@@ -223,7 +232,7 @@ public final class PmLog implements AutoCloseable {
                     verifyHint(media));
         }
         MemorySegment seg = media.segment();
-        RecoveryInfo scanned = recover(seg, LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch);
+        RecoveryInfo scanned = recover(seg, LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch, null);
         long epoch = h.epoch + 1;
         // The new epoch is durable before any record of this run can be.
         seg.set(U64, regionOffset + EPOCH_OFFSET, epoch);
@@ -928,7 +937,9 @@ public final class PmLog implements AutoCloseable {
      * Tail recovery: from the head, follow the chain while each record has the expected LSN, a
      * length in range, a matching CRC and an epoch in [previous, maxEpoch]. Bounded by capacity.
      */
-    private static RecoveryInfo recover(MemorySegment seg, long ringBase, Header h, long maxEpoch) {
+    private static RecoveryInfo recover(MemorySegment seg, long ringBase, Header h, long maxEpoch,
+                                        RecordHandler handler) {
+        MemorySegment view = seg.asReadOnly();
         long capacity = h.capacity;
         long headLsn = h.headLsn;
         long pos = headLsn;
@@ -989,6 +1000,11 @@ public final class PmLog implements AutoCloseable {
             if (!padding) {
                 records++;
                 bytes += len;
+                if (handler != null && !handler.onRecord(pos, type, view, LogRecordDescriptor.payloadOffset(rec), (int) len)) {
+                    pos += size;
+                    stop = "stopped by the reader after lsn=" + (pos - size);
+                    break;
+                }
             }
             pos += size;
         }

@@ -120,6 +120,16 @@ class PmLogRecoveryTest {
             assertEquals(10, info.records());
             assertEquals(1, info.epoch());
             assertThrows(IllegalArgumentException.class, () -> PmLog.open(m, 0, m.size(), PmLogOptions.defaults()));
+            List<byte[]> got = new ArrayList<>();
+            RecoveryInfo all = PmLog.inspect(m, 0, m.size(), (l, t, s, o, n) -> got.add(s.asSlice(o, n).toArray(ValueLayout.JAVA_BYTE)));
+            assertEquals(10, got.size());
+            assertEquals(10, all.records());
+            for (int i = 0; i < 10; i++) {
+                assertArrayEquals(TestFiles.payload(3, i, 30), got.get(i));
+            }
+            RecoveryInfo some = PmLog.inspect(m, 0, m.size(), (l, t, s, o, n) -> false);
+            assertEquals(1, some.records());
+            assertTrue(some.stopReason().contains("stopped by the reader"), some.stopReason());
         }
     }
 
