@@ -429,14 +429,14 @@ class PmLogTest {
         @Override
         public void fence() {
             fences.increment();
-            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            java.util.concurrent.locks.LockSupport.parkNanos(500_000);
         }
     }
 
     @Test
     void groupCommitSharesFencesBetweenAppenders() throws Exception {
         int threads = 4;
-        int perThread = 300;
+        int perThread = 150;
         try (SlowFenceMedia m = new SlowFenceMedia(Media.inMemory(PmLog.regionLength(1 << 20)));
              PmLog log = PmLog.format(m, 0, m.size(), PmLogOptions.defaults())) {
             long f0 = m.fences.sum();
