@@ -66,8 +66,17 @@ public final class Ferrite {
 
     /** Runs the command line; returns the exit code (tests call this). */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        Ferrite top = new Ferrite();
-        CommandLine cl = new CommandLine(top);
+        return runCommand(new Ferrite(), args, out, err);
+    }
+
+    /**
+     * Runs one command object (the top command, or a single subcommand such as a
+     * {@code CheckCommand}, which tests use to skip building the whole command tree) with the
+     * tool's error handling; returns the exit code.
+     */
+    static int runCommand(Object command, String[] args, PrintWriter out, PrintWriter err) {
+        Ferrite top = command instanceof Ferrite f ? f : null;
+        CommandLine cl = new CommandLine(command);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -79,9 +88,9 @@ public final class Ferrite {
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             String msg = ex instanceof FerriteException ? ex.getMessage()
                     : "internal error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
-                    + (top.verbose ? "" : " (run with --verbose for the stack trace)");
+                    + (top != null && top.verbose ? "" : " (run with --verbose for the stack trace)");
             err.println("ferrite " + c.getCommandName() + ": " + msg);
-            if (top.verbose) {
+            if (top != null && top.verbose) {
                 ex.printStackTrace(err);
             }
             err.flush();

@@ -142,6 +142,14 @@ final class TestPools {
         }
     }
 
+    /** {@code ferrite check ARGS} through the check command alone (no command tree to build: the fuzz runs thousands). */
+    static Run runCheck(String... args) {
+        StringWriter o = new StringWriter();
+        StringWriter e = new StringWriter();
+        int code = Ferrite.runCommand(new CheckCommand(), args, new PrintWriter(o, true), new PrintWriter(e, true));
+        return new Run(code, o.toString(), e.toString());
+    }
+
     static Run run(String... args) {
         StringWriter o = new StringWriter();
         StringWriter e = new StringWriter();
