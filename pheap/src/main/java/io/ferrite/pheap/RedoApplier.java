@@ -37,6 +37,7 @@ public final class RedoApplier {
     private final long logStart;
     private final long logEnd;
     private final DirtyLines dirty;
+    private final long baseWord;
 
     /**
      * @param pool the mapped pool
@@ -54,6 +55,7 @@ public final class RedoApplier {
         this.logStart = logStart;
         this.logEnd = logEnd;
         this.dirty = dirty == null ? (o, l) -> { } : dirty;
+        this.baseWord = io.ferrite.pheap.format.SlabTableDescriptor.recordedBaseWord(pointerBase);
     }
 
     public long pointerBase() {
@@ -105,7 +107,7 @@ public final class RedoApplier {
                     dirty.markDirty(at, len);
                 }
                 case OP_WRITE_BASE -> {
-                    pool.set(ValueLayout.JAVA_LONG, at, pointerBase);
+                    pool.set(ValueLayout.JAVA_LONG, at, baseWord);
                     dirty.markDirty(at, 8);
                 }
                 default -> throw new AssertionError(kind);

@@ -78,4 +78,25 @@ class PerfProbeTest {
             }
         }
     }
+
+    @Test
+    void logAppendAlone() {
+        try (Pools p = new Pools("perf-log")) {
+            try (Heap h = Heap.create(p.path, 512L << 20, HeapOptions.defaults())) {
+                java.lang.foreign.MemorySegment rec = java.lang.foreign.Arena.ofAuto().allocate(120, 8);
+                for (int round = 0; round < 4; round++) {
+                    int n = 500_000;
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < n; i++) {
+                        h.log().append(rec, (short) 9);
+                        if ((i & 4095) == 0) {
+                            h.log().reclaim(h.log().durableLsn());
+                        }
+                    }
+                    long dt = System.nanoTime() - t0;
+                    System.out.printf("log append SYNC 120 B: %.0f ns/op%n", dt / (double) n);
+                }
+            }
+        }
+    }
 }

@@ -39,7 +39,8 @@ import java.lang.foreign.StructLayout;
  * <li>SET_BITS / CLEAR_BITS: atomically OR / AND-NOT the mask into the aligned u64 at the offset
  *     (allocation bitmaps: concurrent transactions share words).</li>
  * <li>ZERO: fill {@code length} bytes with zero.</li>
- * <li>WRITE_BASE: store the pointer base itself as a u64 (a slab's recorded base).</li>
+ * <li>WRITE_BASE: store the recorded-base word AT(pointer base) as a u64 (a slab table entry's
+ *     recorded base; see {@link SlabTableDescriptor#recordedBaseWord}).</li>
  * </ul>
  */
 public final class RedoRecordDescriptor {

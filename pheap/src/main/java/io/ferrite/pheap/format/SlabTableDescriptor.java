@@ -17,7 +17,7 @@ import java.lang.foreign.StructLayout;
  *  +-----------------------------+-------------------------------+
  *  |        type id (u32)        |          state (u32)          |   0
  *  +-----------------------------+-------------------------------+
- *  |          base address its pointers assume (u64)              |   8
+ *  |   recorded base: the base its pointers assume (u64, below)   |   8
  *  +-----------------------------+-------------------------------+
  *  |  span (u32): LARGE_HEAD =   |         reserved (u32)        |  16
  *  |  slabs spanned; LARGE_CONT  |                               |
@@ -28,6 +28,11 @@ import java.lang.foreign.StructLayout;
  * </pre>
  * Every change to an entry goes through a redo record (the recorded base with the position
  * independent {@code WRITE_BASE} operation).
+ *
+ * <p>The recorded-base word is in the format of the swizzle module's {@code RecordedBaseDescriptor}:
+ * the page-aligned base in bits 12..63, the signature 0xA5 in bits 4..11, the state in bits 0..3
+ * (1 = AT: every pointer in the slab is null or absolute assuming that base). The heap writes only
+ * AT words ({@link #recordedBaseWord}); swizzling moves slabs through its other states.
  */
 public final class SlabTableDescriptor {
     public static final int TYPE_ID_OFFSET = 0;
@@ -53,7 +58,25 @@ public final class SlabTableDescriptor {
             U32.withName("reserved0"),
             U64.withName("reserved1")).withName("SlabTableEntry");
 
+    /** Signature in bits 4..11 of a recorded-base word (swizzle's RecordedBaseDescriptor.SIGNATURE). */
+    public static final long RECORDED_BASE_SIGNATURE = 0xA5L;
+    /** State AT in bits 0..3 of a recorded-base word. */
+    public static final long RECORDED_BASE_STATE_AT = 1;
+
     private SlabTableDescriptor() {
+    }
+
+    /** The recorded-base word AT(base): the slab's pointers are absolute for {@code base} (page aligned). */
+    public static long recordedBaseWord(long base) {
+        if ((base & 4095) != 0) {
+            throw new IllegalArgumentException("base 0x" + Long.toHexString(base) + " is not page aligned");
+        }
+        return base | RECORDED_BASE_SIGNATURE << 4 | RECORDED_BASE_STATE_AT;
+    }
+
+    /** The base of a recorded-base word (its state and signature masked off). */
+    public static long recordedBase(long word) {
+        return word & ~4095L;
     }
 
     /** Pool offset of the entry of slab {@code index}. */
