@@ -14,6 +14,7 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import jdk.jfr.FlightRecorder;
 
 /**
  * Rewrites every pointer of a pool so that it assumes {@link SwizzleView#base()}: slab by slab,
@@ -60,8 +61,8 @@ public final class Swizzler {
      */
     public static SwizzleReport swizzle(SwizzleView view, SwizzleOptions options) {
         SwizzleOptions o = options.copy().conclude();
-        SwizzleEvent event = new SwizzleEvent();
-        event.begin();
+        // Loading an event class costs ~0.1 s the first time: only when JFR runs at all.
+        Object event = FlightRecorder.isInitialized() ? SwizzleEvent.started() : null;
         long t0 = System.nanoTime();
         Plan plan = plan(view, o);
         SwizzleReport report;
@@ -76,21 +77,8 @@ public final class Swizzler {
         } else {
             report = run(view, plan, o.parallelism(), t0);
         }
-        event.end();
-        if (event.shouldCommit()) {
-            event.pool = view.describe();
-            event.fromBase = report.fromBase();
-            event.toBase = report.toBase();
-            event.slabs = report.slabs();
-            event.onePassSlabs = report.onePassSlabs();
-            event.twoPassSlabs = report.twoPassSlabs();
-            event.objects = report.objects();
-            event.pointers = report.pointers();
-            event.bytes = report.bytes();
-            event.suspectWords = report.suspectWords();
-            event.fences = report.fences();
-            event.threads = report.threads();
-            event.commit();
+        if (event != null) {
+            SwizzleEvent.commit(event, view.describe(), report);
         }
         if (!report.nothingToDo()) {
             LOG.log(report.suspectWords() == 0 ? Level.INFO : Level.WARNING, () -> view.describe() + ": " + report
