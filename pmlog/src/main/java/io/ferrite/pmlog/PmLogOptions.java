@@ -19,7 +19,7 @@ import java.util.Objects;
  * <tr><td>onFull</td><td>-</td><td>none</td>
  *     <td>called on the appending thread when an append finds the ring full (before failing or waiting);
  *     the heap triggers a checkpoint from it. It must not append to the same log.</td></tr>
- * <tr><td>spinNanos</td><td>{@value #SPIN_NANOS_PROP_NAME}</td><td>20 µs</td>
+ * <tr><td>spinNanos</td><td>{@value #SPIN_NANOS_PROP_NAME}</td><td>5 µs</td>
  *     <td>how long a waiter for durability spins before it parks</td></tr>
  * <tr><td>groupWaitNanos</td><td>{@value #GROUP_WAIT_NANOS_PROP_NAME}</td><td>2 µs</td>
  *     <td>when appends arrived during the previous group's flush, how long a leader waits for one more
@@ -36,7 +36,7 @@ public final class PmLogOptions {
     public static final String FULL_WAIT_TIMEOUT_MS_PROP_NAME = "ferrite.pmlog.fullWaitTimeoutMs";
     public static final long FULL_WAIT_TIMEOUT_MS_DEFAULT = 5_000;
     public static final String SPIN_NANOS_PROP_NAME = "ferrite.pmlog.spinNanos";
-    public static final long SPIN_NANOS_DEFAULT = 20_000;
+    public static final long SPIN_NANOS_DEFAULT = 5_000;
     public static final String GROUP_WAIT_NANOS_PROP_NAME = "ferrite.pmlog.groupWaitNanos";
     public static final long GROUP_WAIT_NANOS_DEFAULT = 2_000;
 
