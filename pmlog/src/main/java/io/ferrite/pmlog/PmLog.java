@@ -420,7 +420,7 @@ public final class PmLog implements AutoCloseable {
         long h = head.lv();
         long d = durable.lv();
         long pos = normalize(fromLsn);
-        if (fromLsn < h) {
+        if (pos < h) {
             throw new IllegalArgumentException("read from lsn=" + fromLsn + ": already reclaimed (head=" + h
                     + " durable=" + d + ")");
         }

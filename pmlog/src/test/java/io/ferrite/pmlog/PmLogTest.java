@@ -147,6 +147,44 @@ class PmLogTest {
     }
 
     @Test
+    void implicitSkipAndPaddingAtTheRingEnd() {
+        long cap = 2048;
+        try (Media m = Media.inMemory(PmLog.regionLength(cap))) {
+            try (PmLog log = PmLog.format(m, 0, m.size(), PmLogOptions.defaults().fullPolicy(PmLogOptions.FullPolicy.FAIL))) {
+                assertEquals(1000, log.maxRecordSize());
+                assertEquals(0, log.append(new byte[1000], (short) 1));     // [0, 1024)
+                long b = log.append(new byte[992], (short) 1);              // [1024, 2040): 8 bytes left
+                assertEquals(1024, b);
+                assertEquals(2048, log.durableLsn(), "durable skips the 8 bytes no record can use");
+                assertEquals(2048, log.tailLsn());
+                log.reclaim(b);
+                long c = log.append(new byte[8], (short) 1);                // the next lap, implicitly
+                assertEquals(2048, c);
+                log.reclaim(c);
+                long d = log.append(new byte[1000], (short) 1);             // [2080, 3104): 992 bytes left
+                assertEquals(2080, d);
+                assertEquals(List.of(2048L, 2080L), readAll(log, c).stream().map(Rec::lsn).toList());
+                log.reclaim(log.durableLsn());                              // head 3104
+                long e = log.append(new byte[1000], (short) 1);             // needs 1024: padding fills [3104, 4096)
+                assertEquals(4096, e);
+                assertEquals(List.of(4096L), readAll(log, 3104).stream().map(Rec::lsn).toList(),
+                        "reading from a padding record's LSN skips it");
+            }
+            long pad = LogHeaderDescriptor.HEADER_LENGTH + 3104 % cap;
+            assertEquals(LogRecordDescriptor.PADDING_TYPE, m.segment().get(LogRecordDescriptor.U16,
+                    pad + LogRecordDescriptor.TYPE_OFFSET));
+            assertEquals(cap - 3104 % cap - LogRecordDescriptor.HEADER_LENGTH,
+                    m.segment().get(LogRecordDescriptor.U32, pad + LogRecordDescriptor.LENGTH_OFFSET));
+            try (PmLog log = PmLog.open(m, 0, m.size(), PmLogOptions.defaults())) {
+                RecoveryInfo info = log.recoveryInfo();
+                assertEquals(3104, info.headLsn());
+                assertEquals(1, info.records(), info.toString());
+                assertEquals(4096 + 1024, info.tailLsn());
+            }
+        }
+    }
+
+    @Test
     void reclaimAndReadErrorsCarryTheValues() {
         try (PmLog log = PmLog.create(files.file("a.log"), 8192, PmLogOptions.defaults())) {
             long a = log.append(TestFiles.payload(4, 0, 40), (short) 1);
