@@ -35,6 +35,7 @@ public final class Swizzler {
     private static final int TWO = 2;      // anything else: MIXED(B), to tagged, MIXED(C), to C
     private static final int MIXED_C = 3;  // MIXED(C) found: finish the second pass
     private static final int FINAL = 4;    // no pointers: only the word
+    private static final long SUSPECT = 1L << 32; // per-word result of a pass: suspect (high half)
 
     private Swizzler() {
     }
@@ -450,7 +451,6 @@ public final class Swizzler {
         private boolean pass(int slab, long from1, long from2, long add, boolean first) {
             final MemorySegment seg = this.seg;
             final long size = this.size;
-            final boolean toTagged = add == TAG;
             final long chunk = this.flushChunk;
             final long[] offs = view.pointerMap(view.slabType(slab)).offsetsArray();
             final int nf = offs.length;
@@ -470,45 +470,68 @@ public final class Swizzler {
                 if (count - group < 64) {
                     bits &= (1L << (count - group)) - 1;
                 }
-                while (bits != 0) {
-                    int j = Long.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    long obj = objects0 + (group + j) * objectSize;
-                    visited++;
-                    if (lo < 0) {
-                        lo = obj + firstField;
-                        flushFrom = lo;
-                    } else if (hi - flushFrom >= chunk) {
-                        // write back while the lines are still in L1, overlapped with the next stores
-                        media.flush(flushFrom, hi + Pointers.POINTER_LENGTH - flushFrom);
-                        flushFrom = hi + Pointers.POINTER_LENGTH;
+                if (bits == 0) {
+                    continue;
+                }
+                long groupStart = objects0 + group * objectSize;
+                visited += Long.bitCount(bits);
+                if (lo < 0) {
+                    lo = groupStart + Long.numberOfTrailingZeros(bits) * objectSize + firstField;
+                    flushFrom = lo;
+                }
+                hi = groupStart + (63 - Long.numberOfLeadingZeros(bits)) * objectSize + lastField;
+                // The loops below make no calls, so the segment's checks stay out of them.
+                long r = 0;
+                if (bits == -1L) {
+                    for (long obj = groupStart, end = groupStart + 64 * objectSize; obj < end; obj += objectSize) {
+                        for (int f = 0; f < nf; f++) {
+                            r += word(seg, obj + offs[f], from1, from2, add, size);
+                        }
                     }
-                    hi = obj + lastField;
-                    for (int f = 0; f < nf; f++) {
-                        long a = obj + offs[f];
-                        long v = seg.get(WORD, a);
-                        long o = v - from1;
-                        if (Long.compareUnsigned(o, size) < 0 || Long.compareUnsigned(o = v - from2, size) < 0) {
-                            long nv = o + add;
-                            if (nv != v) {
-                                seg.set(WORD, a, nv);
-                                rewritten++;
-                            }
-                        } else if (v < 0) {
-                            long t = v & OFFSET_MASK;
-                            if (t >= size) {
-                                suspect++;
-                            } else if (!toTagged) {
-                                seg.set(WORD, a, t + add);
-                                rewritten++;
-                            }
-                        } else if (v != 0) {
-                            suspect++;
+                } else {
+                    while (bits != 0) {
+                        long obj = groupStart + Long.numberOfTrailingZeros(bits) * objectSize;
+                        bits &= bits - 1;
+                        for (int f = 0; f < nf; f++) {
+                            r += word(seg, obj + offs[f], from1, from2, add, size);
                         }
                     }
                 }
+                rewritten += r & 0xFFFF_FFFFL;
+                suspect += r >>> 32;
+                if (hi - flushFrom >= chunk) {
+                    // write back while the lines are still in the core's cache
+                    media.flush(flushFrom, hi + Pointers.POINTER_LENGTH - flushFrom);
+                    flushFrom = hi + Pointers.POINTER_LENGTH;
+                }
             }
-            return account(first, visited, toTagged ? 0 : rewritten, suspect, objectSize, flushFrom, hi);
+            return account(first, visited, add == TAG ? 0 : rewritten, suspect, objectSize, flushFrom, hi);
+        }
+
+        /** One pointer word (see {@link #pass}): returns 1 when rewritten, 1 &lt;&lt; 32 when suspect, else 0. */
+        private static long word(MemorySegment seg, long a, long from1, long from2, long add, long size) {
+            long v = seg.get(WORD, a);
+            long o = v - from1;
+            if (Long.compareUnsigned(o, size) < 0 || Long.compareUnsigned(o = v - from2, size) < 0) {
+                long nv = o + add;
+                if (nv != v) {
+                    seg.set(WORD, a, nv);
+                    return 1;
+                }
+                return 0;
+            }
+            if (v < 0) {
+                long t = v & OFFSET_MASK;
+                if (t >= size) {
+                    return SUSPECT;
+                }
+                if (add != TAG) {
+                    seg.set(WORD, a, t + add);
+                    return 1;
+                }
+                return 0;
+            }
+            return v != 0 ? SUSPECT : 0;
         }
 
         /** Pointers count when they reach the new base (a two-pass slab's tagged words count once). */
