@@ -50,13 +50,21 @@ public final class PmLogOptions {
 
     private int maxRecordSize = Integer.getInteger(MAX_RECORD_SIZE_PROP_NAME, MAX_RECORD_SIZE_DEFAULT);
     private boolean maxRecordSizeSet = System.getProperty(MAX_RECORD_SIZE_PROP_NAME) != null;
-    private FullPolicy fullPolicy = FullPolicy.valueOf(
-            System.getProperty(FULL_POLICY_PROP_NAME, FULL_POLICY_DEFAULT.name()).trim().toUpperCase(java.util.Locale.ROOT));
+    private FullPolicy fullPolicy = parsePolicy(System.getProperty(FULL_POLICY_PROP_NAME, FULL_POLICY_DEFAULT.name()));
     private Duration fullWaitTimeout = Duration.ofMillis(Long.getLong(FULL_WAIT_TIMEOUT_MS_PROP_NAME, FULL_WAIT_TIMEOUT_MS_DEFAULT));
     private Runnable onFull = () -> { };
     private long spinNanos = Long.getLong(SPIN_NANOS_PROP_NAME, SPIN_NANOS_DEFAULT);
     private long groupWaitNanos = Long.getLong(GROUP_WAIT_NANOS_PROP_NAME, GROUP_WAIT_NANOS_DEFAULT);
     private MediaOptions mediaOptions = MediaOptions.defaults();
+
+    private static FullPolicy parsePolicy(String name) {
+        for (FullPolicy p : FullPolicy.values()) {
+            if (p.name().equalsIgnoreCase(name.trim())) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException(FULL_POLICY_PROP_NAME + "=" + name + " is not a full policy; expected FAIL or WAIT");
+    }
 
     public static PmLogOptions defaults() {
         return new PmLogOptions();
