@@ -42,6 +42,8 @@ public final class RecordedBaseDescriptor {
     public static final long SIGNATURE_MASK = 0xFFL << SIGNATURE_SHIFT;
     /** Width of the word; it must be 8-byte aligned so that one store is atomic on media. */
     public static final int LENGTH = 8;
+    /** The word as an FFM layout: aligned, little-endian. */
+    public static final java.lang.foreign.ValueLayout.OfLong LAYOUT = Pointers.WORD.withName("recordedBase");
 
     private RecordedBaseDescriptor() {
     }

@@ -17,6 +17,11 @@
  * single-threaded and read-only; it may run on a read-only mapping at any address. The static
  * helpers of {@code Pointers} are pure functions.
  *
+ * <p><b>States.</b> A slab's recorded-base word says in which forms its pointer words are:
+ * {@code AT(B)} (null or absolute for B: the only state outside recovery), {@code SHIFT(N)} (moving
+ * from the pool base to N in one pass; ranges disjoint) or {@code MIXED(N)} (tagged or absolute
+ * for N). Every word in every state resolves to exactly one pool offset.
+ *
  * <p><b>Durability.</b> Every swizzle step is one aligned 8-byte store of a slab's recorded-base
  * word, ordered with flush + fence after the pointer words it describes, so a crash at any store,
  * flush or fence — and any number of later restarts, each at yet another base, including

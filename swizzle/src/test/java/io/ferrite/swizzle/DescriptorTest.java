@@ -36,6 +36,8 @@ class DescriptorTest {
         assertEquals(RecordedBaseDescriptor.STATE_INVALID, RecordedBaseDescriptor.state(0xA51)); // no base
         assertThrows(IllegalArgumentException.class, () -> RecordedBaseDescriptor.at(0x1234));
         assertThrows(IllegalArgumentException.class, () -> RecordedBaseDescriptor.at(-4096));
+        assertEquals(RecordedBaseDescriptor.LENGTH, RecordedBaseDescriptor.LAYOUT.byteSize());
+        assertEquals(RecordedBaseDescriptor.LENGTH, RecordedBaseDescriptor.LAYOUT.byteAlignment());
         assertEquals("AT(0x7f0000000000)", RecordedBaseDescriptor.describe(RecordedBaseDescriptor.at(0x7f00_0000_0000L)));
     }
 
@@ -72,6 +74,39 @@ class DescriptorTest {
         assertThrows(IllegalArgumentException.class, () -> PointerMap.builder().pointer("x", 8, 0).pointer("y", 8, 0).build());
         assertThrows(IllegalArgumentException.class, () -> PointerMap.builder().pointer("x", -8, 0).build());
         assertThrows(IllegalArgumentException.class, () -> PointerMap.builder().pointer("x", 8, -5).build());
+    }
+
+    @Test
+    void defaultAllocationBitsFollowIsAllocated() {
+        java.util.BitSet live = new java.util.BitSet();
+        Random rnd = new Random(9);
+        for (int i = 0; i < 150; i++) {
+            if (rnd.nextBoolean()) {
+                live.set(i);
+            }
+        }
+        SwizzleView v = new SwizzleView() {
+            public io.ferrite.media.Media media() { return null; }
+            public long poolBase() { return 0; }
+            public void persistPoolBase(long base) { }
+            public int slabCount() { return 1; }
+            public long slabsOffset() { return 0; }
+            public long slabSize() { return 0; }
+            public int slabType(int slab) { return 0; }
+            public int slabSpan(int slab) { return 1; }
+            public long recordedBaseOffset(int slab) { return 0; }
+            public long objectsOffset(int slab) { return 0; }
+            public long objectSize(int slab) { return 8; }
+            public int objectCount(int slab) { return 150; }
+            public boolean isAllocated(int slab, int index) { return live.get(index); }
+            public PointerMap pointerMap(int typeId) { return PointerMap.NONE; }
+        };
+        for (int first = 0; first < 150; first += 64) {
+            long bits = v.allocationBits(0, first);
+            for (int j = 0; j < 64; j++) {
+                assertEquals(first + j < 150 && live.get(first + j), (bits >>> j & 1) != 0, "slot " + (first + j));
+            }
+        }
     }
 
     @Test
