@@ -27,7 +27,9 @@ final class ModelView implements SwizzleView {
         for (PoolModel.Type t : m.types) {
             PointerMap.Builder b = PointerMap.builder();
             for (PoolModel.Field f : t.pointers()) {
-                PoolModel.Type target = m.target(f.target());
+                // "ferrite.blob" as a target means any blob type: the verifier checks bounds and
+                // allocation, the tool adds the is-a-blob check (Checker).
+                PoolModel.Type target = PoolModel.ANY_BLOB.equals(f.target()) ? null : m.target(f.target());
                 b.pointer(f.name(), f.offset(), target == null ? PointerMap.ANY_TYPE : target.id());
             }
             maps.put(t.id(), b.build());
