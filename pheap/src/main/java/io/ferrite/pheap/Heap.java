@@ -65,7 +65,6 @@ public final class Heap implements AutoCloseable {
     private final long base;
     private final ThreadLocal<ThreadCtx> ctxs = new ThreadLocal<>();
     private final List<ThreadCtx> allCtxs = new CopyOnWriteArrayList<>();
-    private final AtomicLong txIds = new AtomicLong();
     private final Object checkpointLock = new Object();
     private final Object rootLock = new Object();
     private RecoveryReport recovery;
@@ -311,6 +310,9 @@ public final class Heap implements AutoCloseable {
         long t1 = System.nanoTime();
         registry.load();
         long live = allocator.rebuild(registry);
+        if (allocator.hasRetiring()) {
+            allocator.retirePending(ctx().sysWriter, this::commitSystem);
+        }
         if (counts[0] > 0) {
             flushDirty();
         }
@@ -562,7 +564,10 @@ public final class Heap implements AutoCloseable {
         if (c.pendingLsn != ThreadCtx.NONE) {
             drainPending(c);
         }
-        c.tx.start(durability, txIds.incrementAndGet());
+        if (allocator.hasRetiring()) {
+            allocator.retirePending(c.sysWriter, this::commitSystem);
+        }
+        c.tx.start(durability, ++c.txCount);
         return c.tx;
     }
 
@@ -642,8 +647,8 @@ public final class Heap implements AutoCloseable {
             SlabAllocator.SlabState s = fSlab[i];
             if (s.large()) {
                 allocator.releaseLarge(s);
-            } else {
-                s.release(fSlot[i]);
+            } else if (s.release(fSlot[i])) {
+                allocator.retireLater(s);
             }
         }
     }

@@ -45,6 +45,8 @@ final class SlabAllocator {
         int used;
         boolean owned;
         boolean queued;
+        /** Empty and unowned: on its way back to the free slabs (skipped by allocation). */
+        boolean retired;
         int hint;
 
         SlabState(int index, TypeInfo type, long start, int span, long objectSize, int count) {
@@ -97,23 +99,36 @@ final class SlabAllocator {
             return (bits[slot >>> 6] & (1L << slot)) != 0;
         }
 
-        /** Gives a slot back (abort, or after a free is applied); queues the slab if nobody owns it. */
-        synchronized void release(int slot) {
+        /**
+         * Gives a slot back (abort, or after a free is applied); queues the slab if nobody owns
+         * it. Returns true when the slab became empty and unowned: the caller retires it.
+         */
+        synchronized boolean release(int slot) {
             long m = 1L << slot;
             if ((bits[slot >>> 6] & m) == 0) {
                 throw new IllegalStateException("slot " + slot + " of slab " + index + " is not allocated");
             }
             bits[slot >>> 6] &= ~m;
             used--;
+            if (!owned && used == 0 && !large()) {
+                retired = true;
+                return true;
+            }
             if (!owned && !queued) {
                 queued = true;
                 type.available.add(this);
             }
+            return false;
         }
 
-        synchronized void takeOwnership() {
-            owned = true;
+        /** Makes the calling thread the slab's allocator; false if the slab is being retired. */
+        synchronized boolean takeOwnership() {
             queued = false;
+            if (retired) {
+                return false;
+            }
+            owned = true;
+            return true;
         }
 
         synchronized int usedCount() {
@@ -182,7 +197,10 @@ final class SlabAllocator {
                     s.used = used;
                     live += used;
                     slabs[i] = s;
-                    if (state == STATE_SMALL && used < count) {
+                    if (state == STATE_SMALL && used == 0) {
+                        s.retired = true;
+                        retiring.add(s);
+                    } else if (state == STATE_SMALL && used < count) {
                         s.queued = true;
                         t.available.add(s);
                     }
@@ -237,8 +255,8 @@ final class SlabAllocator {
             s = t.available.poll();
             if (s == null) {
                 s = newSlab(t, w, system);
-            } else {
-                s.takeOwnership();
+            } else if (!s.takeOwnership()) {
+                continue;
             }
             int slot = s.reserve();
             if (slot >= 0) {
@@ -310,6 +328,43 @@ final class SlabAllocator {
         w.write(at, e, 0, span * ENTRY_LENGTH);
         for (int i = 0; i < span; i++) {
             w.writeBase(at + (long) i * ENTRY_LENGTH + RECORDED_BASE_OFFSET);
+        }
+    }
+
+    /** Empty small slabs waiting to be given back (a redo record each; see {@link #retirePending}). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<SlabState> retiring = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    void retireLater(SlabState s) {
+        retiring.add(s);
+    }
+
+    boolean hasRetiring() {
+        return !retiring.isEmpty();
+    }
+
+    /**
+     * Gives empty small slabs back to the free slabs: one redo record per slab zeroes its header
+     * region and table entry (its objects are zero already), then the slab is free in DRAM.
+     * Called with no transaction record in progress on this thread and no heap lock held.
+     */
+    void retirePending(RedoWriter w, Consumer<RedoWriter> system) {
+        SlabState s;
+        while ((s = retiring.poll()) != null) {
+            w.begin(0);
+            w.zero(s.start, s.type.dataOffset);
+            w.zero(SlabTableDescriptor.entryOffset(sb.slabTableOffset(), s.index), ENTRY_LENGTH);
+            w.finish();
+            try {
+                system.accept(w);
+            } catch (RuntimeException | Error e) {
+                retiring.add(s);
+                throw e;
+            }
+            slabs[s.index] = null;
+            synchronized (lock) {
+                free.set(s.index);
+                freeCount++;
+            }
         }
     }
 

@@ -18,6 +18,8 @@ final class ThreadCtx {
     final RedoWriter sysWriter = new RedoWriter(1024);
     SlabAllocator.SlabState[] current = new SlabAllocator.SlabState[32];
     final int[] slotOut = new int[1];
+    /** Transactions begun by this thread (the redo record's transaction id, for diagnostics). */
+    long txCount;
 
     /** Lowest LSN this thread appended and has not applied yet, or a lower bound during an append; NONE if none. */
     volatile long inflight = NONE;

@@ -467,16 +467,42 @@ public final class Tx implements AutoCloseable {
                 }
             }
         }
+        // frees: adjacent objects' ZEROs and one word's CLEAR_BITS are merged
+        long zFrom = -1;
+        long zTo = -1;
+        word = -1;
+        mask = 0;
         for (int i = 0; i < frees; i++) {
             SlabAllocator.SlabState s = fSlab[i];
             if (s.large()) {
                 w.zero(s.start, s.type.dataOffset + s.objectSize);
                 w.zero(SlabTableDescriptor.entryOffset(heap.superblock().slabTableOffset(), s.index),
                         (long) s.span * SlabTableDescriptor.ENTRY_LENGTH);
-            } else {
-                w.zero(s.objectOffset(fSlot[i]), s.objectSize);
-                w.clearBits(s.bitmapWordOffset(fSlot[i]), 1L << fSlot[i]);
+                continue;
             }
+            long obj = s.objectOffset(fSlot[i]);
+            if (obj != zTo) {
+                if (zFrom >= 0) {
+                    w.zero(zFrom, zTo - zFrom);
+                }
+                zFrom = obj;
+            }
+            zTo = obj + s.objectSize;
+            long wo = s.bitmapWordOffset(fSlot[i]);
+            if (wo != word) {
+                if (word >= 0) {
+                    w.clearBits(word, mask);
+                }
+                word = wo;
+                mask = 0;
+            }
+            mask |= 1L << fSlot[i];
+        }
+        if (zFrom >= 0) {
+            w.zero(zFrom, zTo - zFrom);
+        }
+        if (word >= 0) {
+            w.clearBits(word, mask);
         }
         w.finish();
         try {
@@ -498,8 +524,8 @@ public final class Tx implements AutoCloseable {
             SlabAllocator.SlabState s = aSlab[i];
             if (s.large()) {
                 alloc.releaseLarge(s);
-            } else {
-                s.release(aSlot[i]);
+            } else if (s.release(aSlot[i])) {
+                alloc.retireLater(s);
             }
         }
         finish();

@@ -141,6 +141,48 @@ class HeapTest {
     }
 
     @Test
+    void emptySlabsGoBackToTheFreeSlabs() {
+        PType other = PType.builder("Other").bytes("x", 1000).build();
+        try (Pools p = new Pools("retire")) {
+            try (Heap h = p.create()) {
+                h.root(ROOT);
+                long free0 = h.stats().freeSlabs();
+                List<Ref> refs = new ArrayList<>();
+                try (Tx tx = h.begin()) {
+                    for (int i = 0; i < 10000; i++) {
+                        refs.add(tx.allocate(NODE));
+                    }
+                    tx.commit();
+                }
+                assertTrue(h.stats().freeSlabs() <= free0 - 5, "several slabs of Node");
+                try (Tx tx = h.begin()) {
+                    for (Ref r : refs) {
+                        tx.free(r);
+                    }
+                    tx.commit();
+                }
+                try (Tx tx = h.begin()) {
+                    tx.commit();
+                }
+                long afterFree = h.stats().freeSlabs();
+                assertTrue(afterFree >= free0 - 1, "all but the thread's current slab are free again: " + free0 + " -> " + afterFree);
+                // the space serves another type
+                try (Tx tx = h.begin()) {
+                    for (int i = 0; i < 300; i++) {
+                        tx.allocate(other);
+                    }
+                    tx.commit();
+                }
+            }
+            try (Heap h = p.open()) {
+                assertEquals(301, h.stats().liveObjects());
+                // empty slabs found at open are given back too
+                assertEquals(h.stats().totalSlabs() - h.stats().slabsInUse(), h.stats().freeSlabs());
+            }
+        }
+    }
+
+    @Test
     void blobsSmallAndLarge() {
         try (Pools p = new Pools("blobs")) {
             byte[] big = new byte[200_000];
