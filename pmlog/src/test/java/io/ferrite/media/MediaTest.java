@@ -6,36 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ferrite.pmlog.TestFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Mapping, backends, address hints and errors, on /dev/shm. */
 class MediaTest {
     private static final long SIZE = 1 << 20;
-    private final Path dir;
-
-    MediaTest() throws IOException {
-        dir = Files.createTempDirectory(Path.of("/dev/shm"), "ferrite-media-test-");
-    }
+    private final TestFiles files = new TestFiles();
+    private final Path dir = files.dir;
 
     @AfterEach
-    void cleanUp() throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+    void cleanUp() {
+        files.close();
     }
 
     @Test

@@ -8,10 +8,10 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** A temporary directory on /dev/shm (tmpfs: emulated persistent memory), deleted by {@link #close()}. */
-final class TestFiles implements AutoCloseable {
-    final Path dir;
+public final class TestFiles implements AutoCloseable {
+    public final Path dir;
 
-    TestFiles() {
+    public TestFiles() {
         try {
             Path shm = Path.of("/dev/shm");
             dir = Files.createTempDirectory(Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir")),
@@ -21,7 +21,7 @@ final class TestFiles implements AutoCloseable {
         }
     }
 
-    Path file(String name) {
+    public Path file(String name) {
         return dir.resolve(name);
     }
 
@@ -41,7 +41,7 @@ final class TestFiles implements AutoCloseable {
     }
 
     /** Deterministic payload of {@code len} bytes for (stream, seq); byte 0..7 hold stream and seq. */
-    static byte[] payload(int stream, int seq, int len) {
+    public static byte[] payload(int stream, int seq, int len) {
         byte[] b = new byte[len];
         long x = (stream * 0x9E3779B97F4A7C15L) ^ (seq * 0xC2B2AE3D27D4EB4FL) ^ len;
         for (int i = 0; i < len; i++) {
