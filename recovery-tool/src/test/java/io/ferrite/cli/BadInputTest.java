@@ -122,6 +122,33 @@ class BadInputTest {
     }
 
     @Test
+    void poolInUseByAnotherProcess() throws Exception {
+        Path p = track(TestPools.bank("inuse-child", 2));
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                LockHolder.class.getName(), p.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(child.getInputStream()));
+            assertEquals("ready", in.readLine());
+            String pid = "pid " + child.pid();
+            expect("check", p, 8, "is in use: open for writing by " + pid, "thread 'main'", "lock file", "stop that process");
+            expect("recover", p, 8, "is in use: open for writing by " + pid);
+            TestPools.Run info = TestPools.run("info", p.toString());
+            assertEquals(0, info.exit(), info.toString());
+            assertTrue(info.out().contains("writer lock: held by " + pid), info.out());
+            assertTrue(info.out().contains("clean close: NO (crashed, or open now)"), info.out());
+        } finally {
+            child.destroyForcibly();
+            child.waitFor();
+        }
+        // SIGKILLed: the kernel dropped the lock; the pool needs recovery, and is not in use.
+        TestPools.Run check = TestPools.run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertEquals(1, TestPools.run("recover", p.toString()).exit());
+        assertEquals(0, TestPools.run("check", p.toString()).exit());
+    }
+
+    @Test
     void truncatedPool() throws IOException {
         Path p = track(TestPools.bank("trunc", 2));
         try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
