@@ -534,14 +534,15 @@ class PmLogTest {
         @Override
         public void fence() {
             fences.increment();
-            java.util.concurrent.locks.LockSupport.parkNanos(500_000);
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
         }
     }
 
     @Test
     void groupCommitSharesFencesBetweenAppenders() throws Exception {
+        // A fence of 5 ms: long enough for the other threads to be scheduled even on a busy machine.
         int threads = 4;
-        int perThread = 150;
+        int perThread = 40;
         try (SlowFenceMedia m = new SlowFenceMedia(Media.inMemory(PmLog.regionLength(1 << 20)));
              PmLog log = PmLog.format(m, 0, m.size(), PmLogOptions.defaults())) {
             long f0 = m.fences.sum();
