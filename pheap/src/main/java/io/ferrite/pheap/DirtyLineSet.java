@@ -5,19 +5,36 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The 64-byte lines of the pool written by applies since the last checkpoint: one bit per line,
- * set with a CAS only when not set yet. {@link #drain} clears bits word by word with an atomic
- * swap, so a line marked during a checkpoint is either flushed by it or kept for the next one.
+ * set with an atomic OR only when not set yet. The bits live in chunks of 512 words (2 MiB of
+ * pool each) created on first use, so a large pool costs memory only where it is written.
+ * {@link #drain} clears bits word by word with an atomic swap, so a line marked during a
+ * checkpoint is either written back by it or kept for the next one.
  */
 final class DirtyLineSet implements RedoApplier.DirtyLines {
     static final int LINE_SHIFT = 6;
+    private static final int CHUNK_WORDS = 512;
+    private static final int CHUNK_SHIFT = 9;
     private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
-    private final long[] words;
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(long[][].class);
+    private final long[][] chunks;
     private final long poolSize;
 
     DirtyLineSet(long poolSize) {
         this.poolSize = poolSize;
-        long lines = (poolSize + 63) >>> LINE_SHIFT;
-        this.words = new long[(int) ((lines + 63) >>> 6)];
+        long words = (((poolSize + 63) >>> LINE_SHIFT) + 63) >>> 6;
+        this.chunks = new long[(int) ((words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT)][];
+    }
+
+    private long[] chunk(int c) {
+        long[] ch = (long[]) CHUNKS.getAcquire(chunks, c);
+        if (ch == null) {
+            long[] n = new long[CHUNK_WORDS];
+            ch = (long[]) CHUNKS.compareAndExchangeRelease(chunks, c, (long[]) null, n);
+            if (ch == null) {
+                ch = n;
+            }
+        }
+        return ch;
     }
 
     @Override
@@ -28,19 +45,21 @@ final class DirtyLineSet implements RedoApplier.DirtyLines {
         long first = offset >>> LINE_SHIFT;
         long last = (offset + length - 1) >>> LINE_SHIFT;
         for (long line = first; line <= last; ) {
-            int w = (int) (line >>> 6);
+            long w = line >>> 6;
             int from = (int) (line & 63);
-            int to = (int) Math.min(63, last - (line - from));
+            int to = (int) Math.min(63, last - (w << 6));
             long mask = (to == 63 ? -1L : (1L << (to + 1)) - 1) & (-1L << from);
-            long cur = (long) WORDS.getVolatile(words, w);
+            long[] ch = chunk((int) (w >>> CHUNK_SHIFT));
+            int i = (int) (w & (CHUNK_WORDS - 1));
+            long cur = (long) WORDS.getVolatile(ch, i);
             if ((cur & mask) != mask) {
-                WORDS.getAndBitwiseOr(words, w, mask);
+                WORDS.getAndBitwiseOr(ch, i, mask);
             }
-            line = ((long) w + 1) << 6;
+            line = (w + 1) << 6;
         }
     }
 
-    /** Lines flushed by a range callback: clears the marks, calls back per run of dirty lines. */
+    /** Receives the runs of dirty lines (offset and length in the pool). */
     interface RangeSink {
         void range(long offset, long length);
     }
@@ -50,24 +69,31 @@ final class DirtyLineSet implements RedoApplier.DirtyLines {
         long lines = 0;
         long runStart = -1;
         long runEnd = -1;
-        for (int w = 0; w < words.length; w++) {
-            if ((long) WORDS.getVolatile(words, w) == 0) {
+        for (int c = 0; c < chunks.length; c++) {
+            long[] ch = (long[]) CHUNKS.getAcquire(chunks, c);
+            if (ch == null) {
                 continue;
             }
-            long bits = (long) WORDS.getAndSet(words, w, 0L);
-            lines += Long.bitCount(bits);
-            while (bits != 0) {
-                int b = Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                long off = (((long) w << 6) + b) << LINE_SHIFT;
-                if (off == runEnd) {
-                    runEnd += 64;
-                } else {
-                    if (runStart >= 0) {
-                        sink.range(runStart, Math.min(runEnd, poolSize) - runStart);
+            for (int i = 0; i < CHUNK_WORDS; i++) {
+                if ((long) WORDS.getVolatile(ch, i) == 0) {
+                    continue;
+                }
+                long bits = (long) WORDS.getAndSet(ch, i, 0L);
+                lines += Long.bitCount(bits);
+                long w = ((long) c << CHUNK_SHIFT) + i;
+                while (bits != 0) {
+                    int b = Long.numberOfTrailingZeros(bits);
+                    bits &= bits - 1;
+                    long off = ((w << 6) + b) << LINE_SHIFT;
+                    if (off == runEnd) {
+                        runEnd += 64;
+                    } else {
+                        if (runStart >= 0) {
+                            sink.range(runStart, Math.min(runEnd, poolSize) - runStart);
+                        }
+                        runStart = off;
+                        runEnd = off + 64;
                     }
-                    runStart = off;
-                    runEnd = off + 64;
                 }
             }
         }
@@ -79,6 +105,8 @@ final class DirtyLineSet implements RedoApplier.DirtyLines {
 
     boolean isDirty(long offset) {
         long line = offset >>> LINE_SHIFT;
-        return ((long) WORDS.getVolatile(words, (int) (line >>> 6)) & (1L << (line & 63))) != 0;
+        long w = line >>> 6;
+        long[] ch = (long[]) CHUNKS.getAcquire(chunks, (int) (w >>> CHUNK_SHIFT));
+        return ch != null && ((long) WORDS.getVolatile(ch, (int) (w & (CHUNK_WORDS - 1))) & (1L << (line & 63))) != 0;
     }
 }

@@ -39,6 +39,8 @@ public final class PType {
     private final Map<String, PField> byName;
     private final StructLayout layout;
     private final long[] pointerOffsets;
+    /** The last heap registry this type was looked up in, and its info there (a one-entry cache). */
+    volatile Object[] binding;
 
     private PType(String name, List<FieldSpec> specs, boolean blob, long variableSize) {
         this.name = name;

@@ -230,7 +230,15 @@ final class TypeRegistry {
 
     /** The registered info for this definition object, or null (fast path: identity). */
     TypeInfo lookup(PType t) {
-        return byDef.get(t);
+        Object[] b = t.binding;
+        if (b != null && b[0] == this) {
+            return (TypeInfo) b[1];
+        }
+        TypeInfo info = byDef.get(t);
+        if (info != null) {
+            t.binding = new Object[] {this, info};
+        }
+        return info;
     }
 
     List<TypeInfo> all() {
