@@ -342,6 +342,26 @@ class HeapTest {
     }
 
     @Test
+    void aDamagedTypeDescriptorIsReported() throws IOException {
+        try (Pools p = new Pools("badreg")) {
+            long at;
+            try (Heap h = p.create()) {
+                h.register(NODE);
+                at = h.superblock().registryOffset() + io.ferrite.pheap.format.TypeRegistryDescriptor.HEADER_LENGTH + 40;
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(p.path, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0x5a}), at);
+            }
+            io.ferrite.FerriteException e = assertThrows(io.ferrite.FerriteException.class, p::open);
+            assertTrue(e.getMessage().contains("type registry of pool " + p.path) && e.getMessage().contains("CRC32C"), e.getMessage());
+            assertTrue(e.getMessage().contains("ferrite check"), e.getMessage());
+            // the failed open released its lock and its mapping: a second try fails the same way
+            e = assertThrows(io.ferrite.FerriteException.class, p::open);
+            assertTrue(e.getMessage().contains("type registry"), e.getMessage());
+        }
+    }
+
+    @Test
     void badFilesGiveClearErrors() throws IOException {
         try (Pools p = new Pools("bad")) {
             write(p.path, new byte[1 << 20]);

@@ -1,0 +1,48 @@
+package io.ferrite.pheap;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+class HeapEventsTest {
+    @Test
+    void commitCheckpointAndRecoveryEventsAreRecorded() throws Exception {
+        Path jfr = Files.createTempFile("ferrite-heap", ".jfr");
+        try (Pools p = new Pools("jfr")) {
+            try (Recording rec = new Recording()) {
+                rec.enable("io.ferrite.heap.Commit");
+                rec.enable("io.ferrite.heap.Checkpoint");
+                rec.enable("io.ferrite.heap.Recovery");
+                rec.start();
+                try (Heap h = p.create()) {
+                    try (Tx tx = h.begin()) {
+                        tx.setLong(tx.allocate(HeapTest.NODE), HeapTest.KEY, 1);
+                        tx.commit();
+                    }
+                    h.checkpoint();
+                    h.crash();
+                }
+                p.open().close();
+                rec.stop();
+                rec.dump(jfr);
+            }
+            List<RecordedEvent> events = RecordingFile.readAllEvents(jfr);
+            RecordedEvent commit = events.stream().filter(e -> e.getEventType().getName().equals("io.ferrite.heap.Commit")
+                    && "SYNC".equals(e.getString("durability")) && e.getInt("operations") >= 2).findFirst().orElseThrow();
+            assertTrue(commit.getLong("bytes") > 0);
+            assertTrue(events.stream().anyMatch(e -> e.getEventType().getName().equals("io.ferrite.heap.Checkpoint")
+                    && "on demand".equals(e.getString("reason"))));
+            RecordedEvent recovery = events.stream().filter(e -> e.getEventType().getName().equals("io.ferrite.heap.Recovery")
+                    && !e.getBoolean("cleanClose")).findFirst().orElseThrow();
+            assertEquals(p.path.toString(), recovery.getString("pool"));
+        } finally {
+            Files.deleteIfExists(jfr);
+        }
+    }
+}
