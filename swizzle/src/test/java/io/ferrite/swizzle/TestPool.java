@@ -331,7 +331,17 @@ final class TestPool implements SwizzleView {
      * does not resolve, or a slab is not in state AT.
      */
     long[] logical() {
-        long[] out = new long[1024];
+        long words = 0;
+        for (int s = 0; s < slabCount; s++) {
+            if (types[s] >= 0) {
+                long live = 0;
+                for (int g = 0; g < objectCount(s); g += 64) {
+                    live += Long.bitCount(allocationBits(s, g) & (objectCount(s) - g >= 64 ? -1L : (1L << (objectCount(s) - g)) - 1));
+                }
+                words += live * (2 + maps[types[s]].count());
+            }
+        }
+        long[] out = new long[(int) words + 16];
         int n = 0;
         for (int s = 0; s < slabCount; s++) {
             if (types[s] < 0) {
