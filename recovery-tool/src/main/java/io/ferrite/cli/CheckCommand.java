@@ -110,8 +110,11 @@ final class CheckCommand implements Callable<Integer> {
             out.println(switch (exit) {
                 case Ferrite.EXIT_CLEAN -> "check: " + pool + " is clean";
                 case Ferrite.EXIT_REPAIRED -> "check: " + pool + " was repaired and is now clean";
-                default -> "check: " + pool + ": " + last.findings.stream().filter(Finding::counts).count() + " problem(s) left; "
-                        + hint(last);
+                default -> last.findings.stream().filter(Finding::counts).allMatch(f -> f.severity() == Finding.Severity.RECOVERY)
+                        ? "check: " + pool + " needs recovery (its last writer crashed): run `ferrite recover " + pool
+                                + "` (or `ferrite check --repair " + pool + "`)"
+                        : "check: " + pool + ": " + last.findings.stream().filter(Finding::counts).count() + " problem(s) left; "
+                                + hint(last);
             });
         }
         out.flush();

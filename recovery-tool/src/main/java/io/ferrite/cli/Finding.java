@@ -22,6 +22,11 @@ record Finding(Severity severity, String area, long offset, String message, Repa
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+
+        /** How a finding line starts in text output. */
+        String heading() {
+            return this == RECOVERY ? "needs recovery" : label();
+        }
     }
 
     /** The explicit repairs {@code check --repair} may apply. */
@@ -51,7 +56,7 @@ record Finding(Severity severity, String area, long offset, String message, Repa
 
     @Override
     public String toString() {
-        return severity.label() + ": " + area + (offset >= 0 ? " @" + offset : "") + ": " + message
+        return severity.heading() + ": " + area + (offset >= 0 ? " @" + offset : "") + ": " + message
                 + (repair == Repair.NONE ? "" : " [--repair: " + repair.text + "]");
     }
 }

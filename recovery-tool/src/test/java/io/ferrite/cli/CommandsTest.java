@@ -80,7 +80,7 @@ class CommandsTest {
         assertTrue(info.out().contains("\"cleanClose\": false"), info.out());
         TestPools.Run check = run("check", p.toString());
         assertEquals(4, check.exit(), check.toString());
-        assertTrue(check.out().contains("recovery: superblock") && check.out().contains("not closed cleanly"), check.out());
+        assertTrue(check.out().contains("needs recovery: superblock") && check.out().contains("not closed cleanly") && check.out().contains("needs recovery (its last writer crashed): run `ferrite recover"), check.out());
         assertTrue(check.out().contains("3 redo records after checkpoint LSN"), check.out());
         TestPools.Run log = run("log", p.toString());
         assertEquals(0, log.exit(), log.toString());
