@@ -594,7 +594,9 @@ public final class Heap implements AutoCloseable {
         int len = w.length();
         MemorySegment rec = w.segment().asSlice(0, len);
         long floor = c.pendingLsn;
-        c.inflight = Math.min(floor, log.tailLsn());
+        // a lower bound of the LSN this append will get, published before the append: this
+        // thread's previous record (a record boundary; no shared counter read on this path)
+        c.inflight = Math.min(floor, c.lastLsn);
         long lsn;
         try {
             lsn = d == Durability.SYNC ? log.append(rec, RedoRecordDescriptor.LOG_RECORD_TYPE)
@@ -608,6 +610,7 @@ public final class Heap implements AutoCloseable {
             c.inflight = floor;
             throw e;
         }
+        c.lastLsn = lsn;
         if (d == Durability.SYNC) {
             c.inflight = Math.min(floor, lsn);
             applyAndRelease(lsn, rec, len, fSlab, fSlot, frees);
@@ -638,7 +641,9 @@ public final class Heap implements AutoCloseable {
             ev.durability = d.name();
             ev.commit();
         }
-        maybeWakeCheckpointer();
+        if ((++c.commitsSinceCheck & 63) == 0) {
+            maybeWakeCheckpointer();
+        }
     }
 
     private void applyAndRelease(long lsn, MemorySegment rec, int len, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {

@@ -18,6 +18,9 @@ final class ThreadCtx {
     final RedoWriter sysWriter = new RedoWriter(1024);
     SlabAllocator.SlabState[] current = new SlabAllocator.SlabState[32];
     final int[] slotOut = new int[1];
+    /** LSN of this thread's last appended record (0 before the first). */
+    long lastLsn;
+    int commitsSinceCheck;
     /** Transactions begun by this thread (the redo record's transaction id, for diagnostics). */
     long txCount;
 
