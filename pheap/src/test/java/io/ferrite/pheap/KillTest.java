@@ -68,6 +68,26 @@ class KillTest {
     }
 
     @Test
+    void anotherProcessHoldingThePoolIsNamed() throws Exception {
+        try (Pools p = new Pools("holder")) {
+            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                    KillTest.class.getName(), p.path.toString(), "0").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                String first = r.readLine();
+                assertNotNull(first, "the child started committing");
+                HeapLockedException e = assertThrows(HeapLockedException.class, p::open);
+                assertTrue(e.getMessage().contains("another process") && e.getMessage().contains("pid " + child.pid())
+                        && e.getMessage().contains(p.path.toString()), e.getMessage());
+            } finally {
+                child.destroyForcibly();
+                child.waitFor(30, TimeUnit.SECONDS);
+            }
+            p.open().close(); // the lock died with the holder
+        }
+    }
+
+    @Test
     void killedChildrenLoseNoPrintedCommit() throws Exception {
         int rounds = Integer.getInteger("ferrite.kill.rounds", 20);
         long seed = Long.getLong("ferrite.test.seed", System.nanoTime());
