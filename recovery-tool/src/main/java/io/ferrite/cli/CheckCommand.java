@@ -128,11 +128,10 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private String hint(Checker c) {
-        boolean repairable = c.findings.stream().anyMatch(f -> f.counts() && f.repair() != Finding.Repair.NONE);
         boolean unrepairable = c.findings.stream().anyMatch(f -> f.counts() && f.repair() == Finding.Repair.NONE);
         if (unrepairable) {
-            return "the damage marked above cannot be repaired by ferrite: restore the pool from a replica or a backup"
-                    + (repairable && !repair ? " (`ferrite check --repair " + pool + "` fixes the rest)" : "");
+            return "the errors above cannot be repaired by ferrite (and --repair changes nothing while they are there):"
+                    + " restore the pool from a replica or a backup";
         }
         return repair ? "run `ferrite check " + pool + "` again" : "run `ferrite check --repair " + pool + "` (or `ferrite recover "
                 + pool + "` for a crashed pool)";
