@@ -696,6 +696,7 @@ public final class Heap implements AutoCloseable {
                     drainPending(c);
                 }
             }
+            reapDeadThreads();
             long cp = log.durableLsn();
             for (ThreadCtx c : allCtxs) {
                 cp = Math.min(cp, c.inflight);
@@ -715,6 +716,28 @@ public final class Heap implements AutoCloseable {
                 ev.commit();
             }
             return cp;
+        }
+    }
+
+    /**
+     * Gives the current slabs of threads that have ended back to the allocator (their free slots
+     * would otherwise stay unused until the pool is reopened) and forgets their contexts.
+     */
+    void reapDeadThreads() {
+        for (ThreadCtx c : allCtxs) {
+            if (c.thread.isAlive()) {
+                continue;
+            }
+            if (c.pendingLsn != ThreadCtx.NONE) {
+                drainPending(c);
+            }
+            for (SlabAllocator.SlabState s : c.current) {
+                if (s != null && s.disown()) {
+                    allocator.retireLater(s);
+                }
+            }
+            java.util.Arrays.fill(c.current, null);
+            allCtxs.remove(c);
         }
     }
 

@@ -121,6 +121,20 @@ final class SlabAllocator {
             return false;
         }
 
+        /** The owning thread is gone: queue the slab (or retire it if empty). Returns true to retire. */
+        synchronized boolean disown() {
+            owned = false;
+            if (used == 0 && !large()) {
+                retired = true;
+                return true;
+            }
+            if (used < count && !queued) {
+                queued = true;
+                type.available.add(this);
+            }
+            return false;
+        }
+
         /** Makes the calling thread the slab's allocator; false if the slab is being retired. */
         synchronized boolean takeOwnership() {
             queued = false;

@@ -229,6 +229,7 @@ public final class Tx implements AutoCloseable {
             }
         } catch (HeapFullException e) {
             abort();
+            heap.reapDeadThreads();
             throw e;
         }
         if (allocs == aSlab.length) {
@@ -266,6 +267,13 @@ public final class Tx implements AutoCloseable {
         }
         int i = lookup(blob.offset() + PType.BLOB_LENGTH_OFFSET);
         int len = i >= 0 ? (int) eVal[i] : heap.segment().get(Le.U32, blob.offset() + PType.BLOB_LENGTH_OFFSET);
+        if (i < 0) {
+            long capacity = heap.allocator().slabOf(blob.offset()).objectSize - PType.BLOB_DATA_OFFSET;
+            if (len < 0 || len > capacity) {
+                throw new io.ferrite.FerriteException("blob at pool offset " + blob.offset() + " of " + heap + " says it holds "
+                        + Integer.toUnsignedString(len) + " bytes but has room for " + capacity, "run `ferrite check` on the pool");
+            }
+        }
         byte[] out = new byte[len];
         int j = lookup(blob.offset() + PType.BLOB_DATA_OFFSET);
         if (j >= 0) {

@@ -183,6 +183,32 @@ class HeapTest {
     }
 
     @Test
+    void slabsOfEndedThreadsAreReused() throws Exception {
+        try (Pools p = new Pools("reap")) {
+            try (Heap h = p.create()) {
+                Ref[] made = new Ref[1];
+                Thread t = new Thread(() -> {
+                    try (Tx tx = h.begin()) {
+                        made[0] = tx.allocate(NODE);
+                        tx.commit();
+                    }
+                });
+                t.start();
+                t.join();
+                long inUse = h.stats().slabsInUse();
+                h.checkpoint(); // reaps the ended thread: its current slab is queued for others
+                try (Tx tx = h.begin()) {
+                    Ref mine = tx.allocate(NODE);
+                    assertEquals(h.allocator().slabOf(made[0].offset()), h.allocator().slabOf(mine.offset()),
+                            "the ended thread's slab serves this thread");
+                    tx.commit();
+                }
+                assertEquals(inUse, h.stats().slabsInUse());
+            }
+        }
+    }
+
+    @Test
     void blobsSmallAndLarge() {
         try (Pools p = new Pools("blobs")) {
             byte[] big = new byte[200_000];
