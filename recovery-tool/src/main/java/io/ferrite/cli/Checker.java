@@ -267,7 +267,7 @@ final class Checker {
                 ranges[k++] = new long[] {s.objectOffset(s.count), runEnd};
                 for (int r = 0; r < k; r++) {
                     long len = ranges[r][1] - ranges[r][0];
-                    long at = len <= 0 ? -1 : firstNonZero(image, ranges[r][0], len, null);
+                    long at = len <= 0 ? -1 : firstNonZero(image, ranges[r][0], len, zeros);
                     if (at >= 0) {
                         badBytes++;
                         if (reported++ < MAX_LISTED) {

@@ -62,6 +62,12 @@ final class InfoCommand implements Callable<Integer> {
                 }
                 out.flush();
                 boolean damaged = !m.findings.isEmpty() || rec.problem != null;
+                if (damaged && holder.isPresent()) {
+                    // A live writer changes the pool while it is read: a torn snapshot is not damage.
+                    spec.commandLine().getErr().println("ferrite info: " + pool + " is open by a writer; this snapshot may be"
+                            + " inconsistent (" + (rec.problem != null ? rec.problem : m.findings.get(0).message()) + ")");
+                    return Ferrite.EXIT_CLEAN;
+                }
                 if (damaged) {
                     spec.commandLine().getErr().println("ferrite info: " + pool + " is damaged (" + (rec.problem != null ? rec.problem
                             : m.findings.get(0).message()) + "); run `ferrite check " + pool + "`");

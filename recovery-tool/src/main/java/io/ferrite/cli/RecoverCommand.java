@@ -54,7 +54,9 @@ final class RecoverCommand implements Callable<Integer> {
         PoolImage.checkFile(pool, "pool");
         LockProbe.requireFree(pool, "stop that process first; it recovered the pool when it opened it");
         String torn;
+        long recordedBase;
         try (PoolImage img = PoolImage.open(pool, false)) {
+            recordedBase = img.sb.baseAddress();
             LogScan l = LogScan.open(img.media, img.sb.logOffset(), img.sb.logLength());
             if (l.headerProblem != null) {
                 throw ToolException.damaged("cannot recover " + pool + ": log header: " + l.headerProblem,
@@ -90,7 +92,7 @@ final class RecoverCommand implements Callable<Integer> {
                     .put("toLsn", r.toLsn()).put("recordsReplayed", r.recordsReplayed()).put("bytesReplayed", r.bytesReplayed())
                     .put("liveObjects", r.liveObjects()).put("replayMillis", r.replayTime().toNanos() / 1e6)
                     .put("openMillis", r.totalTime().toNanos() / 1e6).put("tornTail", torn)
-                    .put("swizzle", "not needed: mapped at the recorded base " + String.format("0x%x", base))
+                    .put("swizzle", relocation(recordedBase, base))
                     .put("markedClean", true));
         } else {
             out.println("recover " + pool);
@@ -98,11 +100,16 @@ final class RecoverCommand implements Callable<Integer> {
             if (torn != null) {
                 out.println("  log tail: ignored a torn record (" + torn + ")");
             }
-            out.printf("  pointers: mapped at the recorded base 0x%x, no relocation needed%n", base);
+            out.println("  pointers: " + relocation(recordedBase, base));
             out.println("  closed cleanly: checkpointed, marked clean");
             out.println(recovered ? "recover: " + pool + " recovered" : "recover: " + pool + " was clean; nothing to recover");
         }
         out.flush();
         return recovered ? Ferrite.EXIT_REPAIRED : Ferrite.EXIT_CLEAN;
+    }
+
+    private static String relocation(long recorded, long mapped) {
+        return recorded == mapped ? String.format("mapped at the recorded base 0x%x, no relocation needed", mapped)
+                : String.format("the pool moved from 0x%x to 0x%x: its pointers were swizzled at open", recorded, mapped);
     }
 }

@@ -82,6 +82,10 @@ class CommandsTest {
         assertEquals(4, check.exit(), check.toString());
         assertTrue(check.out().contains("needs recovery: superblock") && check.out().contains("not closed cleanly") && check.out().contains("needs recovery (its last writer crashed): run `ferrite recover"), check.out());
         assertTrue(check.out().contains("3 redo records after checkpoint LSN"), check.out());
+        TestPools.Run json = run("check", "--json", p.toString());
+        assertEquals(4, json.exit(), json.toString());
+        assertTrue(json.out().startsWith("{") && json.out().contains("\"clean\": false") && json.out().contains("\"exitCode\": 4")
+                && json.out().contains("\"severity\": \"recovery\"") && json.out().contains("\"recordsToReplay\": 3"), json.out());
         TestPools.Run log = run("log", p.toString());
         assertEquals(0, log.exit(), log.toString());
         assertEquals(3, log.out().lines().filter(l -> l.contains("redo") && l.contains("to replay")).count(), log.out());
