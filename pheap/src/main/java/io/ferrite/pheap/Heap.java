@@ -352,6 +352,28 @@ public final class Heap implements AutoCloseable {
         return sb.poolId();
     }
 
+    /** The replication term recorded in the superblock (0 until the replicator raises it). */
+    public long term() {
+        return sb.term();
+    }
+
+    /**
+     * Persists a higher term in the superblock (the other copy, sequence + 1) before returning.
+     * For the replicator's promotion and fencing; a term never goes down.
+     */
+    public void persistTerm(long term) {
+        ensureOpen();
+        synchronized (checkpointLock) {
+            Superblock s = sb;
+            if (term < s.term()) {
+                throw new IllegalArgumentException("term " + term + " is below the pool's term " + s.term() + " (" + poolName + ")");
+            }
+            if (term != s.term()) {
+                writeSuperblock(s.nextWithTerm(term));
+            }
+        }
+    }
+
     /** The pool file, or null for caller-owned in-memory media. */
     public Path path() {
         return media.path();

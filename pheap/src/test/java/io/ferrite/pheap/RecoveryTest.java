@@ -132,6 +132,21 @@ class RecoveryTest {
     }
 
     @Test
+    void termIsPersistedAndNeverGoesDown() {
+        try (Pools p = new Pools("term")) {
+            try (Heap h = p.create()) {
+                assertEquals(0, h.term());
+                h.persistTerm(3);
+                assertThrows(IllegalArgumentException.class, () -> h.persistTerm(2));
+                h.crash();
+            }
+            try (Heap h = p.open()) {
+                assertEquals(3, h.term());
+            }
+        }
+    }
+
+    @Test
     void backgroundCheckpointerRuns() throws Exception {
         try (Pools p = new Pools("bg")) {
             try (Heap h = Heap.create(p.path, Pools.SIZE, Pools.options().checkpointInterval(java.time.Duration.ofMillis(20)))) {

@@ -157,6 +157,13 @@ public record Superblock(
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, 0, 0, 0, created);
     }
 
+    /** The next copy (sequence + 1) with another term. */
+    public Superblock nextWithTerm(long newTerm) {
+        return new Superblock(formatVersion, flags, sequence + 1, poolId, poolSize, slabSize, slabCount, registryOffset,
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, baseAddress,
+                checkpointLsn, newTerm, created);
+    }
+
     public Superblock withBaseAndCheckpoint(long base, long cpLsn) {
         return new Superblock(formatVersion, flags, sequence, poolId, poolSize, slabSize, slabCount, registryOffset,
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, base, cpLsn,
