@@ -614,6 +614,11 @@ public final class Heap implements AutoCloseable {
         HeapEvents.Commit ev = new HeapEvents.Commit();
         ev.begin();
         int len = w.length();
+        if (len > log.maxRecordSize()) {
+            throw new TransactionTooLargeException(String.format("transaction too large for pool %s: its redo record is %,d bytes"
+                    + " (%d operations), the log takes records up to %,d bytes (log capacity %,d)", poolName, len, w.opCount(),
+                    log.maxRecordSize(), log.capacity()), "split it into smaller transactions, or create the pool with a larger logCapacity");
+        }
         MemorySegment rec = w.segment().asSlice(0, len);
         long floor = c.pendingLsn;
         // a lower bound of the LSN this append will get, published before the append: this

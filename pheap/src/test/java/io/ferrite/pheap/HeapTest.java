@@ -319,6 +319,26 @@ class HeapTest {
     }
 
     @Test
+    void aTransactionTooLargeForTheLogIsAbortedWithAClearError() {
+        try (Pools p = new Pools("toolarge")) {
+            try (Heap h = p.create()) {
+                Ref root = h.root(ROOT);
+                long live = h.stats().liveObjects();
+                try (Tx tx = h.begin()) {
+                    tx.setLong(root, COUNT, 9);
+                    tx.allocateBytes(new byte[300_000]);
+                    TransactionTooLargeException e = assertThrows(TransactionTooLargeException.class, tx::commit);
+                    assertTrue(e.getMessage().contains("transaction too large") && e.getMessage().contains(p.path.toString()),
+                            e.getMessage());
+                    assertFalse(tx.isActive());
+                }
+                assertEquals(0, h.getLong(root, COUNT));
+                assertEquals(live, h.stats().liveObjects());
+            }
+        }
+    }
+
+    @Test
     void asyncCommitsAreAppliedAndDurable() {
         try (Pools p = new Pools("async")) {
             try (Heap h = p.create()) {
