@@ -150,9 +150,9 @@ final class Checker {
         stats.put("log", Json.obj().put("headLsn", log.headLsn).put("tailLsn", log.tailLsn).put("checkpointLsn", cp)
                 .put("records", log.records).put("recordsToReplay", redo.size()).put("epoch", log.epoch)
                 .put("end", log.stopReason));
-        if (log.inspected != null && log.inspected.tailLsn() != log.tailLsn) {
-            add(Severity.ERROR, "log", sb.logOffset(), "the log's own recovery ends at LSN " + log.inspected.tailLsn()
-                    + " but the record chain read by ferrite ends at " + log.tailLsn + " (a ferrite/pmlog disagreement)", Repair.NONE);
+        String differ = log.disagreement();
+        if (differ != null) {
+            add(Severity.ERROR, "log", sb.logOffset(), differ + " (ferrite and pmlog disagree: report it with this pool)", Repair.NONE);
         }
         if (unknown[0] > 0) {
             add(Severity.WARNING, "log", sb.logOffset(), unknown[0] + " records after the checkpoint have a type other than redo ("

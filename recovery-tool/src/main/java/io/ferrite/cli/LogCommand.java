@@ -131,6 +131,11 @@ final class LogCommand implements Callable<Integer> {
             if (malformed[0] > 0) {
                 exit = Ferrite.EXIT_ERRORS_LEFT;
             }
+            String differ = l.disagreement();
+            if (verify && differ != null) {
+                out.println("DISAGREEMENT: " + differ + " (report it with this file)");
+                exit = Ferrite.EXIT_ERRORS_LEFT;
+            }
             out.printf("%d records (%,d payload bytes), %d shown, head %d, tail %d%n", l.records, l.payloadBytes, shown[0], l.headLsn,
                     l.tailLsn);
             out.flush();

@@ -53,6 +53,30 @@ final class LogScan {
     long headLsn;
     long headEpoch;
 
+    /** Records pmlog's own read-only recovery delivers: {count, fingerprint of (LSN, type, length)}. */
+    final long[] libraryFingerprint = new long[2];
+    /** The same over the records this scan found. */
+    final long[] fingerprint = new long[2];
+
+    static long fingerprint(long h, long lsn, short type, long len) {
+        return (h * 1_000_003L) ^ (lsn * 0x9E3779B97F4A7C15L + type * 31L + len);
+    }
+
+    /** Null when this scan and pmlog's PmLog.inspect found the same records, else how they differ. */
+    String disagreement() {
+        if (inspected == null) {
+            return null;
+        }
+        if (inspected.tailLsn() != tailLsn) {
+            return "pmlog's recovery ends at LSN " + inspected.tailLsn() + ", the record chain read by ferrite at " + tailLsn;
+        }
+        if (libraryFingerprint[0] != fingerprint[0] || libraryFingerprint[1] != fingerprint[1]) {
+            return "pmlog's recovery keeps " + libraryFingerprint[0] + " records, ferrite's scan found " + fingerprint[0]
+                    + (libraryFingerprint[0] == fingerprint[0] ? " (different ones)" : "");
+        }
+        return null;
+    }
+
     // results of scan()
     long tailLsn;
     long records;
@@ -75,7 +99,12 @@ final class LogScan {
     static LogScan open(Media media, long regionOffset, long regionLength) {
         LogScan s = new LogScan(media.segment().asReadOnly(), regionOffset, regionLength);
         try {
-            s.inspected = PmLog.inspect(media, regionOffset, regionLength);
+            long[] fp = s.libraryFingerprint;
+            s.inspected = PmLog.inspect(media, regionOffset, regionLength, (lsn, type, seg, off, len) -> {
+                fp[0]++;
+                fp[1] = fingerprint(fp[1], lsn, type, len);
+                return true;
+            });
         } catch (FerriteException | IllegalArgumentException | IndexOutOfBoundsException e) {
             s.headerProblem = e.getMessage();
             return s;
@@ -140,6 +169,8 @@ final class LogScan {
             } else {
                 records++;
                 payloadBytes += r.length;
+                fingerprint[0]++;
+                fingerprint[1] = fingerprint(fingerprint[1], r.lsn, r.type, r.length);
             }
             if (deliver && !visitor.onRecord(r)) {
                 deliver = false;
