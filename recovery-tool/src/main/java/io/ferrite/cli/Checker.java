@@ -188,8 +188,7 @@ final class Checker {
                     "checkpoint LSN " + cp + " is not a record boundary of the log", Repair.NONE);
             return seg;
         }
-        RedoApplier v = new RedoApplier(seg, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                sb.logOffset() + sb.logLength(), null);
+        RedoApplier v = Recovered.applier(seg, sb);
         for (LogScan.Rec r : redo) {
             try {
                 v.validate(r.lsn(), seg, r.payloadOffset(), r.length());
@@ -206,15 +205,8 @@ final class Checker {
                 + " are not applied yet; recovery replays them", Repair.REPLAY);
         // The image recovery would produce, in a private copy: the file is never written.
         arena = Arena.ofConfined();
-        MemorySegment copy = arena.allocate(seg.byteSize(), 4096);
-        MemorySegment.copy(seg, 0, copy, 0, seg.byteSize());
-        RedoApplier a = new RedoApplier(copy, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                sb.logOffset() + sb.logLength(), null);
-        for (LogScan.Rec r : redo) {
-            a.apply(r.lsn(), seg, r.payloadOffset(), r.length());
-        }
         stats.put("replayedInCopy", true);
-        return copy.asReadOnly();
+        return Recovered.replayInCopy(seg, sb, redo, arena);
     }
 
     // ------------------------------------------------------------------ heap

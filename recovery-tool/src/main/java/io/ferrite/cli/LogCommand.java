@@ -6,7 +6,6 @@ import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.RedoApplier;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
-import io.ferrite.pheap.format.SuperblockDescriptor;
 import io.ferrite.pmlog.LogHeaderDescriptor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -77,7 +76,6 @@ final class LogCommand implements Callable<Integer> {
             long regionOffset;
             long regionLength;
             long cp = -1;
-            long base = 0;
             PoolImage img = null;
             if (magic == LogHeaderDescriptor.MAGIC) {
                 regionOffset = 0;
@@ -91,7 +89,6 @@ final class LogCommand implements Callable<Integer> {
                 regionOffset = img.sb.logOffset();
                 regionLength = img.sb.logLength();
                 cp = img.sb.checkpointLsn();
-                base = img.sb.baseAddress();
                 out.println("log of pool " + file + " (region at offset " + regionOffset + ", " + regionLength + " bytes)");
             }
             LogScan l = LogScan.open(media, regionOffset, regionLength);
@@ -106,8 +103,7 @@ final class LogCommand implements Callable<Integer> {
             }
             out.printf("%14s %10s  %-10s %6s  %s%n", "LSN", "LENGTH", "TYPE", "EPOCH", "DETAIL");
             boolean pool = cp >= 0;
-            RedoApplier checker = pool ? new RedoApplier(media.segment().asReadOnly(), base, 2L * SuperblockDescriptor.SLOT_LENGTH,
-                    regionOffset, regionOffset + regionLength, null) : null;
+            RedoApplier checker = pool ? Recovered.applier(media.segment().asReadOnly(), img.sb) : null;
             int[] malformed = {0};
             long[] shown = {0};
             long cpf = cp;

@@ -49,21 +49,35 @@ final class Recovered implements AutoCloseable {
         }
         Arena arena = Arena.ofConfined();
         try {
-            MemorySegment copy = arena.allocate(img.seg.byteSize(), 4096);
-            MemorySegment.copy(img.seg, 0, copy, 0, img.seg.byteSize());
-            RedoApplier a = new RedoApplier(copy, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                    sb.logOffset() + sb.logLength(), null);
+            RedoApplier v = applier(img.seg, sb);
             for (LogScan.Rec r : redo) {
-                a.validate(r.lsn(), img.seg, r.payloadOffset(), r.length());
+                v.validate(r.lsn(), img.seg, r.payloadOffset(), r.length());
             }
-            for (LogScan.Rec r : redo) {
-                a.apply(r.lsn(), img.seg, r.payloadOffset(), r.length());
-            }
-            return new Recovered(copy.asReadOnly(), redo.size(), null, log, arena);
+            return new Recovered(replayInCopy(img.seg, sb, redo, arena), redo.size(), null, log, arena);
         } catch (RuntimeException e) {
             arena.close();
             return new Recovered(img.seg, 0, "the log cannot be replayed: " + e.getMessage(), log, null);
         }
+    }
+
+    /** pheap's replay code over {@code pool} (validation only writes nothing; apply writes {@code pool}). */
+    static RedoApplier applier(MemorySegment pool, Superblock sb) {
+        return new RedoApplier(pool, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
+                sb.logOffset() + sb.logLength(), null);
+    }
+
+    /**
+     * A copy of the pool in {@code arena} with the (validated) redo records applied, read-only:
+     * what recovery would leave, without writing the file.
+     */
+    static MemorySegment replayInCopy(MemorySegment pool, Superblock sb, List<LogScan.Rec> redo, Arena arena) {
+        MemorySegment copy = arena.allocate(pool.byteSize(), 4096);
+        MemorySegment.copy(pool, 0, copy, 0, pool.byteSize());
+        RedoApplier a = applier(copy, sb);
+        for (LogScan.Rec r : redo) {
+            a.apply(r.lsn(), pool, r.payloadOffset(), r.length());
+        }
+        return copy.asReadOnly();
     }
 
     @Override
