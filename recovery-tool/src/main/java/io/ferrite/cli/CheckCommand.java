@@ -48,8 +48,7 @@ import picocli.CommandLine.Spec;
         exitCodeList = {
             "0:clean: nothing wrong was found",
             "1:repaired: problems were found and all were repaired (--repair)",
-            "4:errors left: problems were found and not (all) repaired; a crashed pool that needs",
-            "  recovery counts (run ferrite recover or check --repair)",
+            "4:errors left: problems were found and not (all) repaired; a crashed pool that needs recovery counts (run ferrite recover or check --repair)",
             "8:usage or operational error (missing file, not a pool, newer format, pool in use)"},
         footerHeading = "%nExamples:%n",
         footer = {

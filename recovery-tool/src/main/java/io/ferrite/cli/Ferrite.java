@@ -19,7 +19,6 @@ import picocli.CommandLine.Option;
         subcommands = {InfoCommand.class, CheckCommand.class, RecoverCommand.class, DumpCommand.class, LogCommand.class,
             DemoCommand.class, NotBuiltCommands.Replica.class, NotBuiltCommands.Promote.class, NotBuiltCommands.Restore.class,
             NotBuiltCommands.PowerEvent.class, CommandLine.HelpCommand.class},
-        usageHelpAutoWidth = true,
         description = {
             "Inspect, check and recover Ferrite persistent-memory pools and logs.",
             "",
@@ -47,6 +46,8 @@ public final class Ferrite {
     public static final int EXIT_REPAIRED = 1;
     public static final int EXIT_ERRORS_LEFT = 4;
     public static final int EXIT_USAGE = 8;
+    /** Columns the help texts are laid out for. */
+    static final int HELP_WIDTH = 100;
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
             description = "On error, print the stack trace too.")
@@ -77,6 +78,10 @@ public final class Ferrite {
     static int runCommand(Object command, String[] args, PrintWriter out, PrintWriter err) {
         Ferrite top = command instanceof Ferrite f ? f : null;
         CommandLine cl = new CommandLine(command);
+        // The manuals are written for 100 columns; a fixed width keeps them the same on every terminal.
+        cl.setUsageHelpAutoWidth(false);
+        cl.setUsageHelpWidth(HELP_WIDTH);
+        manPageHeadings(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -100,6 +105,17 @@ public final class Ferrite {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** Section headings like a manual page's, on every command. */
+    private static void manPageHeadings(CommandLine cl) {
+        CommandLine.Model.UsageMessageSpec u = cl.getCommandSpec().usageMessage();
+        u.descriptionHeading("%nDescription:%n");
+        u.parameterListHeading("%nArguments:%n");
+        u.optionListHeading("%nOptions:%n");
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            manPageHeadings(sub);
+        }
     }
 
     /** The exit code an exception ends a command with. */

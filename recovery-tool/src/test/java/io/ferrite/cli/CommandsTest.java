@@ -250,6 +250,7 @@ class CommandsTest {
             assertTrue(r.out().contains("Usage: ferrite " + c), r.out());
             assertTrue(r.out().contains("Exit status:"), c + ": " + r.out());
             assertTrue(r.out().contains("Examples:"), c + ": " + r.out());
+            r.out().lines().forEach(l -> assertTrue(l.length() <= Ferrite.HELP_WIDTH, c + ": line longer than the help width: " + l));
         }
         TestPools.Run top = run("--help");
         assertTrue(top.out().contains("Commands:") && top.out().contains("check") && top.out().contains("Exit status"), top.out());
