@@ -6,6 +6,8 @@ import jdk.jfr.Description;
 import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
 
 /** JFR events of the heap: commit, checkpoint, recovery. */
 final class HeapEvents {
@@ -15,7 +17,10 @@ final class HeapEvents {
     @Name("io.ferrite.heap.Commit")
     @Label("Ferrite Commit")
     @Category({"Ferrite", "Heap"})
-    @Description("One transaction commit: redo record appended, durable (SYNC) and applied")
+    @Description("One transaction commit: redo record appended, durable (SYNC) and applied;"
+            + " by default only commits slower than 1 ms are recorded (millions a second otherwise)")
+    @Threshold("1 ms")
+    @StackTrace(false)
     static final class Commit extends Event {
         @Label("LSN")
         long lsn;

@@ -16,7 +16,7 @@ class HeapEventsTest {
         Path jfr = Files.createTempFile("ferrite-heap", ".jfr");
         try (Pools p = new Pools("jfr")) {
             try (Recording rec = new Recording()) {
-                rec.enable("io.ferrite.heap.Commit");
+                rec.enable("io.ferrite.heap.Commit").withoutThreshold();
                 rec.enable("io.ferrite.heap.Checkpoint");
                 rec.enable("io.ferrite.heap.Recovery");
                 rec.start();

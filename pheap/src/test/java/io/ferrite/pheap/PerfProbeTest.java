@@ -17,9 +17,10 @@ class PerfProbeTest {
                 PField value = NODE.field("value");
                 PField next = NODE.field("next");
                 PField head = ROOT.field("head");
-                for (int threads = 1; threads <= 2; threads++) {
-                    for (int round = 0; round < 3; round++) {
-                        int n = 300_000;
+                for (int rep = 0; rep < 6; rep++) {
+                    int threads = 1 + rep % 2;
+                    {
+                        int n = Integer.getInteger("ferrite.perf.ops", 1_000_000);
                         Thread[] ts = new Thread[threads];
                         long t0 = System.nanoTime();
                         for (int t = 0; t < threads; t++) {
@@ -83,18 +84,34 @@ class PerfProbeTest {
     void logAppendAlone() {
         try (Pools p = new Pools("perf-log")) {
             try (Heap h = Heap.create(p.path, 512L << 20, HeapOptions.defaults())) {
-                java.lang.foreign.MemorySegment rec = java.lang.foreign.Arena.ofAuto().allocate(120, 8);
-                for (int round = 0; round < 4; round++) {
-                    int n = 500_000;
+                for (int round = 0; round < 6; round++) {
+                    int threads = 1 + round % 2;
+                    int n = 1_000_000;
+                    Thread[] ts = new Thread[threads];
                     long t0 = System.nanoTime();
-                    for (int i = 0; i < n; i++) {
-                        h.log().append(rec, (short) 9);
-                        if ((i & 4095) == 0) {
-                            h.log().reclaim(h.log().durableLsn());
+                    for (int t = 0; t < threads; t++) {
+                        ts[t] = new Thread(() -> {
+                            java.lang.foreign.MemorySegment rec = java.lang.foreign.Arena.ofAuto().allocate(120, 8);
+                            for (int i = 0; i < n; i++) {
+                                h.log().append(rec, (short) 9);
+                                if ((i & 4095) == 0) {
+                                    synchronized (h) {
+                                        h.log().reclaim(h.log().durableLsn());
+                                    }
+                                }
+                            }
+                        });
+                        ts[t].start();
+                    }
+                    for (Thread t : ts) {
+                        try {
+                            t.join();
+                        } catch (InterruptedException e) {
+                            throw new RuntimeException(e);
                         }
                     }
                     long dt = System.nanoTime() - t0;
-                    System.out.printf("log append SYNC 120 B: %.0f ns/op%n", dt / (double) n);
+                    System.out.printf("log append SYNC 120 B, %d threads: %.0f appends/s%n", threads, threads * n * 1e9 / dt);
                 }
             }
         }
