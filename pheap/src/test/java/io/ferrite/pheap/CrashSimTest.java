@@ -36,7 +36,7 @@ class CrashSimTest {
     static final PField SUM = ROOT.field("sum");
     static final PField COUNT = ROOT.field("count");
 
-    static final long POOL = 3L << 20;
+    static final long POOL = 4L << 20;
     static final int IMAGES_PER_FENCE = Integer.getInteger("ferrite.crashsim.imagesPerFence", 32);
     static final int TRANSACTIONS = Integer.getInteger("ferrite.crashsim.transactions", 300);
 
@@ -95,7 +95,9 @@ class CrashSimTest {
                         Ref n = tx.allocate(NODE);
                         tx.setLong(n, KEY, t);
                         tx.setLong(n, CHECK, ~t);
-                        if (t % 3 == 0) {
+                        if (t % 13 == 0) {
+                            tx.setRef(n, DATA, tx.allocateBytes(large(t))); // a run of slabs
+                        } else if (t % 3 == 0) {
                             tx.setRef(n, DATA, tx.allocateString("payload-" + t + "-".repeat(t % 40)));
                         }
                         tx.setRef(n, NEXT, tx.getRef(root, HEAD));
@@ -124,6 +126,14 @@ class CrashSimTest {
         if (IMAGES_PER_FENCE >= 32 && TRANSACTIONS >= 300) {
             assertTrue(images >= 10_000, "at least 10,000 images, got " + images);
         }
+    }
+
+    static byte[] large(long t) {
+        byte[] b = new byte[20_000 + (int) t];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) (t * 31 + i);
+        }
+        return b;
     }
 
     private void check(MemorySegment image, HeapOptions opts, int committedBefore, long fence) {
@@ -157,7 +167,11 @@ class CrashSimTest {
                     assertTrue(r.isAllocated(d), "reachable blob is free");
                     reachable.add(d.offset());
                     try (Tx tx = r.begin()) {
-                        assertTrue(tx.getString(d).startsWith("payload-" + k + "-"));
+                        if (k % 13 == 0) {
+                            assertArrayEquals(large(k), tx.getBytes(d), "large blob of node " + k);
+                        } else {
+                            assertTrue(tx.getString(d).startsWith("payload-" + k + "-"));
+                        }
                     }
                 }
             }
