@@ -44,6 +44,7 @@ import picocli.CommandLine.Spec;
             "  ferrite dump --root --depth 3 --json /dev/shm/orders.pool"})
 final class DumpCommand implements Callable<Integer> {
     static final int MAX_INLINE_BYTES = 64;
+    static final int MAX_INLINE_CHARS = 256;
 
     @Spec
     CommandSpec spec;
@@ -210,7 +211,8 @@ final class DumpCommand implements Callable<Integer> {
             String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();
             if (text.chars().allMatch(c -> c >= 0x20 || c == '\n' || c == '\t')) {
-                return text;
+                return text.length() <= MAX_INLINE_CHARS ? text
+                        : text.substring(0, MAX_INLINE_CHARS) + "... (" + b.length + " bytes)";
             }
         } catch (CharacterCodingException e) {
             // not text: hex below

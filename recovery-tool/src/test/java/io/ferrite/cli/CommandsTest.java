@@ -61,6 +61,40 @@ class CommandsTest {
     }
 
     @Test
+    void largeObjectsAreCheckedDumpedAndFreed() {
+        Path p = track(TestPools.bank("large", 2));
+        try (Heap h = Heap.open(p, TestPools.options())) {
+            Ref bank = h.root(TestPools.BANK);
+            Ref first = h.getRef(bank, TestPools.BANK.field("first"));
+            try (Tx tx = h.begin()) {
+                tx.free(tx.getRef(first, TestPools.ACCOUNT.field("owner")));
+                tx.setRef(first, TestPools.ACCOUNT.field("owner"), tx.allocateString("x".repeat(100_000)));
+                tx.commit();
+            }
+        }
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(0, check.exit(), check.toString());
+        TestPools.Run info = run("info", p.toString());
+        assertTrue(info.out().contains("#1   ferrite.blob, blob (variable size), 8 bytes, 1 objects in 2 slab(s)"), info.out());
+        TestPools.Run dump = run("dump", "--type", "Account", p.toString());
+        assertEquals(0, dump.exit(), dump.toString());
+        assertTrue(dump.out().contains("owner -> ferrite.blob@") && dump.out().contains("xxx... (100000 bytes)"), dump.out());
+        // free it: the run of slabs goes back to free, zeroed
+        try (Heap h = Heap.open(p, TestPools.options())) {
+            Ref first = h.getRef(h.root(TestPools.BANK), TestPools.BANK.field("first"));
+            try (Tx tx = h.begin()) {
+                Ref blob = tx.getRef(first, TestPools.ACCOUNT.field("owner"));
+                tx.setRef(first, TestPools.ACCOUNT.field("owner"), null);
+                tx.free(blob);
+                tx.commit();
+            }
+        }
+        TestPools.Run after = run("check", p.toString());
+        assertEquals(0, after.exit(), after.toString());
+        assertTrue(run("info", p.toString()).out().contains("#1   ferrite.blob, blob (variable size), 8 bytes: {"));
+    }
+
+    @Test
     void infoNeverChangesAByte() {
         Path p = track(TestPools.crashed("ro", 4, 3));
         byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);

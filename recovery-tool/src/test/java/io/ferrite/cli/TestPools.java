@@ -24,7 +24,7 @@ final class TestPools {
     static final PType ACCOUNT = PType.builder("Account").int64("id").int64("balance").pointer("owner", PType.ANY_BLOB)
             .pointer("next", "Account").build();
     static final PType BANK = PType.builder("Bank").int64("count").int64("total").int32("version").float64("rate")
-            .bytes("tag", 6).pointer("first", "Account").build();
+            .bytes("tag", 6).pointer("first", "Account").int8("flags").int16("branch").float32("fee").build();
 
     private TestPools() {
     }
@@ -56,6 +56,9 @@ final class TestPools {
             tx.setInt(bank, BANK.field("version"), 7);
             tx.setDouble(bank, BANK.field("rate"), 0.25);
             tx.setBytes(bank, BANK.field("tag"), new byte[] {'b', 'a', 'n', 'k', 0, 1});
+            tx.setByte(bank, BANK.field("flags"), (byte) -3);
+            tx.setShort(bank, BANK.field("branch"), (short) 4711);
+            tx.setFloat(bank, BANK.field("fee"), 1.5f);
             Ref prev = null;
             long total = 0;
             for (int i = n; i >= 1; i--) {
