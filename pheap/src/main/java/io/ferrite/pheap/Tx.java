@@ -107,7 +107,7 @@ public final class Tx implements AutoCloseable {
 
     private int lookup(long off) {
         int mask = hKey.length - 1;
-        int h = (int) (Long.hashCode(off * 0x9E3779B97F4A7C15L)) & mask;
+        int h = Long.hashCode(off * 0x9E3779B97F4A7C15L) & mask;
         while (hGen[h] == gen) {
             if (hKey[h] == off) {
                 return hIdx[h];
@@ -122,7 +122,7 @@ public final class Tx implements AutoCloseable {
             rehash(hKey.length * 2);
         }
         int mask = hKey.length - 1;
-        int h = (int) (Long.hashCode(off * 0x9E3779B97F4A7C15L)) & mask;
+        int h = Long.hashCode(off * 0x9E3779B97F4A7C15L) & mask;
         while (hGen[h] == gen) {
             h = (h + 1) & mask;
         }
@@ -138,7 +138,7 @@ public final class Tx implements AutoCloseable {
         gen = 1;
         for (int i = 0; i < entries; i++) {
             int mask = cap - 1;
-            int h = (int) (Long.hashCode(eOff[i] * 0x9E3779B97F4A7C15L)) & mask;
+            int h = Long.hashCode(eOff[i] * 0x9E3779B97F4A7C15L) & mask;
             while (hGen[h] == gen) {
                 h = (h + 1) & mask;
             }

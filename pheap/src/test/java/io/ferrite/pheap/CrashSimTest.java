@@ -121,7 +121,7 @@ class CrashSimTest {
         }
         System.out.printf("CrashSimTest: %,d crash images recovered and checked at %,d fences (%d per fence), %d transactions%n",
                 images, fences, IMAGES_PER_FENCE, TRANSACTIONS);
-        assertTrue(images >= (long) fences * IMAGES_PER_FENCE);
+        assertTrue(images >= fences * IMAGES_PER_FENCE);
         assertTrue(fences >= TRANSACTIONS, "at least one fence per transaction");
         if (IMAGES_PER_FENCE >= 32 && TRANSACTIONS >= 300) {
             assertTrue(images >= 10_000, "at least 10,000 images, got " + images);

@@ -363,6 +363,7 @@ class HeapTest {
     void exclusiveOpenInProcess() {
         try (Pools p = new Pools("excl")) {
             try (Heap h = p.create()) {
+                assertNotNull(h.poolId());
                 HeapLockedException e = assertThrows(HeapLockedException.class, p::open);
                 assertTrue(e.getMessage().contains(p.path.toString()), e.getMessage());
                 assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()), e.getMessage());
