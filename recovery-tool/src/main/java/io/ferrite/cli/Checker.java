@@ -205,8 +205,16 @@ final class Checker {
                 + " are not applied yet; recovery replays them", Repair.REPLAY);
         // The image recovery would produce, in a private copy: the file is never written.
         arena = Arena.ofConfined();
-        stats.put("replayedInCopy", true);
-        return Recovered.replayInCopy(seg, sb, redo, arena);
+        try {
+            MemorySegment image = Recovered.replayInCopy(seg, sb, redo, arena);
+            stats.put("replayedInCopy", true);
+            return image;
+        } catch (OutOfMemoryError e) {
+            add(Severity.WARNING, "log", -1, "the pool (" + seg.byteSize() + " bytes) is too large to replay in a private copy"
+                    + " in this process; its structures are checked as they are on media, which can show what the replay"
+                    + " would fix: run `ferrite recover " + img.path + "` first for a full check", Repair.NONE);
+            return seg;
+        }
     }
 
     // ------------------------------------------------------------------ heap

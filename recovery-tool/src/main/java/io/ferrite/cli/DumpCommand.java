@@ -80,6 +80,9 @@ final class DumpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (PoolImage img = PoolImage.open(pool, false); Recovered rec = Recovered.of(img)) {
             seg = rec.image;
+            if (rec.note != null) {
+                spec.commandLine().getErr().println("ferrite dump: " + rec.note);
+            }
             m = PoolModel.decode(seg, img.sb);
             if (!m.registryOk) {
                 throw ToolException.damaged("the type registry of " + pool + " is damaged: " + m.findings.get(0).message(),

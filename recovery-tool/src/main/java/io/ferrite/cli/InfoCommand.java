@@ -53,6 +53,9 @@ final class InfoCommand implements Callable<Integer> {
         try (PoolImage img = PoolImage.open(pool, false)) {
             Optional<String> holder = LockProbe.holder(pool);
             try (Recovered rec = Recovered.of(img)) {
+                if (rec.note != null) {
+                    spec.commandLine().getErr().println("ferrite info: " + rec.note);
+                }
                 PoolModel m = PoolModel.decode(rec.image, img.sb);
                 Json.Obj o = describe(img, rec, m, holder);
                 if (json) {

@@ -20,6 +20,8 @@ final class Recovered implements AutoCloseable {
     /** Why the log could not be replayed (then the image is the pool as it is), or null. */
     final String problem;
     final LogScan log;
+    /** Something the reader should know that is not damage (the copy could not be made), or null. */
+    String note;
     private final Arena arena;
 
     private Recovered(MemorySegment image, int replayed, String problem, LogScan log, Arena arena) {
@@ -57,6 +59,12 @@ final class Recovered implements AutoCloseable {
         } catch (RuntimeException e) {
             arena.close();
             return new Recovered(img.seg, 0, "the log cannot be replayed: " + e.getMessage(), log, null);
+        } catch (OutOfMemoryError e) {
+            arena.close();
+            Recovered r = new Recovered(img.seg, 0, null, log, null);
+            r.note = "the pool is too large to replay its log in a private copy here; it is shown as it is on media,"
+                    + " without the last " + redo.size() + " committed transactions (run `ferrite recover " + img.path + "` first)";
+            return r;
         }
     }
 
