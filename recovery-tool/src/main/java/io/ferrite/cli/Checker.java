@@ -224,16 +224,18 @@ final class Checker {
         model = PoolModel.decode(image, sb);
         findings.addAll(model.findings);
         int n = model.slabs.length;
-        try (Progress p = new Progress("check " + img.path.getFileName(), 2L * n, progress)) {
+        // progress: free space (n slabs), pointers (n slabs), reachability (n units over the objects)
+        try (Progress p = new Progress("check " + img.path.getFileName(), 3L * n, progress)) {
             checkFreeSpace(image, p);
             int pointerErrors = checkPointers(image, p);
+            p.update(2L * n);
             long objects = 0;
             for (PoolModel.Slab s : model.slabs) {
                 objects += s.ok ? s.used : 0;
             }
             stats.put("types", model.types.size()).put("slabs", n).put("freeSlabs", model.freeSlabs()).put("objects", objects);
             boolean structural = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR);
-            checkReachability(image, pointerErrors == 0 && !structural);
+            checkReachability(image, pointerErrors == 0 && !structural, p, objects);
         }
     }
 
@@ -418,7 +420,7 @@ final class Checker {
     }
 
     /** Marks everything reachable from the root; lists allocated objects it does not reach. */
-    private void checkReachability(MemorySegment image, boolean freeable) {
+    private void checkReachability(MemorySegment image, boolean freeable, Progress p, long objects) {
         if (!model.registryOk) {
             return;
         }
@@ -441,7 +443,9 @@ final class Checker {
         long reached = 0;
         while (!todo.isEmpty()) {
             int[] o = todo.poll();
-            reached++;
+            if ((++reached & 4095) == 0) {
+                p.update(2L * model.slabs.length + reached * model.slabs.length / Math.max(1, objects));
+            }
             PoolModel.Slab s = model.slabs[o[0]];
             long base = slabBase(s);
             if (base < 0) {
