@@ -1,0 +1,62 @@
+package io.ferrite.store;
+
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.PField;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Direct reads of applied pool memory, for the read paths that run outside a transaction (under a
+ * read lock, or optimistically and validated after). Pointer fields hold absolute addresses; they
+ * are turned into pool offsets against the heap's current base and range-checked, so a torn or
+ * corrupted pointer is seen as such instead of being followed out of the pool.
+ */
+final class Mem {
+    static final ValueLayout.OfLong U64 = EntryDescriptor.U64;
+    static final ValueLayout.OfInt U32 = EntryDescriptor.U32;
+    static final long BAD = -1;
+
+    final MemorySegment seg;
+    final long base;
+    final long lo;
+    final long hi;
+    final String pool;
+
+    Mem(Heap heap) {
+        this.seg = heap.media().segment();
+        this.base = heap.baseAddress();
+        this.lo = heap.superblock().slabAreaOffset();
+        this.hi = heap.superblock().poolSize();
+        this.pool = heap.path() == null ? "<memory pool " + heap.poolId() + ">" : heap.path().toString();
+    }
+
+    /** The pool offset a pointer field holds: 0 for null, {@link #BAD} when it points outside the slab area. */
+    long ptr(long obj, long fieldOffset) {
+        long a = seg.get(U64, obj + fieldOffset);
+        if (a == 0) {
+            return 0;
+        }
+        long off = a - base;
+        return off >= lo && off < hi && (off & 7) == 0 ? off : BAD;
+    }
+
+    long ptr(long obj, PField f) {
+        return ptr(obj, f.offset());
+    }
+
+    long i64(long obj, PField f) {
+        return seg.get(U64, obj + f.offset());
+    }
+
+    /** The entry bytes of the blob at {@code off}, or null when its length is impossible. */
+    byte[] blob(long off) {
+        long len = seg.get(U32, off + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
+        long data = off + EntryDescriptor.BLOB_DATA_OFFSET;
+        if (len > hi - data || len > Integer.MAX_VALUE - 16) {
+            return null;
+        }
+        byte[] b = new byte[(int) len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, data, b, 0, (int) len);
+        return b;
+    }
+}

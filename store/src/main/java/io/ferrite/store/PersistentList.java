@@ -1,0 +1,469 @@
+package io.ferrite.store;
+
+import static io.ferrite.store.StoreTypes.*;
+
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
+import java.util.AbstractList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.ListIterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A persistent list and deque: a doubly linked list of {@code store.LNode}, each pointing at a
+ * checksummed entry blob. Adding or removing at either end is O(1); access by index walks from
+ * the nearer end (O(n)).
+ *
+ * <p><b>Threading.</b> One read-write lock per list: reads outside a transaction take the read
+ * lock; writes, and every operation inside {@link Store#inTransaction}, take the write lock (held
+ * to the end of the transaction, which sees its own writes).
+ *
+ * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit.
+ *
+ * <p><b>Iteration</b> ({@link #iterator()}, {@link #listIterator}, {@link #snapshot()}) walks a
+ * snapshot of the whole list taken atomically under the read lock when iteration starts; it never
+ * throws {@link java.util.ConcurrentModificationException} and does not see later changes. The
+ * iterators are read-only.
+ *
+ * @param <E> element type
+ */
+public final class PersistentList<E> extends AbstractList<E> {
+    private final Store store;
+    private final String name;
+    private final Heap heap;
+    private final Mem mem;
+    private final Nav.Raw raw;
+    private final Codec<E> codec;
+    private final long hdr;
+    private final Ref hdrRef;
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+
+    PersistentList(Store store, String name, long header, Codec<E> codec) {
+        this.store = store;
+        this.name = name;
+        this.heap = store.heap();
+        this.mem = store.mem;
+        this.raw = new Nav.Raw(mem);
+        this.codec = codec;
+        this.hdr = header;
+        this.hdrRef = heap.ref(header);
+    }
+
+    static Ref allocate(Tx tx) {
+        return tx.allocate(LHDR);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    private Nav beginRead() {
+        Transaction t = store.txState();
+        if (t.active) {
+            t.lock(rw.writeLock());
+            return new Nav.InTx(heap, t.tx);
+        }
+        rw.readLock().lock();
+        try {
+            store.ensureOpen();
+        } catch (RuntimeException e) {
+            rw.readLock().unlock();
+            throw e;
+        }
+        return raw;
+    }
+
+    private void endRead(Nav nav) {
+        if (nav == raw) {
+            rw.readLock().unlock();
+        }
+    }
+
+    private long link(Nav nav, long obj, io.ferrite.pheap.PField f) {
+        long n = nav.ptr(obj, f);
+        if (n == Mem.BAD) {
+            throw new CorruptedEntryException(name, null, obj, "a list link leads outside the pool", mem.pool);
+        }
+        return n;
+    }
+
+    private byte[] entryOf(Nav nav, long node, long index) {
+        long e = nav.ptr(node, LNODE_ENTRY);
+        byte[] b = e <= 0 ? null : nav.blob(e);
+        String p = b == null ? "the node's entry pointer or blob length is impossible" : EntryDescriptor.problem(b);
+        if (p != null) {
+            throw new CorruptedEntryException(name, index < 0 ? null : "index " + index, e <= 0 ? node : e, p, mem.pool);
+        }
+        return b;
+    }
+
+    private E decode(byte[] e, long index) {
+        return Store.decode(codec, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name,
+                index < 0 ? null : "index " + index);
+    }
+
+    private long sizeOf(Nav nav) {
+        long s = nav.i64(hdr, LHDR_SIZE);
+        if (s < 0) {
+            throw new CorruptedEntryException(name, null, hdr, "negative size " + s, mem.pool);
+        }
+        return s;
+    }
+
+    /** The node at {@code index}, walking from the nearer end. */
+    private long nodeAt(Nav nav, long index, long size) {
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("index " + index + ", size " + size + " (list '" + name + "')");
+        }
+        long x;
+        if (index < size / 2) {
+            x = link(nav, hdr, LHDR_HEAD);
+            for (long i = 0; i < index && x != 0; i++) {
+                x = link(nav, x, LNODE_NEXT);
+            }
+        } else {
+            x = link(nav, hdr, LHDR_TAIL);
+            for (long i = size - 1; i > index && x != 0; i--) {
+                x = link(nav, x, LNODE_PREV);
+            }
+        }
+        if (x == 0) {
+            throw new CorruptedEntryException(name, "index " + index, hdr, "the list is shorter than its size " + size, mem.pool);
+        }
+        return x;
+    }
+
+    // ================================================================== reads
+
+    @Override
+    public int size() {
+        Nav nav = beginRead();
+        try {
+            return (int) Math.min(Integer.MAX_VALUE, sizeOf(nav));
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    @Override
+    public E get(int index) {
+        Nav nav = beginRead();
+        byte[] e;
+        try {
+            e = entryOf(nav, nodeAt(nav, index, sizeOf(nav)), index);
+        } finally {
+            endRead(nav);
+        }
+        return decode(e, index);
+    }
+
+    /** The first element, or null when empty. */
+    public E peekFirst() {
+        return peek(true);
+    }
+
+    /** The last element, or null when empty. */
+    public E peekLast() {
+        return peek(false);
+    }
+
+    private E peek(boolean first) {
+        Nav nav = beginRead();
+        byte[] e;
+        long idx;
+        try {
+            long x = link(nav, hdr, first ? LHDR_HEAD : LHDR_TAIL);
+            if (x == 0) {
+                return null;
+            }
+            idx = first ? 0 : sizeOf(nav) - 1;
+            e = entryOf(nav, x, idx);
+        } finally {
+            endRead(nav);
+        }
+        return decode(e, idx);
+    }
+
+    @Override
+    public E getFirst() {
+        E e = peekFirst();
+        if (e == null) {
+            throw new NoSuchElementException("list '" + name + "' is empty");
+        }
+        return e;
+    }
+
+    @Override
+    public E getLast() {
+        E e = peekLast();
+        if (e == null) {
+            throw new NoSuchElementException("list '" + name + "' is empty");
+        }
+        return e;
+    }
+
+    /** Every element, read atomically under the read lock (or in the current transaction). */
+    public List<E> snapshot() {
+        List<byte[]> raws = new ArrayList<>();
+        Nav nav = beginRead();
+        try {
+            long size = sizeOf(nav);
+            long i = 0;
+            for (long x = link(nav, hdr, LHDR_HEAD); x != 0; x = link(nav, x, LNODE_NEXT)) {
+                if (i >= size) {
+                    throw new CorruptedEntryException(name, null, hdr, "the list is longer than its size " + size, mem.pool);
+                }
+                raws.add(entryOf(nav, x, i++));
+            }
+        } finally {
+            endRead(nav);
+        }
+        List<E> out = new ArrayList<>(raws.size());
+        for (int i = 0; i < raws.size(); i++) {
+            out.add(decode(raws.get(i), i));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+        return snapshot().iterator();
+    }
+
+    @Override
+    public ListIterator<E> listIterator(int index) {
+        return snapshot().listIterator(index);
+    }
+
+    // ================================================================== writes
+
+    /** Appends {@code e} at the end; always true. */
+    @Override
+    public boolean add(E e) {
+        insert(-1, e, false);
+        return true;
+    }
+
+    @Override
+    public void add(int index, E e) {
+        insert(index, e, false);
+    }
+
+    @Override
+    public void addFirst(E e) {
+        insert(0, e, true);
+    }
+
+    @Override
+    public void addLast(E e) {
+        insert(-1, e, false);
+    }
+
+    /** Inserts before {@code index} ({@code -1} = at the end). */
+    private void insert(long index, E value, boolean first) {
+        Objects.requireNonNull(value, "element");
+        byte[] entry = EntryDescriptor.build(null, codec.encode(value));
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(rw.writeLock());
+            Tx tx = t.tx;
+            Nav nav = new Nav.InTx(heap, tx);
+            long size = sizeOf(nav);
+            if (index > size || index < -1) {
+                throw new IndexOutOfBoundsException("index " + index + ", size " + size + " (list '" + name + "')");
+            }
+            long at = first ? 0 : index < 0 ? size : index;
+            Ref n = tx.allocate(LNODE);
+            tx.setRef(n, LNODE_ENTRY, tx.allocateBytes(entry));
+            Ref next = at == size ? null : heap.ref(nodeAt(nav, at, size));
+            Ref prev = at == 0 ? null : next == null ? tx.getRef(hdrRef, LHDR_TAIL) : tx.getRef(next, LNODE_PREV);
+            tx.setRef(n, LNODE_PREV, prev);
+            tx.setRef(n, LNODE_NEXT, next);
+            if (prev == null) {
+                tx.setRef(hdrRef, LHDR_HEAD, n);
+            } else {
+                tx.setRef(prev, LNODE_NEXT, n);
+            }
+            if (next == null) {
+                tx.setRef(hdrRef, LHDR_TAIL, n);
+            } else {
+                tx.setRef(next, LNODE_PREV, n);
+            }
+            tx.setLong(hdrRef, LHDR_SIZE, size + 1);
+            if (own) {
+                t.commit();
+            }
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    @Override
+    public E set(int index, E value) {
+        Objects.requireNonNull(value, "element");
+        byte[] entry = EntryDescriptor.build(null, codec.encode(value));
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        byte[] old;
+        try {
+            t.lock(rw.writeLock());
+            Tx tx = t.tx;
+            Nav nav = new Nav.InTx(heap, tx);
+            Ref n = heap.ref(nodeAt(nav, index, sizeOf(nav)));
+            Ref oldEntry = tx.getRef(n, LNODE_ENTRY);
+            old = entryOf(nav, n.offset(), index);
+            tx.setRef(n, LNODE_ENTRY, tx.allocateBytes(entry));
+            tx.free(oldEntry);
+            if (own) {
+                t.commit();
+            }
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+        return decode(old, index);
+    }
+
+    @Override
+    public E remove(int index) {
+        byte[] old = unlink(index, false);
+        return decode(old, index);
+    }
+
+    /** Removes and returns the first element, or null when empty. */
+    public E pollFirst() {
+        byte[] old = unlink(0, true);
+        return old == null ? null : decode(old, 0);
+    }
+
+    /** Removes and returns the last element, or null when empty. */
+    public E pollLast() {
+        byte[] old = unlink(-1, true);
+        return old == null ? null : decode(old, -1);
+    }
+
+    @Override
+    public E removeFirst() {
+        E e = pollFirst();
+        if (e == null) {
+            throw new NoSuchElementException("list '" + name + "' is empty");
+        }
+        return e;
+    }
+
+    @Override
+    public E removeLast() {
+        E e = pollLast();
+        if (e == null) {
+            throw new NoSuchElementException("list '" + name + "' is empty");
+        }
+        return e;
+    }
+
+    /** Unlinks the node at {@code index} ({@code -1} = last); null when {@code orNull} and empty. */
+    private byte[] unlink(long index, boolean orNull) {
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(rw.writeLock());
+            Tx tx = t.tx;
+            Nav nav = new Nav.InTx(heap, tx);
+            long size = sizeOf(nav);
+            if (size == 0 && orNull) {
+                if (own) {
+                    t.commit();
+                }
+                return null;
+            }
+            long at = index < 0 ? size - 1 : index;
+            Ref n = heap.ref(nodeAt(nav, at, size));
+            byte[] old = entryOf(nav, n.offset(), at);
+            Ref prev = tx.getRef(n, LNODE_PREV);
+            Ref next = tx.getRef(n, LNODE_NEXT);
+            if (prev == null) {
+                tx.setRef(hdrRef, LHDR_HEAD, next);
+            } else {
+                tx.setRef(prev, LNODE_NEXT, next);
+            }
+            if (next == null) {
+                tx.setRef(hdrRef, LHDR_TAIL, prev);
+            } else {
+                tx.setRef(next, LNODE_PREV, prev);
+            }
+            Ref e = tx.getRef(n, LNODE_ENTRY);
+            if (e != null) {
+                tx.free(e);
+            }
+            tx.free(n);
+            tx.setLong(hdrRef, LHDR_SIZE, size - 1);
+            if (own) {
+                t.commit();
+            }
+            return old;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    /** Removes every element, in commits of at most 512 (atomic only inside a transaction). */
+    @Override
+    public void clear() {
+        while (true) {
+            Transaction t = store.txState();
+            boolean own = t.beginOp();
+            try {
+                t.lock(rw.writeLock());
+                Tx tx = t.tx;
+                Nav nav = new Nav.InTx(heap, tx);
+                long size = sizeOf(nav);
+                int limit = own ? 512 : Integer.MAX_VALUE;
+                int removed = 0;
+                Ref x = tx.getRef(hdrRef, LHDR_HEAD);
+                while (x != null && removed < limit) {
+                    Ref next = tx.getRef(x, LNODE_NEXT);
+                    Ref e = tx.getRef(x, LNODE_ENTRY);
+                    if (e != null) {
+                        tx.free(e);
+                    }
+                    tx.free(x);
+                    removed++;
+                    x = next;
+                }
+                tx.setRef(hdrRef, LHDR_HEAD, x);
+                if (x == null) {
+                    tx.setRef(hdrRef, LHDR_TAIL, null);
+                } else {
+                    tx.setRef(x, LNODE_PREV, null);
+                }
+                tx.setLong(hdrRef, LHDR_SIZE, Math.max(0, size - removed));
+                if (own) {
+                    t.commit();
+                }
+                if (!own || x == null) {
+                    return;
+                }
+            } finally {
+                if (own) {
+                    t.abortIfActive();
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PersistentList[" + name + ", " + codec.name() + ", " + size() + " elements]";
+    }
+}

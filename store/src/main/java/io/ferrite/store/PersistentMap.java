@@ -1,0 +1,982 @@
+package io.ferrite.store;
+
+import static io.ferrite.store.StoreTypes.*;
+
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.PField;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.StampedLock;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * A persistent hash map: linear hashing over chains of {@code store.HNode}, each pointing at a
+ * checksummed entry blob (key and value bytes from the map's codecs). Keys are hashed and compared
+ * by their encoded bytes.
+ *
+ * <p><b>Resize</b> is incremental: when the map holds more entries than buckets, an insert also
+ * splits one bucket (the one under the split pointer) in the same commit; there is never a
+ * stop-the-world rehash. Buckets are reached through a fixed two-level directory of pages
+ * (at most 2<sup>20</sup> buckets; beyond that chains grow).
+ *
+ * <p><b>Threading.</b> 64 lock stripes by the low bits of the key hash (a bucket and the bucket it
+ * splits into share a stripe). A write holds its stripe's write lock through its durable commit
+ * and in-place apply. {@link #get} outside a transaction takes no lock: it reads optimistically
+ * and validates the stripe's stamp afterwards (retrying, and after a few tries taking the read
+ * lock), so it never sees a half-applied change; the value is decoded only after validation and
+ * its CRC32C check. Inside {@link Store#inTransaction} every operation, reads included, takes its
+ * stripe until the transaction ends, and sees the transaction's own writes.
+ *
+ * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit (with
+ * the bucket split it may carry); inside a transaction, all commit together.
+ *
+ * <p><b>Iteration</b> ({@link #entrySet()}, {@link #keySet()}, {@link #values()}, {@link #forEach})
+ * is weakly consistent and never throws {@link java.util.ConcurrentModificationException}: the
+ * map is read one stripe at a time, each stripe as an atomic snapshot; an entry present during the
+ * whole iteration is returned exactly once; one added or removed meanwhile may or may not be.
+ * {@link #size()} sums per-stripe counts and is exact when the map is quiescent.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class PersistentMap<K, V> extends AbstractMap<K, V> {
+    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final byte[] INCONSISTENT = new byte[0];
+    private static final byte[] COLLISION = new byte[0];
+    private static final long NEXT_OFF = HNODE_NEXT.offset();
+    private static final long HASH_OFF = HNODE_HASH.offset();
+    private static final long ENTRY_OFF = HNODE_ENTRY.offset();
+    private static final long SLOT0_OFF = BKT_SLOT[0].offset();
+    private static final double LOAD_FACTOR = 1.0;
+    private static final int OPTIMISTIC_TRIES = 3;
+    private static final int MAX_HOPS = 1 << 24;
+
+    private final Store store;
+    private final String name;
+    private final Mem mem;
+    private final Heap heap;
+    private final Codec<K> keys;
+    private final Codec<V> values;
+    private final Ref hdr;
+    private final Ref countsRef;
+    private final Ref dir1Ref;
+    private final long counts;
+    private final StampedLock[] locks = new StampedLock[STRIPES];
+    private final ReentrantLock splitLock = new ReentrantLock();
+    private final LongAdder approxSize = new LongAdder();
+    /** Linear-hashing state (level << 32 | split pointer) of the applied map. */
+    private volatile long lp;
+    /** Bucket page offsets by page index, and the same as Refs (written before lp is published). */
+    private volatile long[] pages;
+    private volatile Ref[] pageRefs;
+    private volatile Ref[] dir2Refs;
+
+    PersistentMap(Store store, String name, long header, Codec<K> keys, Codec<V> values) {
+        this.store = store;
+        this.name = name;
+        this.mem = store.mem;
+        this.heap = store.heap();
+        this.keys = keys;
+        this.values = values;
+        for (int i = 0; i < STRIPES; i++) {
+            locks[i] = new StampedLock();
+        }
+        this.hdr = heap.ref(header);
+        long d1 = checked(mem.ptr(header, HMAP_DIR), header, "directory");
+        this.counts = checked(mem.ptr(header, HMAP_COUNTS), header, "counts");
+        this.countsRef = heap.ref(counts);
+        this.dir1Ref = heap.ref(d1);
+        long l = mem.i64(header, HMAP_LP);
+        long n = buckets(l);
+        if ((l >>> 32) < INITIAL_LEVEL || (l >>> 32) > 40 || (l & 0xffffffffL) >= (1L << (l >>> 32)) || n > MAX_BUCKETS) {
+            throw new CorruptedEntryException(name, null, header, "impossible linear-hashing state 0x" + Long.toHexString(l), mem.pool);
+        }
+        int np = (int) ((n + PAGE_BUCKETS - 1) >>> PAGE_BITS);
+        long[] pg = new long[np];
+        Ref[] pr = new Ref[np];
+        Ref[] d2 = new Ref[DIR1_FANOUT];
+        for (int pi = 0; pi < np; pi++) {
+            int i2 = pi / DIR2_FANOUT;
+            if (d2[i2] == null) {
+                d2[i2] = heap.ref(checked(mem.ptr(d1, DIR1_SLOT[i2]), d1, "directory page " + i2));
+            }
+            pg[pi] = checked(mem.ptr(d2[i2].offset(), DIR2_SLOT[pi % DIR2_FANOUT]), d2[i2].offset(), "bucket page " + pi);
+            pr[pi] = heap.ref(pg[pi]);
+        }
+        this.pages = pg;
+        this.pageRefs = pr;
+        this.dir2Refs = d2;
+        long sum = 0;
+        for (int i = 0; i < STRIPES; i++) {
+            sum += mem.i64(counts, CNT_SLOT[i]);
+        }
+        approxSize.add(sum);
+        this.lp = l;
+    }
+
+    private long checked(long off, long from, String what) {
+        if (off <= 0) {
+            throw new CorruptedEntryException(name, null, from, "the " + what + " pointer is " + (off == 0 ? "null" : "outside the pool"),
+                    mem.pool);
+        }
+        return off;
+    }
+
+    /** Allocates an empty map (header, directory, first bucket page, counts) in {@code tx}; returns the header. */
+    static Ref allocate(Tx tx) {
+        Ref h = tx.allocate(HMAP);
+        Ref d1 = tx.allocate(DIR1);
+        Ref d2 = tx.allocate(DIR2);
+        Ref page = tx.allocate(BKT);
+        tx.setRef(d2, DIR2_SLOT[0], page);
+        tx.setRef(d1, DIR1_SLOT[0], d2);
+        tx.setRef(h, HMAP_DIR, d1);
+        tx.setRef(h, HMAP_COUNTS, tx.allocate(CNT));
+        tx.setLong(h, HMAP_LP, (long) INITIAL_LEVEL << 32);
+        return h;
+    }
+
+    /** The map's name in the store's directory. */
+    public String name() {
+        return name;
+    }
+
+    // ================================================================== hashing
+
+    static long hash(byte[] k) {
+        long h = 0x9E3779B97F4A7C15L ^ (k.length * 0xC2B2AE3D27D4EB4FL);
+        int i = 0;
+        for (; i + 8 <= k.length; i += 8) {
+            h ^= (long) LONG_LE.get(k, i) * 0xC2B2AE3D27D4EB4FL;
+            h = Long.rotateLeft(h, 31) * 0x9E3779B97F4A7C15L;
+        }
+        for (; i < k.length; i++) {
+            h ^= (k[i] & 0xffL) * 0x27D4EB2F165667C5L;
+            h = Long.rotateLeft(h, 11) * 0x9E3779B97F4A7C15L;
+        }
+        h ^= h >>> 33;
+        h *= 0xff51afd7ed558ccdL;
+        h ^= h >>> 33;
+        h *= 0xc4ceb9fe1a85ec53L;
+        return h ^ (h >>> 33);
+    }
+
+    static long buckets(long lp) {
+        return (1L << (lp >>> 32)) + (lp & 0xffffffffL);
+    }
+
+    static long bucketOf(long h, long lp) {
+        int level = (int) (lp >>> 32);
+        long b = h & ((1L << level) - 1);
+        if (b < (lp & 0xffffffffL)) {
+            b = h & ((1L << (level + 1)) - 1);
+        }
+        return b;
+    }
+
+    private static int stripe(long h) {
+        return (int) (h & (STRIPES - 1));
+    }
+
+    private long txLp(Transaction t) {
+        return t.splitMap == this ? t.splitLp : lp;
+    }
+
+    private Ref pageRef(Transaction t, int pi) {
+        if (t.splitMap == this && t.splitPage == pi) {
+            return t.splitPageRef;
+        }
+        return pageRefs[pi];
+    }
+
+    // ================================================================== reads
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V get(Object key) {
+        if (key == null) {
+            return null;
+        }
+        byte[] kb = keys.encode((K) key);
+        byte[] e = findEntry(kb, key);
+        return e == null ? null : value(e, key);
+    }
+
+    /** The stored value's bytes, without decoding (the codec's bytes), or null. */
+    @SuppressWarnings("unchecked")
+    public byte[] getBytes(K key) {
+        byte[] kb = keys.encode(key);
+        byte[] e = findEntry(kb, key);
+        return e == null ? null : Arrays.copyOfRange(e, EntryDescriptor.valueOffset(e), e.length);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public boolean containsKey(Object key) {
+        return key != null && findEntry(keys.encode((K) key), key) != null;
+    }
+
+    /** The checked entry bytes of {@code kb}, or null. */
+    private byte[] findEntry(byte[] kb, Object key) {
+        long h = hash(kb);
+        Transaction t = store.txState();
+        if (t.active) {
+            t.lockStripe(locks[stripe(h)]);
+            return txFind(t, kb, h, key, true) ? t.fEntry : null;
+        }
+        store.ensureOpen();
+        byte[] e = lockFreeFind(kb, h);
+        if (e == null) {
+            return null;
+        }
+        if (e == COLLISION || EntryDescriptor.problem(e) != null) {
+            return lockedFind(kb, h, key);
+        }
+        return e;
+    }
+
+    private byte[] lockFreeFind(byte[] kb, long h) {
+        StampedLock l = locks[stripe(h)];
+        for (int attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
+            long stamp = l.tryOptimisticRead();
+            if (stamp == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            byte[] r;
+            try {
+                r = scan(kb, h);
+            } catch (IndexOutOfBoundsException e) {
+                r = INCONSISTENT;
+            }
+            if (l.validate(stamp) && r != INCONSISTENT) {
+                return r;
+            }
+        }
+        return lockedFind(kb, h, null);
+    }
+
+    /** One optimistic pass over the key's chain: the entry bytes, null, or a sentinel. */
+    private byte[] scan(byte[] kb, long h) {
+        long b = bucketOf(h, lp);
+        long[] pg = pages;
+        int pi = (int) (b >>> PAGE_BITS);
+        if (pi >= pg.length) {
+            return INCONSISTENT;
+        }
+        MemorySegment seg = mem.seg;
+        long n = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
+        boolean collision = false;
+        int hops = 0;
+        while (n != 0) {
+            if (n == Mem.BAD || ++hops > MAX_HOPS) {
+                return INCONSISTENT;
+            }
+            if (seg.get(Mem.U64, n + HASH_OFF) == h) {
+                long e = mem.ptr(n, ENTRY_OFF);
+                if (e <= 0) {
+                    return INCONSISTENT;
+                }
+                long data = e + EntryDescriptor.BLOB_DATA_OFFSET;
+                long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
+                if (len < EntryDescriptor.HEADER_LENGTH || len > mem.hi - data) {
+                    return INCONSISTENT;
+                }
+                int klen = seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET);
+                if (klen == kb.length && klen <= len - EntryDescriptor.HEADER_LENGTH) {
+                    long k0 = data + EntryDescriptor.KEY_OFFSET;
+                    if (MemorySegment.mismatch(seg, k0, k0 + klen, MemorySegment.ofArray(kb), 0, klen) == -1) {
+                        byte[] out = new byte[(int) len];
+                        MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, data, out, 0, (int) len);
+                        return out;
+                    }
+                }
+                collision = true;
+            }
+            n = mem.ptr(n, NEXT_OFF);
+        }
+        return collision ? COLLISION : null;
+    }
+
+    /** The key's entry read under the stripe's read lock, checked; corruption is reported, never retried. */
+    private byte[] lockedFind(byte[] kb, long h, Object key) {
+        StampedLock l = locks[stripe(h)];
+        long stamp = l.readLock();
+        try {
+            store.ensureOpen();
+            long b = bucketOf(h, lp);
+            long n = mem.ptr(pages[(int) (b >>> PAGE_BITS)], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
+            int hops = 0;
+            while (n != 0) {
+                if (n == Mem.BAD || ++hops > MAX_HOPS) {
+                    throw corrupted(key, kb, pages[(int) (b >>> PAGE_BITS)], "the chain of bucket " + b + " leads outside the pool"
+                            + (hops > MAX_HOPS ? " or loops" : ""));
+                }
+                if (mem.seg.get(Mem.U64, n + HASH_OFF) == h) {
+                    long e = mem.ptr(n, ENTRY_OFF);
+                    byte[] bytes = e <= 0 ? null : mem.blob(e);
+                    if (bytes == null) {
+                        throw corrupted(key, kb, n, "the node's entry pointer or blob length is impossible");
+                    }
+                    String p = EntryDescriptor.problem(bytes);
+                    if (p != null) {
+                        throw corrupted(key, kb, e, p);
+                    }
+                    if (EntryDescriptor.keyEquals(bytes, kb)) {
+                        return bytes;
+                    }
+                }
+                n = mem.ptr(n, NEXT_OFF);
+            }
+            return null;
+        } finally {
+            l.unlockRead(stamp);
+        }
+    }
+
+    private CorruptedEntryException corrupted(Object key, byte[] kb, long offset, String problem) {
+        return new CorruptedEntryException(name, key != null ? Store.describeKey(key) : describeKeyBytes(kb), offset, problem, mem.pool);
+    }
+
+    private String describeKeyBytes(byte[] kb) {
+        try {
+            return Store.describeKey(keys.decode(kb, 0, kb.length));
+        } catch (RuntimeException e) {
+            return Store.describeKey(kb);
+        }
+    }
+
+    private V value(byte[] e, Object key) {
+        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(key));
+    }
+
+    /**
+     * Finds {@code kb} inside the transaction (sees its writes): sets t.fNode/fPrev/fEntryRef/fEntry
+     * and the bucket's page and slot. When {@code check}, an entry with this hash that fails its CRC
+     * is reported; without it, a key whose bytes match is found even if its value is damaged.
+     */
+    private boolean txFind(Transaction t, byte[] kb, long h, Object key, boolean check) {
+        Tx tx = t.tx;
+        long b = bucketOf(h, txLp(t));
+        Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
+        PField slot = BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))];
+        t.fPage = page;
+        t.fSlot = slot;
+        t.fPrev = null;
+        t.fNode = null;
+        t.fEntry = null;
+        t.fEntryRef = null;
+        Ref prev = null;
+        int hops = 0;
+        for (Ref n = tx.getRef(page, slot); n != null; prev = n, n = tx.getRef(n, HNODE_NEXT)) {
+            if (++hops > MAX_HOPS) {
+                throw corrupted(key, kb, page.offset(), "the chain of bucket " + b + " loops");
+            }
+            if (tx.getLong(n, HNODE_HASH) != h) {
+                continue;
+            }
+            Ref er = tx.getRef(n, HNODE_ENTRY);
+            if (er == null) {
+                throw corrupted(key, kb, n.offset(), "the node has no entry");
+            }
+            byte[] e = tx.getBytes(er);
+            boolean match = EntryDescriptor.keyEquals(e, kb);
+            if (check || !match) {
+                String p = EntryDescriptor.problem(e);
+                if (p != null && (check || !match)) {
+                    if (!check) {
+                        continue;
+                    }
+                    throw corrupted(key, kb, er.offset(), p);
+                }
+            }
+            if (match) {
+                t.fNode = n;
+                t.fPrev = prev;
+                t.fEntryRef = er;
+                t.fEntry = e;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ================================================================== writes
+
+    /** Stores {@code value} under {@code key}; returns the previous value or null. Atomic and durable. */
+    @Override
+    public V put(K key, V value) {
+        byte[] old = write(key, value, true, false);
+        return old == null ? null : value(old, key);
+    }
+
+    /**
+     * Stores {@code value} under {@code key} without reading the previous value (cheaper than
+     * {@link #put}, and it overwrites an entry whose value is damaged).
+     */
+    public void set(K key, V value) {
+        write(key, value, false, false);
+    }
+
+    @Override
+    public V putIfAbsent(K key, V value) {
+        byte[] old = write(key, value, true, true);
+        return old == null ? null : value(old, key);
+    }
+
+    private byte[] write(K key, V value, boolean check, boolean onlyIfAbsent) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        byte[] kb = keys.encode(key);
+        byte[] entry = EntryDescriptor.build(kb, values.encode(value));
+        long h = hash(kb);
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            int s = stripe(h);
+            t.lockStripe(locks[s]);
+            Tx tx = t.tx;
+            byte[] old = null;
+            if (txFind(t, kb, h, key, check)) {
+                old = t.fEntry;
+                if (!onlyIfAbsent) {
+                    Ref oldRef = t.fEntryRef;
+                    tx.setRef(t.fNode, HNODE_ENTRY, tx.allocateBytes(entry));
+                    tx.free(oldRef);
+                }
+            } else {
+                Ref page = t.fPage;
+                PField slot = t.fSlot;
+                Ref n = tx.allocate(HNODE);
+                tx.setLong(n, HNODE_HASH, h);
+                tx.setRef(n, HNODE_ENTRY, tx.allocateBytes(entry));
+                tx.setRef(n, HNODE_NEXT, tx.getRef(page, slot));
+                tx.setRef(page, slot, n);
+                tx.setLong(countsRef, CNT_SLOT[s], tx.getLong(countsRef, CNT_SLOT[s]) + 1);
+                approxSize.increment();
+                maybeSplit(t);
+            }
+            if (own) {
+                t.commit();
+            }
+            return old;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V remove(Object key) {
+        if (key == null) {
+            return null;
+        }
+        byte[] old = delete((K) key, true);
+        return old == null ? null : value(old, key);
+    }
+
+    /**
+     * Removes {@code key} without reading its value (it also removes an entry whose value is
+     * damaged); true when it was present.
+     */
+    public boolean delete(K key) {
+        return delete(key, false) != null;
+    }
+
+    private byte[] delete(K key, boolean check) {
+        byte[] kb = keys.encode(key);
+        long h = hash(kb);
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            int s = stripe(h);
+            t.lockStripe(locks[s]);
+            Tx tx = t.tx;
+            if (!txFind(t, kb, h, key, check)) {
+                if (own) {
+                    t.commit();
+                }
+                return null;
+            }
+            byte[] old = t.fEntry;
+            Ref next = tx.getRef(t.fNode, HNODE_NEXT);
+            if (t.fPrev == null) {
+                tx.setRef(t.fPage, t.fSlot, next);
+            } else {
+                tx.setRef(t.fPrev, HNODE_NEXT, next);
+            }
+            tx.free(t.fEntryRef);
+            tx.free(t.fNode);
+            tx.setLong(countsRef, CNT_SLOT[s], tx.getLong(countsRef, CNT_SLOT[s]) - 1);
+            approxSize.decrement();
+            if (own) {
+                t.commit();
+            }
+            return old;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    // ================================================================== incremental resize
+
+    /** Splits the bucket under the split pointer in this transaction, if the map is over its load factor. */
+    private void maybeSplit(Transaction t) {
+        if (t.splitMap != null) {
+            return;
+        }
+        long cur = lp;
+        long n = buckets(cur);
+        if (n >= MAX_BUCKETS || approxSize.sum() <= n * LOAD_FACTOR || splitLock.isLocked() || !t.tryLock(splitLock)) {
+            return;
+        }
+        cur = lp;
+        n = buckets(cur);
+        int level = (int) (cur >>> 32);
+        long p = cur & 0xffffffffL;
+        if (n >= MAX_BUCKETS || !t.tryLockStripe(locks[stripe(p)])) {
+            return;
+        }
+        Tx tx = t.tx;
+        long q = p + (1L << level);
+        int qpi = (int) (q >>> PAGE_BITS);
+        Ref qPage;
+        if (qpi < pageRefs.length) {
+            qPage = pageRefs[qpi];
+        } else {
+            qPage = tx.allocate(BKT);
+            int i2 = qpi / DIR2_FANOUT;
+            Ref d2 = dir2Refs[i2];
+            if (d2 == null) {
+                d2 = tx.allocate(DIR2);
+                tx.setRef(dir1Ref, DIR1_SLOT[i2], d2);
+                t.splitDir2 = i2;
+                t.splitDir2Offset = d2.offset();
+            }
+            tx.setRef(d2, DIR2_SLOT[qpi % DIR2_FANOUT], qPage);
+            t.splitPage = qpi;
+            t.splitPageOffset = qPage.offset();
+            t.splitPageRef = qPage;
+        }
+        Ref pPage = pageRefs[(int) (p >>> PAGE_BITS)];
+        PField pSlot = BKT_SLOT[(int) (p & (PAGE_BUCKETS - 1))];
+        PField qSlot = BKT_SLOT[(int) (q & (PAGE_BUCKETS - 1))];
+        List<Ref> stay = new ArrayList<>();
+        List<Ref> move = new ArrayList<>();
+        List<Ref> order = new ArrayList<>();
+        int hops = 0;
+        for (Ref x = tx.getRef(pPage, pSlot); x != null; x = tx.getRef(x, HNODE_NEXT)) {
+            if (++hops > MAX_HOPS) {
+                throw corrupted(null, new byte[0], pPage.offset(), "the chain of bucket " + p + " loops");
+            }
+            order.add(x);
+            ((tx.getLong(x, HNODE_HASH) >>> level & 1) == 0 ? stay : move).add(x);
+        }
+        if (!move.isEmpty()) {
+            relink(tx, pPage, pSlot, stay, order);
+            relink(tx, qPage, qSlot, move, null);
+        }
+        long next = p + 1 == (1L << level) ? (long) (level + 1) << 32 : ((long) level << 32) | (p + 1);
+        tx.setLong(hdr, HMAP_LP, next);
+        t.splitMap = this;
+        t.splitLp = next;
+    }
+
+    /** Makes {@code chain} the bucket's list, writing only the links that change. */
+    private static void relink(Tx tx, Ref page, PField slot, List<Ref> chain, List<Ref> before) {
+        Ref head = chain.isEmpty() ? null : chain.get(0);
+        if (before == null || before.isEmpty() || !before.get(0).equals(head)) {
+            tx.setRef(page, slot, head);
+        }
+        for (int i = 0; i < chain.size(); i++) {
+            Ref x = chain.get(i);
+            Ref want = i + 1 < chain.size() ? chain.get(i + 1) : null;
+            Ref had = tx.getRef(x, HNODE_NEXT);
+            if (!Objects.equals(had, want)) {
+                tx.setRef(x, HNODE_NEXT, want);
+            }
+        }
+    }
+
+    /** Called by the transaction after a commit that split a bucket of this map, before its locks are released. */
+    void publishSplit(Transaction t) {
+        if (t.splitPage >= 0) {
+            int pi = t.splitPage;
+            long[] pg = Arrays.copyOf(pages, Math.max(pages.length, pi + 1));
+            Ref[] pr = Arrays.copyOf(pageRefs, pg.length);
+            pg[pi] = t.splitPageOffset;
+            pr[pi] = t.splitPageRef;
+            if (t.splitDir2 >= 0) {
+                Ref[] d2 = dir2Refs.clone();
+                d2[t.splitDir2] = heap.ref(t.splitDir2Offset);
+                dir2Refs = d2;
+            }
+            pageRefs = pr;
+            pages = pg;
+        }
+        lp = t.splitLp;
+    }
+
+    // ================================================================== size, clear
+
+    @Override
+    public int size() {
+        long n = longSize();
+        return n > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) n;
+    }
+
+    /** Entries in the map: the sum of the per-stripe counts (exact when no write is in flight). */
+    public long longSize() {
+        Transaction t = store.txState();
+        long sum = 0;
+        if (t.active) {
+            for (int i = 0; i < STRIPES; i++) {
+                sum += t.tx.getLong(countsRef, CNT_SLOT[i]);
+            }
+        } else {
+            store.ensureOpen();
+            for (int i = 0; i < STRIPES; i++) {
+                sum += mem.i64(counts, CNT_SLOT[i]);
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return longSize() == 0;
+    }
+
+    /**
+     * Removes every entry. Outside a transaction this is not one atomic step: each stripe is
+     * emptied in commits of at most {@value #CLEAR_BATCH} entries; inside one, it commits with it.
+     */
+    @Override
+    public void clear() {
+        for (int s = 0; s < STRIPES; s++) {
+            while (clearSome(s) == CLEAR_BATCH) {
+                // next batch of this stripe
+            }
+        }
+    }
+
+    static final int CLEAR_BATCH = 512;
+
+    private int clearSome(int s) {
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            t.lockStripe(locks[s]);
+            Tx tx = t.tx;
+            long l = txLp(t);
+            long n = buckets(l);
+            int removed = 0;
+            int limit = own ? CLEAR_BATCH : Integer.MAX_VALUE;
+            for (long b = s; b < n && removed < limit; b += STRIPES) {
+                Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
+                PField slot = BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))];
+                Ref x = tx.getRef(page, slot);
+                while (x != null && removed < limit) {
+                    Ref next = tx.getRef(x, HNODE_NEXT);
+                    Ref e = tx.getRef(x, HNODE_ENTRY);
+                    if (e != null) {
+                        tx.free(e);
+                    }
+                    tx.free(x);
+                    removed++;
+                    x = next;
+                }
+                tx.setRef(page, slot, x);
+            }
+            if (removed > 0) {
+                tx.setLong(countsRef, CNT_SLOT[s], tx.getLong(countsRef, CNT_SLOT[s]) - removed);
+                approxSize.add(-removed);
+            }
+            if (own) {
+                t.commit();
+            }
+            return own ? removed : 0;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    // ================================================================== atomic compound operations
+
+    @Override
+    public boolean remove(Object key, Object value) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            if (cur != null && valueEquals(cur, value)) {
+                remove(key);
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public boolean replace(K key, V oldValue, V newValue) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            if (cur != null && valueEquals(cur, oldValue)) {
+                set(key, newValue);
+                return true;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public V replace(K key, V value) {
+        return store.callInTransaction(t -> containsKey(key) ? put(key, value) : null);
+    }
+
+    @Override
+    public V computeIfAbsent(K key, Function<? super K, ? extends V> f) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            if (cur != null) {
+                return cur;
+            }
+            V v = f.apply(key);
+            if (v != null) {
+                set(key, v);
+            }
+            return v;
+        });
+    }
+
+    @Override
+    public V computeIfPresent(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            if (cur == null) {
+                return null;
+            }
+            V v = f.apply(key, cur);
+            if (v == null) {
+                delete(key);
+            } else {
+                set(key, v);
+            }
+            return v;
+        });
+    }
+
+    @Override
+    public V compute(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            V v = f.apply(key, cur);
+            if (v == null) {
+                if (cur != null) {
+                    delete(key);
+                }
+            } else {
+                set(key, v);
+            }
+            return v;
+        });
+    }
+
+    @Override
+    public V merge(K key, V value, BiFunction<? super V, ? super V, ? extends V> f) {
+        return store.callInTransaction(t -> {
+            V cur = get(key);
+            V v = cur == null ? value : f.apply(cur, value);
+            if (v == null) {
+                delete(key);
+            } else {
+                set(key, v);
+            }
+            return v;
+        });
+    }
+
+    static boolean valueEquals(Object a, Object b) {
+        if (a instanceof byte[] x && b instanceof byte[] y) {
+            return Arrays.equals(x, y);
+        }
+        return Objects.equals(a, b);
+    }
+
+    // ================================================================== iteration
+
+    /** The checked entries of stripe {@code s}, read as one atomic snapshot. */
+    private List<byte[]> stripeEntries(int s) {
+        Transaction t = store.txState();
+        List<byte[]> out = new ArrayList<>();
+        if (t.active) {
+            t.lockStripe(locks[s]);
+            Tx tx = t.tx;
+            long n = buckets(txLp(t));
+            for (long b = s; b < n; b += STRIPES) {
+                Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
+                for (Ref x = tx.getRef(page, BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))]); x != null; x = tx.getRef(x, HNODE_NEXT)) {
+                    Ref e = tx.getRef(x, HNODE_ENTRY);
+                    out.add(e == null ? null : tx.getBytes(e));
+                }
+            }
+            return out;
+        }
+        store.ensureOpen();
+        StampedLock l = locks[s];
+        for (int attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
+            long stamp = l.tryOptimisticRead();
+            if (stamp == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            out.clear();
+            boolean ok;
+            try {
+                ok = collect(s, out, false);
+            } catch (IndexOutOfBoundsException e) {
+                ok = false;
+            }
+            if (l.validate(stamp) && ok) {
+                return out;
+            }
+        }
+        long stamp = l.readLock();
+        try {
+            out.clear();
+            collect(s, out, true);
+            return out;
+        } finally {
+            l.unlockRead(stamp);
+        }
+    }
+
+    private boolean collect(int s, List<byte[]> out, boolean locked) {
+        long n = buckets(lp);
+        long[] pg = pages;
+        for (long b = s; b < n; b += STRIPES) {
+            int pi = (int) (b >>> PAGE_BITS);
+            if (pi >= pg.length) {
+                return false;
+            }
+            long x = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
+            int hops = 0;
+            while (x != 0) {
+                long e = x == Mem.BAD ? Mem.BAD : mem.ptr(x, ENTRY_OFF);
+                byte[] bytes = e <= 0 ? null : mem.blob(e);
+                if (x == Mem.BAD || ++hops > MAX_HOPS || bytes == null) {
+                    if (locked) {
+                        throw new CorruptedEntryException(name, null, x == Mem.BAD ? pg[pi] : x, "the chain of bucket " + b
+                                + " leads outside the pool or to an impossible entry", mem.pool);
+                    }
+                    return false;
+                }
+                out.add(bytes);
+                x = mem.ptr(x, NEXT_OFF);
+            }
+        }
+        return true;
+    }
+
+    private final class EntryIterator implements Iterator<Map.Entry<K, V>> {
+        private int stripe;
+        private List<byte[]> buf = List.of();
+        private int pos;
+        private K lastKey;
+        private boolean hasLast;
+
+        @Override
+        public boolean hasNext() {
+            while (pos >= buf.size()) {
+                if (stripe >= STRIPES) {
+                    return false;
+                }
+                buf = stripeEntries(stripe++);
+                pos = 0;
+            }
+            return true;
+        }
+
+        @Override
+        public Map.Entry<K, V> next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            byte[] e = buf.get(pos++);
+            String p = e == null ? "node without entry" : EntryDescriptor.problem(e);
+            if (p != null) {
+                String k = null;
+                if (e != null && e.length >= EntryDescriptor.HEADER_LENGTH) {
+                    int kl = EntryDescriptor.keyLength(e);
+                    if (kl >= 0 && kl <= e.length - EntryDescriptor.HEADER_LENGTH) {
+                        k = describeKeyBytes(Arrays.copyOfRange(e, EntryDescriptor.KEY_OFFSET, EntryDescriptor.KEY_OFFSET + kl));
+                    }
+                }
+                throw new CorruptedEntryException(name, k, -1, p + " (found while iterating)", mem.pool);
+            }
+            int kl = EntryDescriptor.keyLength(e);
+            K k = Store.decode(keys, e, EntryDescriptor.KEY_OFFSET, kl, name, null);
+            V v = Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(k));
+            lastKey = k;
+            hasLast = true;
+            return new SimpleImmutableEntry<>(k, v);
+        }
+
+        @Override
+        public void remove() {
+            if (!hasLast) {
+                throw new IllegalStateException("next() first");
+            }
+            hasLast = false;
+            delete(lastKey);
+        }
+    }
+
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Map.Entry<K, V>> iterator() {
+                return new EntryIterator();
+            }
+
+            @Override
+            public int size() {
+                return PersistentMap.this.size();
+            }
+
+            @Override
+            public void clear() {
+                PersistentMap.this.clear();
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "PersistentMap[" + name + ", " + keys.name() + " -> " + values.name() + "]";
+    }
+
+    // equals/hashCode: AbstractMap's (entry-wise), like any java.util.Map
+}

@@ -1,0 +1,622 @@
+package io.ferrite.store;
+
+import static io.ferrite.store.StoreTypes.*;
+
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A persistent sorted map: a skip list of {@code store.SNode} (up to {@value StoreTypes#SKIP_LEVELS}
+ * levels, p = 1/4) over checksummed entry blobs, ordered by the map's comparator on decoded keys.
+ *
+ * <p><b>Threading.</b> One read-write lock per map: reads outside a transaction take the read
+ * lock (many readers at once); writes, and every operation inside {@link Store#inTransaction},
+ * take the write lock (held to the end of the transaction, which sees its own writes).
+ *
+ * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit.
+ *
+ * <p><b>Range scans and iteration</b> ({@link #range}, {@link #entrySet()}) are in key order,
+ * weakly consistent, never throw {@link java.util.ConcurrentModificationException}: entries are
+ * read in batches of {@value #BATCH} under the read lock, each batch continuing strictly after the
+ * last key returned. An entry present during the whole scan is returned exactly once; one added
+ * or removed meanwhile may or may not be.
+ *
+ * @param <K> key type
+ * @param <V> value type
+ */
+public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
+    static final int BATCH = 64;
+
+    private final Store store;
+    private final String name;
+    private final Heap heap;
+    private final Mem mem;
+    private final Nav.Raw raw;
+    private final Codec<K> keys;
+    private final Codec<V> values;
+    private final Comparator<? super K> comparator;
+    private final long hdr;
+    private final Ref hdrRef;
+    private final long head;
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+
+    PersistentSortedMap(Store store, String name, long header, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
+        this.store = store;
+        this.name = name;
+        this.heap = store.heap();
+        this.mem = store.mem;
+        this.raw = new Nav.Raw(mem);
+        this.keys = keys;
+        this.values = values;
+        this.comparator = Objects.requireNonNull(comparator, "comparator");
+        this.hdr = header;
+        this.hdrRef = heap.ref(header);
+        long h = mem.ptr(header, SHDR_HEAD);
+        if (h <= 0) {
+            throw new CorruptedEntryException(name, null, header, "the skip list has no head node", mem.pool);
+        }
+        this.head = h;
+    }
+
+    static Ref allocate(Tx tx) {
+        Ref h = tx.allocate(SHDR);
+        Ref headNode = tx.allocate(SNODE);
+        tx.setLong(headNode, SNODE_LEVEL, SKIP_LEVELS);
+        tx.setRef(h, SHDR_HEAD, headNode);
+        tx.setLong(h, SHDR_LEVEL, 1);
+        return h;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Comparator<? super K> comparator() {
+        return comparator;
+    }
+
+    // ================================================================== access helpers
+
+    /** Begins a read: returns the Nav to use; the caller calls {@link #endRead} in finally. */
+    private Nav beginRead() {
+        Transaction t = store.txState();
+        if (t.active) {
+            t.lock(rw.writeLock());
+            return new Nav.InTx(heap, t.tx);
+        }
+        rw.readLock().lock();
+        try {
+            store.ensureOpen();
+        } catch (RuntimeException e) {
+            rw.readLock().unlock();
+            throw e;
+        }
+        return raw;
+    }
+
+    private void endRead(Nav nav) {
+        if (nav == raw) {
+            rw.readLock().unlock();
+        }
+    }
+
+    private byte[] entryOf(Nav nav, long node) {
+        long e = nav.ptr(node, SNODE_ENTRY);
+        byte[] b = e <= 0 ? null : nav.blob(e);
+        if (b == null) {
+            throw new CorruptedEntryException(name, null, node, "the node's entry pointer or blob length is impossible", mem.pool);
+        }
+        String p = EntryDescriptor.problem(b);
+        if (p != null) {
+            throw new CorruptedEntryException(name, keyText(b), e, p, mem.pool);
+        }
+        return b;
+    }
+
+    private String keyText(byte[] b) {
+        if (b.length < EntryDescriptor.HEADER_LENGTH) {
+            return null;
+        }
+        int kl = EntryDescriptor.keyLength(b);
+        if (kl < 0 || kl > b.length - EntryDescriptor.HEADER_LENGTH) {
+            return null;
+        }
+        try {
+            return Store.describeKey(keys.decode(b, EntryDescriptor.KEY_OFFSET, kl));
+        } catch (RuntimeException ex) {
+            return Store.describeKey(Arrays.copyOfRange(b, EntryDescriptor.KEY_OFFSET, EntryDescriptor.KEY_OFFSET + kl));
+        }
+    }
+
+    private K keyOf(byte[] e) {
+        return Store.decode(keys, e, EntryDescriptor.KEY_OFFSET, EntryDescriptor.keyLength(e), name, null);
+    }
+
+    private V valueOf(byte[] e, Object key) {
+        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(key));
+    }
+
+    private long next(Nav nav, long node, int level) {
+        long n = nav.ptr(node, SNODE_NEXT[level]);
+        if (n == Mem.BAD) {
+            throw new CorruptedEntryException(name, null, node, "a level-" + level + " link leads outside the pool", mem.pool);
+        }
+        return n;
+    }
+
+    private int level(Nav nav) {
+        long l = nav.i64(hdr, SHDR_LEVEL);
+        if (l < 1 || l > SKIP_LEVELS) {
+            throw new CorruptedEntryException(name, null, hdr, "impossible skip-list level " + l, mem.pool);
+        }
+        return (int) l;
+    }
+
+    /**
+     * Fills {@code update[i]} with the last node at level i whose key is below {@code key} (or,
+     * with {@code inclusive}, not above it) and returns the level-0 successor of update[0].
+     */
+    private long seek(Nav nav, K key, boolean inclusive, long[] update) {
+        long x = head;
+        int top = level(nav);
+        long guard = 0;
+        for (int i = top - 1; i >= 0; i--) {
+            for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
+                int c = comparator.compare(keyOf(entryOf(nav, n)), key);
+                if (c > 0 || (c == 0 && !inclusive)) {
+                    break;
+                }
+                x = n;
+                if (++guard > (1L << 40)) {
+                    throw new CorruptedEntryException(name, null, x, "the skip list loops", mem.pool);
+                }
+            }
+            if (update != null) {
+                update[i] = x;
+            }
+        }
+        if (update != null) {
+            for (int i = top; i < SKIP_LEVELS; i++) {
+                update[i] = head;
+            }
+        }
+        return x;
+    }
+
+    /** The node holding {@code key}, or 0. */
+    private long find(Nav nav, K key, long[] update) {
+        long pred = seek(nav, key, false, update);
+        long n = next(nav, pred, 0);
+        if (n != 0 && comparator.compare(keyOf(entryOf(nav, n)), key) == 0) {
+            return n;
+        }
+        return 0;
+    }
+
+    // ================================================================== reads
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V get(Object key) {
+        if (key == null) {
+            return null;
+        }
+        K k = (K) key;
+        Nav nav = beginRead();
+        byte[] e;
+        try {
+            long n = find(nav, k, null);
+            e = n == 0 ? null : entryOf(nav, n);
+        } finally {
+            endRead(nav);
+        }
+        return e == null ? null : valueOf(e, key);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public boolean containsKey(Object key) {
+        if (key == null) {
+            return false;
+        }
+        Nav nav = beginRead();
+        try {
+            return find(nav, (K) key, null) != 0;
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    @Override
+    public int size() {
+        long n = longSize();
+        return n > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) n;
+    }
+
+    public long longSize() {
+        Nav nav = beginRead();
+        try {
+            return nav.i64(hdr, SHDR_SIZE);
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return longSize() == 0;
+    }
+
+    /** The smallest key, or null when empty. */
+    public K firstKey() {
+        Nav nav = beginRead();
+        try {
+            long n = next(nav, head, 0);
+            return n == 0 ? null : keyOf(entryOf(nav, n));
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    /** The largest key, or null when empty. */
+    public K lastKey() {
+        Nav nav = beginRead();
+        try {
+            long x = head;
+            for (int i = level(nav) - 1; i >= 0; i--) {
+                for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
+                    x = n;
+                }
+            }
+            return x == head ? null : keyOf(entryOf(nav, x));
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    /** The least key &ge; {@code key}, or null. */
+    public K ceilingKey(K key) {
+        return after(key, false);
+    }
+
+    /** The least key &gt; {@code key}, or null. */
+    public K higherKey(K key) {
+        return after(key, true);
+    }
+
+    /** The greatest key &le; {@code key}, or null. */
+    public K floorKey(K key) {
+        return before(key, true);
+    }
+
+    /** The greatest key &lt; {@code key}, or null. */
+    public K lowerKey(K key) {
+        return before(key, false);
+    }
+
+    private K after(K key, boolean strict) {
+        Nav nav = beginRead();
+        try {
+            long n = next(nav, seek(nav, key, strict, null), 0);
+            return n == 0 ? null : keyOf(entryOf(nav, n));
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    private K before(K key, boolean inclusive) {
+        Nav nav = beginRead();
+        try {
+            long x = seek(nav, key, inclusive, null);
+            return x == head ? null : keyOf(entryOf(nav, x));
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    // ================================================================== writes
+
+    @Override
+    public V put(K key, V value) {
+        byte[] old = write(key, value, false);
+        return old == null ? null : valueOf(old, key);
+    }
+
+    /** Stores without returning the previous value. */
+    public void set(K key, V value) {
+        write(key, value, false);
+    }
+
+    @Override
+    public V putIfAbsent(K key, V value) {
+        byte[] old = write(key, value, true);
+        return old == null ? null : valueOf(old, key);
+    }
+
+    private byte[] write(K key, V value, boolean onlyIfAbsent) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        byte[] entry = EntryDescriptor.build(keys.encode(key), values.encode(value));
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(rw.writeLock());
+            Tx tx = t.tx;
+            Nav nav = new Nav.InTx(heap, tx);
+            long[] update = new long[SKIP_LEVELS];
+            long n = find(nav, key, update);
+            byte[] old = null;
+            if (n != 0) {
+                Ref node = heap.ref(n);
+                Ref oldEntry = tx.getRef(node, SNODE_ENTRY);
+                old = tx.getBytes(oldEntry);
+                if (!onlyIfAbsent) {
+                    tx.setRef(node, SNODE_ENTRY, tx.allocateBytes(entry));
+                    tx.free(oldEntry);
+                }
+            } else {
+                int lvl = 1;
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                while (lvl < SKIP_LEVELS && rnd.nextInt(4) == 0) {
+                    lvl++;
+                }
+                Ref node = tx.allocate(SNODE);
+                tx.setRef(node, SNODE_ENTRY, tx.allocateBytes(entry));
+                tx.setLong(node, SNODE_LEVEL, lvl);
+                for (int i = 0; i < lvl; i++) {
+                    Ref pred = heap.ref(update[i]);
+                    tx.setRef(node, SNODE_NEXT[i], tx.getRef(pred, SNODE_NEXT[i]));
+                    tx.setRef(pred, SNODE_NEXT[i], node);
+                }
+                if (lvl > level(nav)) {
+                    tx.setLong(hdrRef, SHDR_LEVEL, lvl);
+                }
+                tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) + 1);
+            }
+            if (own) {
+                t.commit();
+            }
+            return old;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V remove(Object key) {
+        if (key == null) {
+            return null;
+        }
+        byte[] old = delete((K) key, true);
+        return old == null ? null : valueOf(old, key);
+    }
+
+    /** Removes {@code key} without decoding its value; true when it was present. */
+    public boolean delete(K key) {
+        return delete(key, false) != null;
+    }
+
+    private byte[] delete(K key, boolean readOld) {
+        Transaction t = store.txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(rw.writeLock());
+            Tx tx = t.tx;
+            Nav nav = new Nav.InTx(heap, tx);
+            long[] update = new long[SKIP_LEVELS];
+            long n = find(nav, key, update);
+            byte[] old = null;
+            if (n != 0) {
+                Ref node = heap.ref(n);
+                Ref entry = tx.getRef(node, SNODE_ENTRY);
+                old = readOld ? entryOf(nav, n) : EntryDescriptor.build(null, new byte[0]);
+                int lvl = (int) Math.min(SKIP_LEVELS, Math.max(1, tx.getLong(node, SNODE_LEVEL)));
+                for (int i = 0; i < lvl; i++) {
+                    Ref pred = heap.ref(update[i]);
+                    if (node.equals(tx.getRef(pred, SNODE_NEXT[i]))) {
+                        tx.setRef(pred, SNODE_NEXT[i], tx.getRef(node, SNODE_NEXT[i]));
+                    }
+                }
+                if (entry != null) {
+                    tx.free(entry);
+                }
+                tx.free(node);
+                tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) - 1);
+            }
+            if (own) {
+                t.commit();
+            }
+            return old;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    /** Removes every entry, in commits of at most {@value #BATCH} entries (atomic only inside a transaction). */
+    @Override
+    public void clear() {
+        while (true) {
+            Transaction t = store.txState();
+            boolean own = t.beginOp();
+            int removed = 0;
+            try {
+                t.lock(rw.writeLock());
+                Tx tx = t.tx;
+                Nav nav = new Nav.InTx(heap, tx);
+                Ref headRef = heap.ref(head);
+                int limit = own ? BATCH : Integer.MAX_VALUE;
+                long n = next(nav, head, 0);
+                while (n != 0 && removed < limit) {
+                    Ref node = heap.ref(n);
+                    int lvl = (int) Math.min(SKIP_LEVELS, Math.max(1, tx.getLong(node, SNODE_LEVEL)));
+                    for (int i = 0; i < lvl; i++) {
+                        if (node.equals(tx.getRef(headRef, SNODE_NEXT[i]))) {
+                            tx.setRef(headRef, SNODE_NEXT[i], tx.getRef(node, SNODE_NEXT[i]));
+                        }
+                    }
+                    Ref entry = tx.getRef(node, SNODE_ENTRY);
+                    if (entry != null) {
+                        tx.free(entry);
+                    }
+                    tx.free(node);
+                    removed++;
+                    n = next(nav, head, 0);
+                }
+                if (removed > 0) {
+                    tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) - removed);
+                }
+                if (own) {
+                    t.commit();
+                }
+                if (!own || removed < limit) {
+                    return;
+                }
+            } finally {
+                if (own) {
+                    t.abortIfActive();
+                }
+            }
+        }
+    }
+
+    // ================================================================== range scans
+
+    /**
+     * Entries with {@code from} &le; key &lt; {@code to} in key order; a null bound is open.
+     * Weakly consistent (see the class comment).
+     */
+    public Iterable<Map.Entry<K, V>> range(K from, K to) {
+        return () -> new RangeIterator(from, true, to);
+    }
+
+    /** Keys with {@code from} &le; key &lt; {@code to}, in order (a snapshot list, read in batches). */
+    public List<K> keys(K from, K to) {
+        List<K> out = new ArrayList<>();
+        for (Map.Entry<K, V> e : range(from, to)) {
+            out.add(e.getKey());
+        }
+        return out;
+    }
+
+    /** Up to BATCH checked entries after {@code after} (or from {@code from}), below {@code to}. */
+    private List<byte[]> batch(K start, boolean inclusive, K to) {
+        List<byte[]> out = new ArrayList<>(BATCH);
+        Nav nav = beginRead();
+        try {
+            long n = start == null ? next(nav, head, 0) : next(nav, seek(nav, start, !inclusive, null), 0);
+            while (n != 0 && out.size() < BATCH) {
+                byte[] e = entryOf(nav, n);
+                if (to != null && comparator.compare(keyOf(e), to) >= 0) {
+                    break;
+                }
+                out.add(e);
+                n = next(nav, n, 0);
+            }
+            return out;
+        } finally {
+            endRead(nav);
+        }
+    }
+
+    private final class RangeIterator implements Iterator<Map.Entry<K, V>> {
+        private final K to;
+        private K start;
+        private boolean inclusive;
+        private List<byte[]> buf = List.of();
+        private int pos;
+        private boolean done;
+        private K last;
+        private boolean hasLast;
+
+        RangeIterator(K from, boolean inclusive, K to) {
+            this.start = from;
+            this.inclusive = inclusive;
+            this.to = to;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (pos < buf.size()) {
+                return true;
+            }
+            if (done) {
+                return false;
+            }
+            buf = batch(start, inclusive, to);
+            pos = 0;
+            if (buf.size() < BATCH) {
+                done = true;
+            }
+            if (!buf.isEmpty()) {
+                start = keyOf(buf.get(buf.size() - 1));
+                inclusive = false;
+            }
+            return pos < buf.size();
+        }
+
+        @Override
+        public Map.Entry<K, V> next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            byte[] e = buf.get(pos++);
+            K k = keyOf(e);
+            last = k;
+            hasLast = true;
+            return new SimpleImmutableEntry<>(k, valueOf(e, k));
+        }
+
+        @Override
+        public void remove() {
+            if (!hasLast) {
+                throw new IllegalStateException("next() first");
+            }
+            hasLast = false;
+            delete(last);
+        }
+    }
+
+    @Override
+    public Set<Map.Entry<K, V>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Map.Entry<K, V>> iterator() {
+                return new RangeIterator(null, true, null);
+            }
+
+            @Override
+            public int size() {
+                return PersistentSortedMap.this.size();
+            }
+
+            @Override
+            public void clear() {
+                PersistentSortedMap.this.clear();
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "PersistentSortedMap[" + name + ", " + keys.name() + " -> " + values.name() + "]";
+    }
+}

@@ -1,0 +1,707 @@
+package io.ferrite.store;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.ferrite.media.Media;
+import io.ferrite.pheap.Durability;
+import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.HeapOptions;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * An object store over one persistent heap: a directory of named roots (collections and single
+ * values) and thread-safe persistent collections whose every operation is atomic and durable.
+ *
+ * <pre>{@code
+ * try (Store store = Store.openOrCreate(path, 64 << 20, new Store.Context().register(User.class, 100))) {
+ *     PersistentMap<String, User> users = store.map("users", String.class, User.class);
+ *     users.put("alice", new User("Alice", 42));
+ * }
+ * }</pre>
+ *
+ * <p>The store owns the pool's root object (type {@code store.Root}); a pool is either a store or
+ * an application's own heap, not both. Objects of the application's own pheap types can still be
+ * written in the same commit as store operations through {@link Transaction#heapTx()}.
+ *
+ * <p>Threading: a store and its collections are shared by any number of threads. Durability: an
+ * operation has returned only after its redo record is persisted ({@link Durability#SYNC}) and
+ * applied; a transaction ({@link #inTransaction}) commits all its operations in one record.
+ */
+public final class Store implements AutoCloseable {
+    static final int KIND_MAP = 1;
+    static final int KIND_SORTED = 2;
+    static final int KIND_LIST = 3;
+    static final int KIND_VALUE = 4;
+
+    private final Heap heap;
+    private final Context ctx;
+    final Mem mem;
+    final long lockTimeoutNanos;
+    private final KryoCodecs kryo;
+    private final ThreadLocal<Transaction> txs = new ThreadLocal<>();
+    private final ReentrantReadWriteLock dirLock = new ReentrantReadWriteLock();
+    /** name → directory entry, in directory order (newest first); guarded by dirLock. */
+    private final Map<String, DirEntry> dir = new LinkedHashMap<>();
+    private final Ref root;
+    private volatile boolean closed;
+
+    static final class DirEntry {
+        final String name;
+        final long offset;
+        final int kind;
+        volatile String sig;
+        Object collection;
+
+        DirEntry(String name, long offset, int kind, String sig) {
+            this.name = name;
+            this.offset = offset;
+            this.kind = kind;
+            this.sig = sig;
+        }
+    }
+
+    private Store(Heap heap, Context ctx) {
+        this.heap = heap;
+        this.ctx = ctx;
+        this.mem = new Mem(heap);
+        this.lockTimeoutNanos = ctx.lockTimeout.toNanos();
+        this.kryo = new KryoCodecs(ctx.registrations, ctx.kryoCustomizer);
+        for (var t : new io.ferrite.pheap.PType[] {StoreTypes.ROOT, StoreTypes.DENT, StoreTypes.HMAP, StoreTypes.HNODE,
+            StoreTypes.BKT, StoreTypes.DIR1, StoreTypes.DIR2, StoreTypes.CNT, StoreTypes.SHDR, StoreTypes.SNODE,
+            StoreTypes.LHDR, StoreTypes.LNODE}) {
+            heap.register(t);
+        }
+        this.root = heap.root(StoreTypes.ROOT);
+        long v = heap.getLong(root, StoreTypes.ROOT_VERSION);
+        if (v == 0) {
+            try (Tx tx = heap.begin(Durability.SYNC)) {
+                tx.setLong(root, StoreTypes.ROOT_VERSION, StoreTypes.FORMAT_VERSION);
+                tx.commit();
+            }
+        } else if (v != StoreTypes.FORMAT_VERSION) {
+            throw new StoreException("pool " + mem.pool + " holds a store of format version " + v + "; this build reads version "
+                    + StoreTypes.FORMAT_VERSION, "open it with a Ferrite release that knows store version " + v);
+        }
+        loadDirectory();
+    }
+
+    // ================================================================== open / create
+
+    /** Creates a pool file of {@code size} bytes (it must not exist) holding an empty store. */
+    public static Store create(Path path, long size, Context context) {
+        Context c = context.copy().conclude();
+        return start(Heap.create(path, size, c.heapOptions), c);
+    }
+
+    /** Opens the store in an existing pool file (recovering it if it was not closed cleanly). */
+    public static Store open(Path path, Context context) {
+        Context c = context.copy().conclude();
+        return start(Heap.open(path, c.heapOptions), c);
+    }
+
+    /** Opens the pool file if it exists, else creates it with {@code size} bytes. */
+    public static Store openOrCreate(Path path, long size, Context context) {
+        return Files.exists(path) ? open(path, context) : create(path, size, context);
+    }
+
+    /** Creates a store in caller-owned, zero-filled media (tests, crash simulation); close leaves the media open. */
+    public static Store create(Media media, Context context) {
+        Context c = context.copy().conclude();
+        return start(Heap.create(media, c.heapOptions), c);
+    }
+
+    /** Opens the store held in caller-owned media. */
+    public static Store open(Media media, Context context) {
+        Context c = context.copy().conclude();
+        return start(Heap.open(media, c.heapOptions), c);
+    }
+
+    private static Store start(Heap heap, Context c) {
+        try {
+            return new Store(heap, c);
+        } catch (RuntimeException | Error e) {
+            heap.close();
+            throw e;
+        }
+    }
+
+    private void loadDirectory() {
+        long d = mem.ptr(root.offset(), StoreTypes.ROOT_DIR);
+        int guard = 0;
+        while (d != 0) {
+            if (d == Mem.BAD || ++guard > 10_000_000) {
+                throw new CorruptedEntryException("<directory>", null, root.offset(), "directory link leads outside the pool", mem.pool);
+            }
+            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), "<directory>");
+            long sigOff = mem.ptr(d, StoreTypes.DENT_SIG);
+            String sig = sigOff == 0 ? "" : text(sigOff, name);
+            int kind = (int) mem.i64(d, StoreTypes.DENT_KIND);
+            dir.put(name, new DirEntry(name, d, kind, sig));
+            d = mem.ptr(d, StoreTypes.DENT_NEXT);
+        }
+    }
+
+    private String text(long blob, String collection) {
+        if (blob <= 0) {
+            throw new CorruptedEntryException(collection, null, blob, "missing or out-of-pool name", mem.pool);
+        }
+        byte[] e = mem.blob(blob);
+        String p = e == null ? "impossible blob length" : EntryDescriptor.problem(e);
+        if (p != null) {
+            throw new CorruptedEntryException(collection, null, blob, p, mem.pool);
+        }
+        return new String(e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), StandardCharsets.UTF_8);
+    }
+
+    // ================================================================== accessors
+
+    public Heap heap() {
+        return heap;
+    }
+
+    /** The pool file, or null for caller-owned media. */
+    public Path path() {
+        return heap.path();
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("store " + mem.pool + " is closed");
+        }
+    }
+
+    String pool() {
+        return mem.pool;
+    }
+
+    Transaction txState() {
+        Transaction t = txs.get();
+        if (t == null) {
+            t = new Transaction(this);
+            txs.set(t);
+        }
+        return t;
+    }
+
+    /** True when the calling thread is inside {@link #inTransaction}. */
+    boolean inUserTransaction() {
+        Transaction t = txs.get();
+        return t != null && t.active;
+    }
+
+    /**
+     * The codec for {@code type}: the one plugged in with {@link Context#codec}, else the native one
+     * (primitive wrappers, String, byte[]), else Kryo if the class is registered; else an
+     * {@link UnregisteredClassException}.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> Codec<T> codec(Class<T> type) {
+        Codec<?> c = ctx.codecs.get(type);
+        if (c != null) {
+            return (Codec<T>) c;
+        }
+        Codec<T> n = Codecs.nativeCodec(type);
+        return n != null ? n : kryo.codec(type);
+    }
+
+    // ================================================================== transactions
+
+    /**
+     * Runs {@code body} in one transaction: every store operation the calling thread makes inside
+     * it commits together, atomically and durably, when the body returns; an exception aborts all
+     * of them and is rethrown. Nested calls join the outer transaction.
+     *
+     * <p>Operations keep their collection's lock until the end. If a lock cannot be taken within
+     * {@link Context#lockTimeout} (another transaction holds it, maybe waiting for one of ours),
+     * the attempt is aborted and the body runs again after a short random pause, up to
+     * {@link Context#maxAttempts} times: the body must be free of side effects outside the store.
+     */
+    public void inTransaction(Consumer<Transaction> body) {
+        callInTransaction(t -> {
+            body.accept(t);
+            return null;
+        });
+    }
+
+    /** {@link #inTransaction} returning the body's result. */
+    public <T> T callInTransaction(Function<Transaction, T> body) {
+        Objects.requireNonNull(body, "body");
+        Transaction t = txState();
+        if (t.active) {
+            if (!t.user) {
+                throw new IllegalStateException("a store transaction cannot start inside a collection operation");
+            }
+            return body.apply(t);
+        }
+        for (int attempt = 1; ; attempt++) {
+            t.begin(true);
+            try {
+                T r = body.apply(t);
+                t.commit();
+                return r;
+            } catch (Transaction.LockConflict c) {
+                t.abortIfActive();
+                if (attempt >= ctx.maxAttempts) {
+                    throw new StoreException("transaction on " + mem.pool + " could not take its locks in " + attempt
+                            + " attempts of " + ctx.lockTimeout.toMillis() + " ms", "keep transactions short, or raise"
+                            + " Store.Context.lockTimeout / maxAttempts");
+                }
+                LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(50_000L * Math.min(attempt, 20)));
+            } catch (RuntimeException | Error e) {
+                t.abortIfActive();
+                throw e;
+            }
+        }
+    }
+
+    // ================================================================== directory
+
+    /** A hash map of that name, created empty if absent; keys and values use {@link #codec}. */
+    public <K, V> PersistentMap<K, V> map(String name, Class<K> keyType, Class<V> valueType) {
+        return map(name, codec(keyType), codec(valueType));
+    }
+
+    public <K, V> PersistentMap<K, V> map(String name, Codec<K> keys, Codec<V> values) {
+        String sig = "map " + keys.name() + " -> " + values.name();
+        @SuppressWarnings("unchecked")
+        PersistentMap<K, V> m = (PersistentMap<K, V>) collection(name, KIND_MAP, sig,
+                tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, headerOf(d), keys, values));
+        return m;
+    }
+
+    /** A sorted map of that name in the keys' natural order, created empty if absent. */
+    public <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> sortedMap(String name, Class<K> keyType, Class<V> valueType) {
+        return sortedMap(name, codec(keyType), codec(valueType), Comparator.naturalOrder());
+    }
+
+    /**
+     * A sorted map ordered by {@code comparator}; the comparator is not persisted, so pass the same
+     * one every time the map is opened.
+     */
+    public <K, V> PersistentSortedMap<K, V> sortedMap(String name, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
+        String sig = "sorted " + keys.name() + " -> " + values.name();
+        @SuppressWarnings("unchecked")
+        PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) collection(name, KIND_SORTED, sig,
+                tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, headerOf(d), keys, values, comparator));
+        return m;
+    }
+
+    /** A list / deque of that name, created empty if absent. */
+    public <E> PersistentList<E> list(String name, Class<E> elementType) {
+        return list(name, codec(elementType));
+    }
+
+    public <E> PersistentList<E> list(String name, Codec<E> elements) {
+        String sig = "list " + elements.name();
+        @SuppressWarnings("unchecked")
+        PersistentList<E> l = (PersistentList<E>) collection(name, KIND_LIST, sig,
+                tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, headerOf(d), elements));
+        return l;
+    }
+
+    private Object collection(String name, int kind, String sig, Function<Tx, Ref> allocate, Function<DirEntry, Object> open) {
+        ensureOpen();
+        checkName(name);
+        ReentrantReadWriteLock.WriteLock w = dirLock.writeLock();
+        Transaction t = txState();
+        if (!t.active) {
+            w.lock();
+        } else {
+            t.lock(w);
+        }
+        try {
+            DirEntry d = dir.get(name);
+            if (d == null) {
+                if (t.active) {
+                    throw new IllegalStateException("collection '" + name + "' does not exist yet; create collections outside"
+                            + " transactions (store." + kindName(kind) + "(...) before inTransaction)");
+                }
+                d = createEntry(name, kind, sig, allocate);
+            }
+            if (d.kind != kind || !d.sig.equals(sig)) {
+                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a " + sig,
+                        "open it with the kind and types it was created with, or use another name");
+            }
+            if (d.collection == null) {
+                d.collection = open.apply(d);
+            }
+            return d.collection;
+        } finally {
+            if (!t.active) {
+                w.unlock();
+            }
+        }
+    }
+
+    private DirEntry createEntry(String name, int kind, String sig, Function<Tx, Ref> allocate) {
+        try (Tx tx = heap.begin(Durability.SYNC)) {
+            Ref d = tx.allocate(StoreTypes.DENT);
+            tx.setRef(d, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
+            tx.setRef(d, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
+            tx.setLong(d, StoreTypes.DENT_KIND, kind);
+            if (allocate != null) {
+                Ref h = allocate.apply(tx);
+                tx.setRef(d, switch (kind) {
+                    case KIND_MAP -> StoreTypes.DENT_HMAP;
+                    case KIND_SORTED -> StoreTypes.DENT_SMAP;
+                    default -> StoreTypes.DENT_LIST;
+                }, h);
+            }
+            tx.setRef(d, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
+            tx.setRef(root, StoreTypes.ROOT_DIR, d);
+            tx.commit();
+            DirEntry e = new DirEntry(name, d.offset(), kind, sig);
+            Map<String, DirEntry> m = new LinkedHashMap<>();
+            m.put(name, e);
+            m.putAll(dir);
+            dir.clear();
+            dir.putAll(m);
+            return e;
+        }
+    }
+
+    /** The pool offset of a collection's header object (read under the directory lock). */
+    long headerOf(DirEntry d) {
+        long off = mem.ptr(d.offset, switch (d.kind) {
+            case KIND_MAP -> StoreTypes.DENT_HMAP;
+            case KIND_SORTED -> StoreTypes.DENT_SMAP;
+            default -> StoreTypes.DENT_LIST;
+        });
+        if (off <= 0) {
+            throw new CorruptedEntryException(d.name, null, d.offset, "the directory entry's header pointer is "
+                    + (off == 0 ? "null" : "outside the pool"), mem.pool);
+        }
+        return off;
+    }
+
+    private static String kindName(int kind) {
+        return switch (kind) {
+            case KIND_MAP -> "map";
+            case KIND_SORTED -> "sortedMap";
+            case KIND_LIST -> "list";
+            default -> "setRoot";
+        };
+    }
+
+    private static void checkName(String name) {
+        if (name == null || name.isEmpty() || name.length() > 1024) {
+            throw new IllegalArgumentException("root name must be 1..1024 characters, got " + (name == null ? "null" : name.length()));
+        }
+    }
+
+    /** The names in the store's directory (collections and values), newest first. */
+    public Set<String> names() {
+        dirLock.readLock().lock();
+        try {
+            return Collections.unmodifiableSet(new LinkedHashSet<>(dir.keySet()));
+        } finally {
+            dirLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Stores {@code value} under {@code name} (a named root value, encoded with {@link #codec}),
+     * replacing any previous value of that name; atomic and durable, or part of the current
+     * transaction.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> void setRoot(String name, T value) {
+        ensureOpen();
+        checkName(name);
+        Objects.requireNonNull(value, "value");
+        Codec<T> c = (Codec<T>) codec(value.getClass());
+        String sig = "value " + c.name();
+        byte[] bytes = EntryDescriptor.build(null, c.encode(value));
+        Transaction t = txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(dirLock.writeLock());
+            DirEntry d = dir.get(name);
+            Tx tx = t.tx;
+            if (d == null) {
+                if (!own) {
+                    throw new IllegalStateException("root '" + name + "' does not exist yet; create it outside transactions");
+                }
+                Ref e = tx.allocate(StoreTypes.DENT);
+                tx.setRef(e, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
+                tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
+                tx.setLong(e, StoreTypes.DENT_KIND, KIND_VALUE);
+                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
+                tx.setRef(e, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
+                tx.setRef(root, StoreTypes.ROOT_DIR, e);
+                DirEntry de = new DirEntry(name, e.offset(), KIND_VALUE, sig);
+                t.afterCommit(() -> {
+                    Map<String, DirEntry> m = new LinkedHashMap<>();
+                    m.put(name, de);
+                    m.putAll(dir);
+                    dir.clear();
+                    dir.putAll(m);
+                });
+            } else {
+                if (d.kind != KIND_VALUE) {
+                    throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value",
+                            "use another name for the value");
+                }
+                Ref e = heap.ref(d.offset);
+                Ref old = tx.getRef(e, StoreTypes.DENT_VALUE);
+                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
+                if (old != null) {
+                    tx.free(old);
+                }
+                if (!d.sig.equals(sig)) {
+                    Ref oldSig = tx.getRef(e, StoreTypes.DENT_SIG);
+                    tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
+                    if (oldSig != null) {
+                        tx.free(oldSig);
+                    }
+                    t.afterCommit(() -> d.sig = sig);
+                }
+            }
+            if (own) {
+                t.commit();
+            }
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    /** The value stored under {@code name}, or null if there is none. */
+    public <T> T getRoot(String name, Class<T> type) {
+        ensureOpen();
+        Codec<T> c = codec(type);
+        Transaction t = txState();
+        byte[] e;
+        DirEntry d;
+        if (t.active) {
+            t.lock(dirLock.writeLock());
+            d = dir.get(name);
+            if (d == null) {
+                return null;
+            }
+            Ref v = t.tx.getRef(heap.ref(d.offset), StoreTypes.DENT_VALUE);
+            e = v == null ? null : t.tx.getBytes(v);
+        } else {
+            dirLock.readLock().lock();
+            try {
+                d = dir.get(name);
+                if (d == null) {
+                    return null;
+                }
+                long v = mem.ptr(d.offset, StoreTypes.DENT_VALUE);
+                if (v == Mem.BAD) {
+                    throw new CorruptedEntryException(name, null, d.offset, "value pointer outside the pool", mem.pool);
+                }
+                e = v == 0 ? null : mem.blob(v);
+                if (v != 0 && e == null) {
+                    throw new CorruptedEntryException(name, null, v, "impossible blob length", mem.pool);
+                }
+            } finally {
+                dirLock.readLock().unlock();
+            }
+        }
+        if (d.kind != KIND_VALUE) {
+            throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value", "");
+        }
+        if (e == null) {
+            return null;
+        }
+        String p = EntryDescriptor.problem(e);
+        if (p != null) {
+            throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
+        }
+        String want = "value " + c.name();
+        if (!d.sig.equals(want)) {
+            throw new CodecException("root '" + name + "' holds a " + d.sig.substring("value ".length()) + ", not a " + c.name(),
+                    "read it with the type it was stored with");
+        }
+        return decode(c, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, null);
+    }
+
+    /** Decodes with {@code c}, turning any codec failure into a {@link CodecException} naming the collection and key. */
+    static <T> T decode(Codec<T> c, byte[] b, int off, int len, String collection, String key) {
+        try {
+            return c.decode(b, off, len);
+        } catch (CodecException e) {
+            throw new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": "
+                    + e.getMessage(), e.hint());
+        } catch (RuntimeException e) {
+            throw new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": codec "
+                    + c.name() + " cannot decode the stored " + len + " bytes: " + e, "open the collection with its codec");
+        }
+    }
+
+    /** The key as text for error messages (byte arrays as hex, long texts cut). */
+    static String describeKey(Object key) {
+        String s;
+        if (key instanceof byte[] b) {
+            StringBuilder sb = new StringBuilder("0x");
+            for (int i = 0; i < Math.min(b.length, 32); i++) {
+                sb.append(String.format("%02x", b[i]));
+            }
+            s = sb.append(b.length > 32 ? "..." : "").toString();
+        } else if (key instanceof String str) {
+            s = '"' + str + '"';
+        } else {
+            s = String.valueOf(key);
+        }
+        return s.length() > 120 ? s.substring(0, 117) + "..." : s;
+    }
+
+    // ================================================================== close
+
+    /** Checkpoints and closes the heap. Collections of this store fail from now on. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        heap.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Store[" + mem.pool + ", " + dir.size() + " names]";
+    }
+
+    // ================================================================== context
+
+    /**
+     * How a store is opened. Fluent setters, documented defaults, one {@link #conclude()}.
+     *
+     * <table>
+     * <caption>Store options</caption>
+     * <tr><th>option</th><th>default</th><th>meaning</th></tr>
+     * <tr><td>heapOptions</td><td>{@link HeapOptions#defaults()}</td><td>the heap underneath; its durability
+     *     must be SYNC (the store always commits SYNC)</td></tr>
+     * <tr><td>register(class, id)</td><td>none</td><td>a class Kryo may write and read, with a stable id &ge; 16;
+     *     every non-native class stored must be registered (and the classes of its fields)</td></tr>
+     * <tr><td>codec(class, codec)</td><td>none</td><td>a user codec for a class (wins over native and Kryo)</td></tr>
+     * <tr><td>kryo(customizer)</td><td>none</td><td>called on each new Kryo instance (e.g. custom serializers)</td></tr>
+     * <tr><td>lockTimeout</td><td>{@value #LOCK_TIMEOUT_MS_DEFAULT} ms</td><td>longest wait for a lock inside a
+     *     transaction before the attempt is retried</td></tr>
+     * <tr><td>maxAttempts</td><td>{@value #MAX_ATTEMPTS_DEFAULT}</td><td>attempts of a transaction body before it fails</td></tr>
+     * </table>
+     */
+    public static final class Context {
+        public static final long LOCK_TIMEOUT_MS_DEFAULT = 20;
+        public static final int MAX_ATTEMPTS_DEFAULT = 200;
+        /** Kryo ids below this are Kryo's own (primitives, String). */
+        public static final int MIN_KRYO_ID = 16;
+
+        private HeapOptions heapOptions = HeapOptions.defaults();
+        private final Map<Class<?>, Integer> registrations = new LinkedHashMap<>();
+        private final Map<Class<?>, Codec<?>> codecs = new HashMap<>();
+        private Consumer<Kryo> kryoCustomizer;
+        private Duration lockTimeout = Duration.ofMillis(LOCK_TIMEOUT_MS_DEFAULT);
+        private int maxAttempts = MAX_ATTEMPTS_DEFAULT;
+
+        public Context heapOptions(HeapOptions options) {
+            this.heapOptions = options;
+            return this;
+        }
+
+        /** Allows Kryo to write and read {@code type} under {@code id}; the id must never change for that class. */
+        public Context register(Class<?> type, int id) {
+            registrations.put(Objects.requireNonNull(type, "type"), id);
+            return this;
+        }
+
+        public <T> Context codec(Class<T> type, Codec<T> codec) {
+            codecs.put(Objects.requireNonNull(type, "type"), Objects.requireNonNull(codec, "codec"));
+            return this;
+        }
+
+        public Context kryo(Consumer<Kryo> customizer) {
+            this.kryoCustomizer = customizer;
+            return this;
+        }
+
+        public Context lockTimeout(Duration timeout) {
+            this.lockTimeout = timeout;
+            return this;
+        }
+
+        public Context maxAttempts(int attempts) {
+            this.maxAttempts = attempts;
+            return this;
+        }
+
+        public HeapOptions heapOptions() {
+            return heapOptions;
+        }
+
+        public Duration lockTimeout() {
+            return lockTimeout;
+        }
+
+        public int maxAttempts() {
+            return maxAttempts;
+        }
+
+        public Context copy() {
+            Context c = new Context();
+            c.heapOptions = heapOptions == null ? null : heapOptions.copy();
+            c.registrations.putAll(registrations);
+            c.codecs.putAll(codecs);
+            c.kryoCustomizer = kryoCustomizer;
+            c.lockTimeout = lockTimeout;
+            c.maxAttempts = maxAttempts;
+            return c;
+        }
+
+        /** Validates the options together; {@link IllegalArgumentException} naming the bad value or combination. */
+        public Context conclude() {
+            Objects.requireNonNull(heapOptions, "heapOptions must not be null");
+            if (heapOptions.durability() != Durability.SYNC) {
+                throw new IllegalArgumentException("heapOptions.durability=" + heapOptions.durability() + ": the store needs SYNC;"
+                        + " its collections publish a change once it is applied, and ASYNC applies later");
+            }
+            if (lockTimeout == null || lockTimeout.isNegative() || lockTimeout.isZero()) {
+                throw new IllegalArgumentException("lockTimeout=" + lockTimeout + " must be positive");
+            }
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("maxAttempts=" + maxAttempts + " must be at least 1");
+            }
+            Map<Integer, Class<?>> byId = new HashMap<>();
+            for (Map.Entry<Class<?>, Integer> e : registrations.entrySet()) {
+                Class<?> c = e.getKey();
+                int id = e.getValue();
+                if (id < MIN_KRYO_ID) {
+                    throw new IllegalArgumentException("register(" + c.getName() + ", " + id + "): ids below " + MIN_KRYO_ID
+                            + " are Kryo's own");
+                }
+                if (Codecs.nativeCodec(c) != null) {
+                    throw new IllegalArgumentException("register(" + c.getName() + ", " + id + "): " + c.getName()
+                            + " has a native codec; it needs no registration");
+                }
+                Class<?> other = byId.put(id, c);
+                if (other != null) {
+                    throw new IllegalArgumentException("register: id " + id + " given to both " + other.getName() + " and "
+                            + c.getName());
+                }
+            }
+            heapOptions.conclude();
+            return this;
+        }
+    }
+}
