@@ -61,9 +61,18 @@ final class LogCommand implements Callable<Integer> {
     @Option(names = "--padding", description = "Also list padding records (ring wrap fillers).")
     boolean padding;
 
+    @Option(names = "--json", description = "Print one JSON object (header, records, end) instead of text; not with --follow.")
+    boolean json;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (json && follow) {
+            throw ToolException.usage("--json and --follow do not go together", "use one or the other");
+        }
         PrintWriter out = spec.commandLine().getOut();
+        // In JSON mode the text goes nowhere and the same facts go into one object.
+        PrintWriter text = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+        Json.Obj o = Json.obj().put("file", file.toString());
         long size = PoolImage.checkFile(file, "pool or log");
         Media media;
         try {
@@ -80,7 +89,8 @@ final class LogCommand implements Callable<Integer> {
             if (magic == LogHeaderDescriptor.MAGIC) {
                 regionOffset = 0;
                 regionLength = size;
-                out.println("log " + file + " (standalone pmlog file, " + size + " bytes)");
+                text.println("log " + file + " (standalone pmlog file, " + size + " bytes)");
+                o.put("kind", "standalone log");
             } else {
                 media.close();
                 media = null;
@@ -89,51 +99,68 @@ final class LogCommand implements Callable<Integer> {
                 regionOffset = img.sb.logOffset();
                 regionLength = img.sb.logLength();
                 cp = img.sb.checkpointLsn();
-                out.println("log of pool " + file + " (region at offset " + regionOffset + ", " + regionLength + " bytes)");
+                text.println("log of pool " + file + " (region at offset " + regionOffset + ", " + regionLength + " bytes)");
+                o.put("kind", "pool log region").put("checkpointLsn", cp);
             }
+            o.put("regionOffset", regionOffset).put("regionLength", regionLength);
             LogScan l = LogScan.open(media, regionOffset, regionLength);
             if (l.headerProblem != null) {
                 throw ToolException.damaged("log header of " + file + ": " + l.headerProblem, "the log cannot be read; restore from"
                         + " a replica or a backup");
             }
-            out.printf("capacity %,d, max record %,d, epoch %d, head slot %d: head LSN %d%s%n", l.capacity, l.maxRecordSize, l.epoch,
+            o.put("capacity", l.capacity).put("maxRecordSize", l.maxRecordSize).put("epoch", l.epoch).put("headSlot", l.activeSlot)
+                    .put("headLsn", l.headLsn);
+            text.printf("capacity %,d, max record %,d, epoch %d, head slot %d: head LSN %d%s%n", l.capacity, l.maxRecordSize, l.epoch,
                     l.activeSlot, l.headLsn, cp >= 0 ? ", checkpoint LSN " + cp : "");
             if (from >= 0 && from < l.headLsn) {
-                out.println("(LSN " + from + " is before the head " + l.headLsn + ": those records were reclaimed; starting at the head)");
+                text.println("(LSN " + from + " is before the head " + l.headLsn + ": those records were reclaimed; starting at the head)");
             }
-            out.printf("%14s %10s  %-10s %6s  %s%n", "LSN", "LENGTH", "TYPE", "EPOCH", "DETAIL");
+            text.printf("%14s %10s  %-10s %6s  %s%n", "LSN", "LENGTH", "TYPE", "EPOCH", "DETAIL");
             boolean pool = cp >= 0;
             RedoApplier checker = pool ? Recovered.applier(media.segment().asReadOnly(), img.sb) : null;
             int[] malformed = {0};
             long[] shown = {0};
             long cpf = cp;
+            Json.Arr recs = Json.arr();
             l.scan(r -> {
                 if (r.lsn() >= from && (padding || !r.padding())) {
                     shown[0]++;
-                    out.println(line(l, r, cpf, verify ? checker : null, malformed));
+                    Json.Obj j = record(l, r, cpf, verify ? checker : null, malformed);
+                    text.println(line(j));
+                    if (json) {
+                        recs.add(j);
+                    }
                 }
                 return true;
             });
+            o.put("records", recs);
             String end = l.tornLsn < 0 ? "end: clean (" + l.stopReason + ")" : "end: " + l.stopReason;
-            out.println(end);
+            text.println(end);
+            o.put("end", Json.obj().put("clean", l.tornLsn < 0).put("reason", l.stopReason).put("tailLsn", l.tailLsn)
+                    .put("recordsAfterDamage", l.recordsAfterDamage));
             int exit = Ferrite.EXIT_CLEAN;
             if (l.tornLsn >= 0 && l.recordsAfterDamage > 0) {
-                out.println("DAMAGED: " + l.recordsAfterDamage + " intact records follow the damaged record at LSN " + l.tornLsn
+                text.println("DAMAGED: " + l.recordsAfterDamage + " intact records follow the damaged record at LSN " + l.tornLsn
                         + "; recovery stops there and would lose them");
                 exit = Ferrite.EXIT_ERRORS_LEFT;
             } else if (l.tornLsn >= 0) {
-                out.println("(a torn tail: the last append never completed; recovery ignores it)");
+                text.println("(a torn tail: the last append never completed; recovery ignores it)");
             }
             if (malformed[0] > 0) {
                 exit = Ferrite.EXIT_ERRORS_LEFT;
             }
             String differ = l.disagreement();
             if (verify && differ != null) {
-                out.println("DISAGREEMENT: " + differ + " (report it with this file)");
+                text.println("DISAGREEMENT: " + differ + " (report it with this file)");
+                o.put("disagreement", differ);
                 exit = Ferrite.EXIT_ERRORS_LEFT;
             }
-            out.printf("%d records (%,d payload bytes), %d shown, head %d, tail %d%n", l.records, l.payloadBytes, shown[0], l.headLsn,
+            text.printf("%d records (%,d payload bytes), %d shown, head %d, tail %d%n", l.records, l.payloadBytes, shown[0], l.headLsn,
                     l.tailLsn);
+            if (json) {
+                o.put("recordCount", l.records).put("payloadBytes", l.payloadBytes).put("exitCode", exit);
+                out.println(o);
+            }
             out.flush();
             if (follow) {
                 follow(out, l, cp, checker, malformed);
@@ -164,32 +191,43 @@ final class LogCommand implements Callable<Integer> {
                 continue;
             }
             if (padding || !r.padding()) {
-                out.println(line(l, r, cp, verify ? checker : null, malformed));
+                out.println(line(record(l, r, cp, verify ? checker : null, malformed)));
             }
             epoch = r.epoch();
             pos = l.after(r);
         }
     }
 
-    private static String line(LogScan l, LogScan.Rec r, long cp, RedoApplier checker, int[] malformed) {
+    /** One record as JSON: LSN, length, type, epoch; for redo records the transaction, operations and state. */
+    private static Json.Obj record(LogScan l, LogScan.Rec r, long cp, RedoApplier checker, int[] malformed) {
         String type = r.padding() ? "padding" : r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE && cp >= 0 ? "redo"
                 : Short.toString(r.type());
-        String detail = "";
+        Json.Obj j = Json.obj().put("lsn", r.lsn()).put("length", r.length()).put("type", type).put("epoch", r.epoch());
         if (cp >= 0 && !r.padding() && r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE && r.length() >= RedoRecordDescriptor.HEADER_LENGTH) {
             var seg = l.seg;
             long p = r.payloadOffset();
-            detail = String.format("tx %d, %d ops, %s", seg.get(Le.U64_UNALIGNED, p + RedoRecordDescriptor.TX_ID_OFFSET),
-                    seg.get(Le.U32_UNALIGNED, p + RedoRecordDescriptor.OP_COUNT_OFFSET),
-                    r.lsn() >= cp ? "to replay" : "applied");
+            j.put("tx", seg.get(Le.U64_UNALIGNED, p + RedoRecordDescriptor.TX_ID_OFFSET))
+                    .put("ops", seg.get(Le.U32_UNALIGNED, p + RedoRecordDescriptor.OP_COUNT_OFFSET))
+                    .put("state", r.lsn() >= cp ? "to replay" : "applied");
             if (checker != null) {
                 try {
                     checker.validate(r.lsn(), seg, p, r.length());
                 } catch (FerriteException e) {
                     malformed[0]++;
-                    detail += "; MALFORMED: " + e.getMessage();
+                    j.put("malformed", e.getMessage());
                 }
             }
         }
-        return String.format("%14d %10d  %-10s %6d  %s", r.lsn(), r.length(), type, r.epoch(), detail);
+        return j;
+    }
+
+    private static String line(Json.Obj j) {
+        var f = j.fields;
+        String detail = f.containsKey("tx") ? String.format("tx %s, %s ops, %s", f.get("tx"), f.get("ops"), f.get("state")) : "";
+        if (f.containsKey("malformed")) {
+            detail += "; MALFORMED: " + f.get("malformed");
+        }
+        return String.format("%14d %10d  %-10s %6d  %s", (Long) f.get("lsn"), (Integer) f.get("length"), f.get("type"),
+                (Long) f.get("epoch"), detail);
     }
 }

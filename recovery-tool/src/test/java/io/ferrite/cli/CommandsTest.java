@@ -95,6 +95,22 @@ class CommandsTest {
     }
 
     @Test
+    void aDamagedLogHeadSlotIsAWarningOnly() {
+        Path p = track(TestPools.bank("headslot", 2));
+        long logOffset;
+        int inactive;
+        try (PoolImage img = PoolImage.open(p, false)) {
+            logOffset = img.sb.logOffset();
+            LogScan l = LogScan.open(img.media, logOffset, img.sb.logLength());
+            inactive = 1 - l.activeSlot;
+        }
+        TestPools.flip(p, logOffset + io.ferrite.pmlog.LogHeaderDescriptor.headSlotOffset(inactive) + 2, 4);
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(0, check.exit(), check.toString());
+        assertTrue(check.out().contains("warning: log @") && check.out().contains("head slot " + inactive + " is invalid"), check.out());
+    }
+
+    @Test
     void infoNeverChangesAByte() {
         Path p = track(TestPools.crashed("ro", 4, 3));
         byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);
@@ -120,6 +136,10 @@ class CommandsTest {
         assertEquals(4, json.exit(), json.toString());
         assertTrue(json.out().startsWith("{") && json.out().contains("\"clean\": false") && json.out().contains("\"exitCode\": 4")
                 && json.out().contains("\"severity\": \"recovery\"") && json.out().contains("\"recordsToReplay\": 3"), json.out());
+        TestPools.Run logJson = run("log", "--json", p.toString());
+        assertEquals(0, logJson.exit(), logJson.toString());
+        assertEquals(3, logJson.out().lines().filter(x -> x.contains("\"state\": \"to replay\"")).count(), logJson.out());
+        assertTrue(logJson.out().contains("\"kind\": \"pool log region\"") && logJson.out().contains("\"clean\": true"), logJson.out());
         TestPools.Run log = run("log", p.toString());
         assertEquals(0, log.exit(), log.toString());
         assertEquals(3, log.out().lines().filter(l -> l.contains("redo") && l.contains("to replay")).count(), log.out());
@@ -127,9 +147,10 @@ class CommandsTest {
         assertEquals(0, dump.exit(), dump.toString());
         assertTrue(dump.err().contains("3 log records replayed in memory"), dump.err());
         assertTrue(dump.out().contains("balance = 103"), dump.out());
-        TestPools.Run rec = run("recover", p.toString());
+        TestPools.Run rec = run("recover", "--json", p.toString());
         assertEquals(1, rec.exit(), rec.toString());
-        assertTrue(rec.out().contains("after a crash, replayed 3 records"), rec.out());
+        assertTrue(rec.out().contains("\"recordsReplayed\": 3") && rec.out().contains("\"cleanClose\": false")
+                && rec.out().contains("\"markedClean\": true"), rec.out());
         assertEquals(0, run("check", p.toString()).exit());
         assertEquals(0, run("recover", p.toString()).exit());
     }
