@@ -310,79 +310,57 @@ final class Checker {
         return model.slabBase(s);
     }
 
-    /** Checks every pointer; returns the number of problems found. */
+    /**
+     * Checks every pointer with swizzle's {@link PointerVerifier} over the tool's own view of the
+     * image (bounds, object starts, allocation, declared target types, the recorded-base word of
+     * every slab with pointers); adds the recorded-base words of slabs without pointers, which the
+     * verifier does not read, and that "any blob" fields point to blobs. Returns the problems found.
+     */
     private int checkPointers(MemorySegment image, Progress p) {
         Superblock sb = img.sb;
-        boolean descriptorWords = false;
         int problems = 0;
         for (PoolModel.Slab s : model.slabs) {
-            if (!s.ok) {
-                continue;
-            }
-            int state = RecordedBaseDescriptor.state(s.recordedBase);
-            if (state != RecordedBaseDescriptor.STATE_INVALID) {
-                descriptorWords = true;
-            } else if (s.recordedBase != sb.baseAddress()) {
+            if (s.ok && model.byId.get(s.typeId).pointers().isEmpty()
+                    && RecordedBaseDescriptor.state(s.recordedBase) == RecordedBaseDescriptor.STATE_INVALID) {
                 problems++;
                 add(Severity.ERROR, "slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), s.index)
-                        + SlabTableDescriptor.RECORDED_BASE_OFFSET, String.format("slab %d: recorded base 0x%x is neither the pool's"
-                        + " base 0x%x nor a recorded-base word", s.index, s.recordedBase, sb.baseAddress()), Repair.NONE);
+                        + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + s.index + ": recorded-base word is "
+                        + RecordedBaseDescriptor.describe(s.recordedBase), Repair.NONE);
             }
         }
-        long checked = 0;
-        long nonNull = 0;
-        if (descriptorWords) {
-            VerifyReport r = PointerVerifier.verify(new ModelView(img.media, image, model), MAX_LISTED);
-            for (BadPointer b : r.problems()) {
-                add(Severity.ERROR, "pointer", b.wordOffset(), b.toString(), Repair.NONE);
-            }
-            if (r.problemCount() > r.problems().size()) {
-                add(Severity.ERROR, "pointer", -1, (r.problemCount() - r.problems().size()) + " more pointer problems", Repair.NONE);
-            }
-            stats.put("pointers", Json.obj().put("checked", r.pointers()).put("nonNull", r.nonNull()).put("by", "swizzle PointerVerifier"));
-            problems += (int) Math.min(Integer.MAX_VALUE, r.problemCount());
+        VerifyReport r = PointerVerifier.verify(new ModelView(img.media, image, model), MAX_LISTED);
+        for (BadPointer b : r.problems()) {
+            add(Severity.ERROR, "pointer", b.wordOffset(), b.toString(), Repair.NONE);
         }
+        if (r.problemCount() > r.problems().size()) {
+            add(Severity.ERROR, "pointer", -1, (r.problemCount() - r.problems().size()) + " more pointer problems", Repair.NONE);
+        }
+        stats.put("pointers", Json.obj().put("checked", r.pointers()).put("nonNull", r.nonNull()).put("by", "swizzle PointerVerifier"));
+        problems += (int) Math.min(Integer.MAX_VALUE, r.problemCount());
         int listed = 0;
         for (PoolModel.Slab s : model.slabs) {
             p.update(model.slabs.length + s.index);
-            if (!s.ok) {
+            long base = s.ok ? slabBase(s) : -1;
+            if (base < 0) {
                 continue;
             }
-            PoolModel.Type t = model.byId.get(s.typeId);
-            List<PoolModel.Field> ptrs = t.pointers();
-            long base = slabBase(s);
-            if (ptrs.isEmpty() || base < 0) {
-                continue;
-            }
-            if (descriptorWords) {
-                // the verifier did bounds, allocation and declared types; left: "any blob" fields must point to blobs
-                ptrs = ptrs.stream().filter(f -> PoolModel.ANY_BLOB.equals(f.target())).toList();
-                if (ptrs.isEmpty()) {
-                    continue;
-                }
-            }
-            for (int i = 0; i < s.count; i++) {
+            List<PoolModel.Field> blobs = model.byId.get(s.typeId).pointers().stream()
+                    .filter(f -> PoolModel.ANY_BLOB.equals(f.target())).toList();
+            for (int i = 0; i < s.count && !blobs.isEmpty(); i++) {
                 if (!s.allocated(i)) {
                     continue;
                 }
                 long obj = s.objectOffset(i);
-                for (PoolModel.Field f : ptrs) {
+                for (PoolModel.Field f : blobs) {
                     long at = obj + f.offset();
                     long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
-                    checked++;
-                    if (v == 0) {
-                        continue;
-                    }
-                    nonNull++;
-                    String bad = pointerProblem(v, base, f);
-                    if (descriptorWords && bad != null && !bad.startsWith("points to a ")) {
-                        continue;
-                    }
-                    if (bad != null) {
+                    String bad = v == 0 ? null : pointerProblem(v, base, f);
+                    // bounds and allocation are the verifier's; the type is left
+                    if (bad != null && bad.startsWith("points to a ")) {
                         problems++;
                         if (listed++ < MAX_LISTED) {
-                            add(Severity.ERROR, "pointer", at, String.format("%s@%d field %s (pool offset %d) = 0x%x: %s", t.name(),
-                                    obj, f.name(), at, v, bad), Repair.NONE);
+                            add(Severity.ERROR, "pointer", at, String.format("%s@%d field %s (pool offset %d) = 0x%x: %s",
+                                    model.byId.get(s.typeId).name(), obj, f.name(), at, v, bad), Repair.NONE);
                         }
                     }
                 }
@@ -390,9 +368,6 @@ final class Checker {
         }
         if (listed > MAX_LISTED) {
             add(Severity.ERROR, "pointer", -1, (listed - MAX_LISTED) + " more pointer problems", Repair.NONE);
-        }
-        if (!descriptorWords) {
-            stats.put("pointers", Json.obj().put("checked", checked).put("nonNull", nonNull).put("by", "ferrite (descriptors)"));
         }
         return problems;
     }

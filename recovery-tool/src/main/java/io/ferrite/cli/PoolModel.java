@@ -434,20 +434,13 @@ final class PoolModel {
     }
 
     /**
-     * The base the pointers of a slab assume: from its recorded-base word when that is in the
-     * swizzle format ({@code AT(b)}), or the word itself when it is the pool's base (the raw form
-     * the heap writes today); -1 when unknown (mid-swizzle, or damage).
+     * The base the pointers of a slab assume, from its recorded-base word in the swizzle format
+     * ({@code AT(b)}); -1 when unknown (mid-swizzle, or damage).
      */
     long slabBase(Slab s) {
         long w = s.recordedBase;
-        int st = io.ferrite.swizzle.RecordedBaseDescriptor.state(w);
-        if (st == io.ferrite.swizzle.RecordedBaseDescriptor.STATE_AT) {
-            return io.ferrite.swizzle.RecordedBaseDescriptor.base(w);
-        }
-        if (st != io.ferrite.swizzle.RecordedBaseDescriptor.STATE_INVALID) {
-            return -1;
-        }
-        return w == sb.baseAddress() && w != 0 ? w : -1;
+        return io.ferrite.swizzle.RecordedBaseDescriptor.state(w) == io.ferrite.swizzle.RecordedBaseDescriptor.STATE_AT
+                ? io.ferrite.swizzle.RecordedBaseDescriptor.base(w) : -1;
     }
 
     /** The slab holding pointer words at {@code wordOffset}'s object (a run head), or null. */
