@@ -42,6 +42,15 @@ final class BenchFiles {
         }
     }
 
+    /** Deletes a Ferrite pool file and its lock sidecar ({@code <pool>.lock}, which the heap leaves behind). */
+    static void deletePool(Path pool) {
+        if (pool == null) {
+            return;
+        }
+        deleteRecursively(pool);
+        deleteRecursively(pool.resolveSibling(pool.getFileName() + ".lock"));
+    }
+
     /** A payload of {@code size} bytes with a fixed, non-zero pattern (the same bytes for every system). */
     static byte[] payload(int size) {
         byte[] b = new byte[size];
