@@ -2,6 +2,7 @@ package io.ferrite.store;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.SerializerFactory;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.CompatibleFieldSerializer;
@@ -16,8 +17,18 @@ import java.util.function.Consumer;
  * {@link CompatibleFieldSerializer} (fields matched by name, so a class may gain or lose fields),
  * objects are created through their no-argument constructor (any visibility) or, for records,
  * their canonical constructor — never without a constructor. One Kryo per thread.
+ *
+ * <p>Kryo would use {@code sun.misc.Unsafe} for some fields when it finds it; Ferrite does not
+ * reach into JDK internals, so unless the application chose otherwise, the system property
+ * {@code kryo.unsafe} is set to {@code false} before Kryo is first used.
  */
 final class KryoCodecs {
+    static {
+        if (System.getProperty("kryo.unsafe") == null) {
+            System.setProperty("kryo.unsafe", "false");
+        }
+    }
+
     private final Map<Class<?>, Integer> registrations;
     private final Consumer<Kryo> customizer;
     private final ThreadLocal<Kryo> kryos;
@@ -32,7 +43,9 @@ final class KryoCodecs {
         Kryo k = new Kryo();
         k.setRegistrationRequired(true);
         k.setReferences(false);
-        k.setDefaultSerializer(CompatibleFieldSerializer.class);
+        CompatibleFieldSerializer.CompatibleFieldSerializerConfig cfs = new CompatibleFieldSerializer.CompatibleFieldSerializerConfig();
+        cfs.setChunkedEncoding(true); // a field whose class is gone can be skipped
+        k.setDefaultSerializer(new SerializerFactory.CompatibleFieldSerializerFactory(cfs));
         k.setInstantiatorStrategy(new DefaultInstantiatorStrategy());
         for (Map.Entry<Class<?>, Integer> e : registrations.entrySet()) {
             k.register(e.getKey(), e.getValue());
@@ -51,7 +64,7 @@ final class KryoCodecs {
         if (!isRegistered(type)) {
             throw unregistered(type.getName());
         }
-        return new KryoCodec<>(type);
+        return new KryoCodec<>(type, kryos.get().getRegistration(type).getId());
     }
 
     static UnregisteredClassException unregistered(String className) {
@@ -67,14 +80,17 @@ final class KryoCodecs {
 
     private final class KryoCodec<T> implements Codec<T> {
         private final Class<T> type;
+        private final String name;
 
-        KryoCodec(Class<T> type) {
+        KryoCodec(Class<T> type, int id) {
             this.type = type;
+            this.name = "kryo#" + id;
         }
 
+        /** By registration id, not class name: the bytes name the id, and a class may be renamed or evolve under it. */
         @Override
         public String name() {
-            return "kryo:" + type.getName();
+            return name;
         }
 
         @Override

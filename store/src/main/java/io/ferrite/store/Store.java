@@ -541,8 +541,15 @@ public final class Store implements AutoCloseable {
         try {
             return c.decode(b, off, len);
         } catch (CodecException e) {
-            throw new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": "
-                    + e.getMessage(), e.hint());
+            String m = e.getMessage();
+            String suffix = " (" + e.hint() + ")";
+            if (!e.hint().isEmpty() && m.endsWith(suffix)) {
+                m = m.substring(0, m.length() - suffix.length());
+            }
+            CodecException w = e instanceof UnregisteredClassException
+                    ? new UnregisteredClassException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": " + m, e.hint())
+                    : new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": " + m, e.hint());
+            throw w;
         } catch (RuntimeException e) {
             throw new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": codec "
                     + c.name() + " cannot decode the stored " + len + " bytes: " + e, "open the collection with its codec");
