@@ -3,7 +3,6 @@ package io.ferrite.pheap;
 import io.ferrite.FerriteException;
 import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
-import io.ferrite.media.MediaException;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
@@ -13,6 +12,11 @@ import io.ferrite.pheap.format.TypeRegistryDescriptor;
 import io.ferrite.pmlog.LogFullException;
 import io.ferrite.pmlog.PmLog;
 import io.ferrite.pmlog.PmLogOptions;
+import io.ferrite.swizzle.PointerVerifier;
+import io.ferrite.swizzle.SwizzleOptions;
+import io.ferrite.swizzle.SwizzleReport;
+import io.ferrite.swizzle.Swizzler;
+import io.ferrite.swizzle.VerifyReport;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -37,9 +41,12 @@ import java.util.concurrent.locks.LockSupport;
  * transaction at a time. The pool has one writer: a second open, in this process or another, is
  * refused ({@link HeapLockedException}).
  *
- * <p>Pointers in objects are absolute addresses in the current mapping, so the pool is mapped at
- * the base its pointers assume. If that address range is taken, open fails with a clear error;
- * relocation (pointer swizzling) comes with the swizzle module.
+ * <p>Pointers in objects are absolute addresses in the current mapping. Open asks the kernel to
+ * map the pool at the base its pointers assume; when it lands elsewhere (the range is taken,
+ * {@link HeapOptions#forceRelocation}, {@link HeapOptions#addressHint}) or an earlier swizzle
+ * was interrupted, recovery replays the log, checkpoints, and then rewrites every pointer with the
+ * swizzle module ({@link io.ferrite.swizzle.Swizzler}) before the heap is handed out; the
+ * {@link RecoveryReport} says what the swizzle did (docs/swizzling.md).
  */
 public final class Heap implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ferrite.pheap");
@@ -83,10 +90,14 @@ public final class Heap implements AutoCloseable {
         this.options = options;
         this.seg = media.segment();
         this.sb = sb;
-        this.base = sb.baseAddress();
+        this.base = media.baseAddress();
         this.dirty = new DirtyLineSet(sb.poolSize());
         this.applier = new RedoApplier(seg, base, 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
                 sb.logOffset() + sb.logLength(), dirty);
+        if ((base & 4095) != 0 || base <= 0) {
+            throw new FerriteException(String.format("pool %s is mapped at 0x%x, which is not page aligned", poolName, base),
+                    "map pools with Media.create/Media.open (page-aligned mappings)");
+        }
         this.registry = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
         this.allocator = new SlabAllocator(seg, sb, poolName);
     }
@@ -101,7 +112,7 @@ public final class Heap implements AutoCloseable {
         try {
             MediaOptions mo = o.mediaOptions().copy();
             if (mo.backend() != FlushBackend.JDK_SYNC) {
-                mo.addressHint(createAddressHint());
+                mo.addressHint(o.addressHint() != 0 ? o.addressHint() : createAddressHint());
             }
             media = Media.create(path, size, mo);
             Superblock sb = format(media, o);
@@ -151,20 +162,7 @@ public final class Heap implements AutoCloseable {
         Media media = null;
         try {
             Superblock sb = probe(path);
-            MediaOptions mo = o.mediaOptions().copy();
-            if (mo.backend() == FlushBackend.JDK_SYNC) {
-                throw new FerriteException("pool " + path + " must be mapped at its recorded base 0x" + Long.toHexString(sb.baseAddress())
-                        + ", and backend jdk-sync cannot map at a chosen address", "use backend libpmem or msync");
-            }
-            mo.addressHint(sb.baseAddress()).requireAddress(true);
-            try {
-                media = Media.open(path, mo);
-            } catch (MediaException e) {
-                throw new FerriteException("pool " + path + " could not be mapped at 0x" + Long.toHexString(sb.baseAddress())
-                        + ", the base its pointers assume: " + e.getMessage() + ". Opening a pool at another address needs"
-                        + " pointer relocation, which lands with the swizzle module",
-                        "free that address range in this process (close what maps it), or open the pool in a fresh process", e);
-            }
+            media = Media.open(path, mapOptions(o, sb.baseAddress(), sb.poolSize()));
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
             if (media != null) {
@@ -175,15 +173,36 @@ public final class Heap implements AutoCloseable {
         }
     }
 
-    /** Opens the pool held in caller-owned media (which stays open after {@link #close()}). */
+    /**
+     * How an open maps the pool: at the address hint (the recorded base unless the options name
+     * another), or, with forceRelocation, anywhere but the recorded base. Never required: where
+     * the mapping lands, recovery swizzles.
+     */
+    static MediaOptions mapOptions(HeapOptions o, long recordedBase, long size) {
+        MediaOptions mo = o.mediaOptions().copy();
+        if (mo.backend() == FlushBackend.JDK_SYNC) {
+            return mo; // maps where the JDK chooses
+        }
+        long hint = o.addressHint() != 0 ? o.addressHint() : recordedBase;
+        if (o.forceRelocation() && recordedBase > 0) {
+            if (hint == recordedBase) {
+                hint = 0;
+            }
+            // keep the recorded range off limits, unless the hint asks for a range that overlaps it
+            if (hint == 0 || hint + size <= recordedBase || recordedBase + size <= hint) {
+                mo.avoidAddress(recordedBase);
+            }
+        }
+        return mo.addressHint(hint);
+    }
+
+    /**
+     * Opens the pool held in caller-owned media (which stays open after {@link #close()}). When
+     * the media is mapped at another base than the pool's pointers assume, recovery swizzles.
+     */
     public static Heap open(Media media, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
         Superblock sb = choose(media.segment(), media.size(), String.valueOf(media.path()));
-        if (sb.baseAddress() != media.baseAddress()) {
-            throw new FerriteException(String.format("pool %s is mapped at 0x%x but its pointers assume 0x%x; opening a pool"
-                    + " at another address needs pointer relocation, which lands with the swizzle module",
-                    media.path(), media.baseAddress(), sb.baseAddress()), "map the pool at its recorded base");
-        }
         return start(media, false, null, sb, o);
     }
 
@@ -299,20 +318,24 @@ public final class Heap implements AutoCloseable {
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
         long[] counts = new long[2];
         long from = s.checkpointLsn();
-        long to = log.read(from, (lsn, type, rec, off, len) -> {
-            if (type == RedoRecordDescriptor.LOG_RECORD_TYPE) {
-                applier.apply(lsn, rec, off, len);
-                counts[0]++;
-                counts[1] += len;
-            }
-            return true;
-        });
-        long t1 = System.nanoTime();
-        registry.load();
-        long live = allocator.rebuild(registry);
-        if (allocator.hasRetiring()) {
-            allocator.retirePending(ctx().sysWriter, this::commitSystem);
+        // 1. replay: pointer words in the form of their slab's recorded base (the swizzle moves them)
+        applier.atRecordedBases(true, s.slabTableOffset(), s.slabAreaOffset(), s.slabSize(), s.slabCount());
+        long to;
+        try {
+            to = log.read(from, (lsn, type, rec, off, len) -> {
+                if (type == RedoRecordDescriptor.LOG_RECORD_TYPE) {
+                    applier.apply(lsn, rec, off, len);
+                    counts[0]++;
+                    counts[1] += len;
+                }
+                return true;
+            });
+        } finally {
+            applier.atRecordedBases(false, 0, 0, 1, 0);
         }
+        long t1 = System.nanoTime();
+        // 2. checkpoint: the replayed writes durable before the checkpoint LSN passes them, so no
+        //    redo record remains that a later replay would apply over swizzled words
         if (counts[0] > 0) {
             flushDirty();
         }
@@ -320,9 +343,18 @@ public final class Heap implements AutoCloseable {
         if (counts[0] > 0) {
             log.reclaim(to);
         }
+        registry.load();
+        long live = allocator.rebuild(registry);
+        // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
         long t2 = System.nanoTime();
+        SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
+        // 4. only now records may be appended again: give back slabs found empty
+        if (allocator.hasRetiring()) {
+            allocator.retirePending(ctx().sysWriter, this::commitSystem);
+        }
+        long t3 = System.nanoTime();
         recovery = new RecoveryReport(s.cleanClose(), from, to, counts[0], counts[1], live, Duration.ofNanos(t1 - t0),
-                Duration.ofNanos(t2 - t0));
+                Duration.ofNanos(t3 - t0), swz, Duration.ofNanos(swz.nothingToDo() && swz.fromBase() == swz.toBase() ? 0 : t3 - t2));
         if (ev.shouldCommit()) {
             ev.pool = poolName;
             ev.records = counts[0];
@@ -340,6 +372,36 @@ public final class Heap implements AutoCloseable {
             media.persist(slot, SuperblockDescriptor.LENGTH);
             sb = next;
         }
+    }
+
+    // ================================================================== swizzling
+
+    /** The pool as the swizzle module sees it, with the registry as it is now. */
+    PoolSwizzleView swizzleView() {
+        return new PoolSwizzleView(media, sb, registry, poolName, () -> sb.baseAddress(), this::persistPoolBase);
+    }
+
+    /** Swizzling's pool base P: the superblock's "base the pointers assume", durable on return. */
+    private void persistPoolBase(long newBase) {
+        synchronized (checkpointLock) {
+            writeSuperblock(sb.nextWithBase(newBase));
+        }
+    }
+
+    /**
+     * Checks every pointer of the pool ({@link PointerVerifier}): each non-null pointer must land on
+     * the start of an allocated object of the field's declared type; bad ones are listed with
+     * slab, object index and field name (at most {@link PointerVerifier#MAX_REPORTED_DEFAULT}). No
+     * bad pointer is followed. Run it while no transaction changes the pool.
+     */
+    public VerifyReport verifyPointers() {
+        return verifyPointers(PointerVerifier.MAX_REPORTED_DEFAULT);
+    }
+
+    /** As {@link #verifyPointers()}, listing at most {@code maxReported} problems (all are counted). */
+    public VerifyReport verifyPointers(int maxReported) {
+        ensureOpen();
+        return PointerVerifier.verify(swizzleView(), maxReported);
     }
 
     // ================================================================== accessors
@@ -383,7 +445,10 @@ public final class Heap implements AutoCloseable {
         return media;
     }
 
-    /** The base address pointers in this pool assume (= the mapping base). */
+    /**
+     * The base address pointers in this pool assume: the mapping base (once open, every slab has
+     * been swizzled to it).
+     */
     public long baseAddress() {
         return base;
     }

@@ -25,6 +25,15 @@ import java.util.Objects;
  *     <td>when a checkpoint cannot make room in the log: WAIT (back-pressure, up to
  *     logFullTimeout) or FAIL (the commit fails at once with a clear error)</td></tr>
  * <tr><td>logFullTimeout</td><td>-</td><td>5 s</td><td>longest back-pressure wait</td></tr>
+ * <tr><td>swizzleParallelism</td><td>{@value #SWIZZLE_PARALLELISM_PROP_NAME}</td><td>0 = all cores</td>
+ *     <td>threads that rewrite pointers when an open lands at another base than the pool's</td></tr>
+ * <tr><td>forceRelocation</td><td>{@value #FORCE_RELOCATION_PROP_NAME}</td><td>false</td>
+ *     <td>open: keep the mapping off the pool's recorded base, so that every pointer is swizzled
+ *     (tests, benchmarks); backend jdk-sync maps where the JDK chooses, which is almost never the
+ *     recorded base, so it always relocates in practice</td></tr>
+ * <tr><td>addressHint</td><td>-</td><td>0 = the pool's recorded base (open), a random free
+ *     high address (create)</td><td>where to ask the kernel to map the pool; if taken, it maps
+ *     elsewhere and open swizzles; page aligned; not with backend jdk-sync</td></tr>
  * </table>
  */
 public final class HeapOptions {
@@ -35,6 +44,8 @@ public final class HeapOptions {
     public static final String CHECKPOINT_INTERVAL_MS_PROP_NAME = "ferrite.heap.checkpointIntervalMs";
     public static final long CHECKPOINT_INTERVAL_MS_DEFAULT = 1000;
     public static final String LOG_FULL_POLICY_PROP_NAME = "ferrite.heap.logFullPolicy";
+    public static final String SWIZZLE_PARALLELISM_PROP_NAME = "ferrite.heap.swizzleParallelism";
+    public static final String FORCE_RELOCATION_PROP_NAME = "ferrite.heap.forceRelocation";
     /** The slab area starts at a multiple of this (DAX huge pages). */
     public static final long SLAB_AREA_ALIGNMENT = 2L << 20;
 
@@ -54,6 +65,9 @@ public final class HeapOptions {
     private Duration checkpointInterval = Duration.ofMillis(Long.getLong(CHECKPOINT_INTERVAL_MS_PROP_NAME, CHECKPOINT_INTERVAL_MS_DEFAULT));
     private LogFullPolicy logFullPolicy = LogFullPolicy.valueOf(System.getProperty(LOG_FULL_POLICY_PROP_NAME, "WAIT"));
     private Duration logFullTimeout = Duration.ofSeconds(5);
+    private int swizzleParallelism = Integer.getInteger(SWIZZLE_PARALLELISM_PROP_NAME, 0);
+    private boolean forceRelocation = Boolean.getBoolean(FORCE_RELOCATION_PROP_NAME);
+    private long addressHint;
 
     public static HeapOptions defaults() {
         return new HeapOptions();
@@ -97,6 +111,41 @@ public final class HeapOptions {
     public HeapOptions logFullTimeout(Duration timeout) {
         this.logFullTimeout = timeout;
         return this;
+    }
+
+    /** Threads that swizzle at open (0 = all cores, 1 = the opening thread only). */
+    public HeapOptions swizzleParallelism(int threads) {
+        this.swizzleParallelism = threads;
+        return this;
+    }
+
+    /** Open maps the pool away from its recorded base, so that every pointer is rewritten. */
+    public HeapOptions forceRelocation(boolean force) {
+        this.forceRelocation = force;
+        return this;
+    }
+
+    /** Where to ask the kernel to map the pool (0 = the pool's recorded base, or a random address at create). */
+    public HeapOptions addressHint(long address) {
+        this.addressHint = address;
+        return this;
+    }
+
+    public int swizzleParallelism() {
+        return swizzleParallelism;
+    }
+
+    /** The swizzle threads to use: the option, or all cores when it is 0. */
+    public int swizzleThreads() {
+        return swizzleParallelism > 0 ? swizzleParallelism : Runtime.getRuntime().availableProcessors();
+    }
+
+    public boolean forceRelocation() {
+        return forceRelocation;
+    }
+
+    public long addressHint() {
+        return addressHint;
     }
 
     public MediaOptions mediaOptions() {
@@ -147,6 +196,9 @@ public final class HeapOptions {
         c.checkpointInterval = checkpointInterval;
         c.logFullPolicy = logFullPolicy;
         c.logFullTimeout = logFullTimeout;
+        c.swizzleParallelism = swizzleParallelism;
+        c.forceRelocation = forceRelocation;
+        c.addressHint = addressHint;
         return c;
     }
 
@@ -173,6 +225,18 @@ public final class HeapOptions {
         if (mediaOptions.addressHint() != 0 || mediaOptions.requireAddress()) {
             throw new IllegalArgumentException("mediaOptions.addressHint/requireAddress are set by the heap (the pool's recorded base);"
                     + " leave them unset");
+        }
+        if (swizzleParallelism < 0 || swizzleParallelism > 1024) {
+            throw new IllegalArgumentException("swizzleParallelism=" + swizzleParallelism + " must be 0 (all cores) or 1..1024 ("
+                    + SWIZZLE_PARALLELISM_PROP_NAME + ")");
+        }
+        if (addressHint < 0 || (addressHint & 4095) != 0) {
+            throw new IllegalArgumentException("addressHint=0x" + Long.toHexString(addressHint) + " must be 0 or a page-aligned"
+                    + " user-space address");
+        }
+        if (mediaOptions.backend() == io.ferrite.media.FlushBackend.JDK_SYNC && addressHint != 0) {
+            throw new IllegalArgumentException("addressHint=0x" + Long.toHexString(addressHint)
+                    + " needs a backend that maps at a chosen address; backend jdk-sync maps through the JDK (use libpmem or msync)");
         }
         mediaOptions.conclude();
         return this;

@@ -38,6 +38,12 @@ public final class RedoApplier {
     private final long logEnd;
     private final DirtyLines dirty;
     private final long baseWord;
+    /** Replay before a swizzle: WRITE_PTR stores the form of the slab's recorded-base word. */
+    private boolean atRecordedBases;
+    private long slabTableOffset;
+    private long slabAreaOffset;
+    private long slabSize;
+    private int slabCount;
 
     /**
      * @param pool the mapped pool
@@ -55,7 +61,53 @@ public final class RedoApplier {
         this.logStart = logStart;
         this.logEnd = logEnd;
         this.dirty = dirty == null ? (o, l) -> { } : dirty;
-        this.baseWord = io.ferrite.pheap.format.SlabTableDescriptor.recordedBaseWord(pointerBase);
+        this.baseWord = io.ferrite.swizzle.RecordedBaseDescriptor.at(pointerBase);
+    }
+
+    /**
+     * Makes WRITE_PTR store, for the slab that holds the pointer word, the absolute address for
+     * that slab's recorded base ({@link io.ferrite.swizzle.Pointers#encodeFor}) instead of
+     * {@code pointerBase + target}: what recovery does when the pool maps at another base than its
+     * slabs assume, so that the log can be replayed before the swizzle (which then moves those
+     * words with the rest of their slab). After a swizzle every slab is AT(pointerBase) and both
+     * forms are the same. WRITE_BASE still stores AT(pointerBase): it is only logged for a slab
+     * being formatted, whose pointer words are all null (later records rewrite every pointer of
+     * it that replay touches).
+     *
+     * @param on false for the plain form (commits after open, replicas at their base)
+     */
+    public RedoApplier atRecordedBases(boolean on, long slabTableOffset, long slabAreaOffset, long slabSize, int slabCount) {
+        this.slabTableOffset = slabTableOffset;
+        this.slabAreaOffset = slabAreaOffset;
+        this.slabSize = slabSize;
+        this.slabCount = slabCount;
+        this.atRecordedBases = on;
+        return this;
+    }
+
+    /** The word WRITE_PTR stores for {@code target} at pool offset {@code at}. */
+    private long pointerWord(long at, long target) {
+        if (target == 0) {
+            return 0;
+        }
+        if (atRecordedBases && at >= slabAreaOffset) {
+            long idx = (at - slabAreaOffset) / slabSize;
+            if (idx < slabCount) {
+                long e = io.ferrite.pheap.format.SlabTableDescriptor.entryOffset(slabTableOffset, (int) idx);
+                if (pool.get(Le.U32, e + io.ferrite.pheap.format.SlabTableDescriptor.STATE_OFFSET)
+                        == io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_CONT) {
+                    int head = pool.get(Le.U32, e + io.ferrite.pheap.format.SlabTableDescriptor.SPAN_OFFSET);
+                    if (head >= 0 && head < idx) {
+                        e = io.ferrite.pheap.format.SlabTableDescriptor.entryOffset(slabTableOffset, head);
+                    }
+                }
+                long word = pool.get(Le.U64, e + io.ferrite.pheap.format.SlabTableDescriptor.RECORDED_BASE_OFFSET);
+                if (io.ferrite.swizzle.RecordedBaseDescriptor.state(word) != io.ferrite.swizzle.RecordedBaseDescriptor.STATE_INVALID) {
+                    return io.ferrite.swizzle.Pointers.encodeFor(word, target);
+                }
+            }
+        }
+        return pointerBase + target;
     }
 
     public long pointerBase() {
@@ -83,7 +135,7 @@ public final class RedoApplier {
                 }
                 case OP_WRITE_PTR -> {
                     long target = rec.get(Le.U64_UNALIGNED, payload);
-                    pool.set(ValueLayout.JAVA_LONG, at, target == 0 ? 0 : pointerBase + target);
+                    pool.set(ValueLayout.JAVA_LONG, at, pointerWord(at, target));
                     dirty.markDirty(at, 8);
                 }
                 case OP_SET_BITS -> {

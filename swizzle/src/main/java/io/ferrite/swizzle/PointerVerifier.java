@@ -226,7 +226,7 @@ public final class PointerVerifier {
                 return;
             }
             int type = view.slabType(h);
-            if (declared != PointerMap.ANY_TYPE && type != declared) {
+            if (declared != PointerMap.ANY_TYPE && type != declared && !view.targetAccepts(declared, type)) {
                 report(s, i, field, at, v, Problem.WRONG_TYPE, "slot " + idx + " of slab " + h + " holds "
                         + view.typeName(type) + ", the field points to " + view.typeName(declared));
             }

@@ -107,6 +107,15 @@ public interface SwizzleView {
     /** Pointer fields of a type; {@link PointerMap#NONE} when it has none. */
     PointerMap pointerMap(int typeId);
 
+    /**
+     * Whether a pointer field declared to point to {@code declaredType} may point to an object of
+     * {@code actualType} (another type than the declared one; {@link PointerMap#ANY_TYPE} and the
+     * same type are always accepted). The heap overrides it for its family of blob types.
+     */
+    default boolean targetAccepts(int declaredType, int actualType) {
+        return false;
+    }
+
     /** Type name for reports ({@code ferrite check}); the id by default. */
     default String typeName(int typeId) {
         return "type " + typeId;

@@ -4,6 +4,7 @@ import static java.lang.foreign.MemoryLayout.structLayout;
 import static io.ferrite.pheap.format.Le.U32;
 import static io.ferrite.pheap.format.Le.U64;
 
+import io.ferrite.swizzle.RecordedBaseDescriptor;
 import java.lang.foreign.StructLayout;
 
 /**
@@ -32,7 +33,8 @@ import java.lang.foreign.StructLayout;
  * <p>The recorded-base word is in the format of the swizzle module's {@code RecordedBaseDescriptor}:
  * the page-aligned base in bits 12..63, the signature 0xA5 in bits 4..11, the state in bits 0..3
  * (1 = AT: every pointer in the slab is null or absolute assuming that base). The heap writes only
- * AT words ({@link #recordedBaseWord}); swizzling moves slabs through its other states.
+ * AT words ({@link #recordedBaseWord}); swizzling moves slabs through its other states
+ * (SHIFT, MIXED; docs/swizzling.md).
  */
 public final class SlabTableDescriptor {
     public static final int TYPE_ID_OFFSET = 0;
@@ -58,25 +60,22 @@ public final class SlabTableDescriptor {
             U32.withName("reserved0"),
             U64.withName("reserved1")).withName("SlabTableEntry");
 
-    /** Signature in bits 4..11 of a recorded-base word (swizzle's RecordedBaseDescriptor.SIGNATURE). */
-    public static final long RECORDED_BASE_SIGNATURE = 0xA5L;
+    /** Signature in bits 4..11 of a recorded-base word ({@link RecordedBaseDescriptor#SIGNATURE}). */
+    public static final long RECORDED_BASE_SIGNATURE = RecordedBaseDescriptor.SIGNATURE;
     /** State AT in bits 0..3 of a recorded-base word. */
-    public static final long RECORDED_BASE_STATE_AT = 1;
+    public static final long RECORDED_BASE_STATE_AT = RecordedBaseDescriptor.STATE_AT;
 
     private SlabTableDescriptor() {
     }
 
     /** The recorded-base word AT(base): the slab's pointers are absolute for {@code base} (page aligned). */
     public static long recordedBaseWord(long base) {
-        if ((base & 4095) != 0) {
-            throw new IllegalArgumentException("base 0x" + Long.toHexString(base) + " is not page aligned");
-        }
-        return base | RECORDED_BASE_SIGNATURE << 4 | RECORDED_BASE_STATE_AT;
+        return RecordedBaseDescriptor.at(base);
     }
 
     /** The base of a recorded-base word (its state and signature masked off). */
     public static long recordedBase(long word) {
-        return word & ~4095L;
+        return RecordedBaseDescriptor.base(word);
     }
 
     /** Pool offset of the entry of slab {@code index}. */

@@ -164,6 +164,13 @@ public record Superblock(
                 checkpointLsn, newTerm, created);
     }
 
+    /** The next copy (sequence + 1) whose pointers assume {@code newBase} (swizzling's pool base). */
+    public Superblock nextWithBase(long newBase) {
+        return new Superblock(formatVersion, flags, sequence + 1, poolId, poolSize, slabSize, slabCount, registryOffset,
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, newBase,
+                checkpointLsn, term, created);
+    }
+
     public Superblock withBaseAndCheckpoint(long base, long cpLsn) {
         return new Superblock(formatVersion, flags, sequence, poolId, poolSize, slabSize, slabCount, registryOffset,
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, base, cpLsn,
