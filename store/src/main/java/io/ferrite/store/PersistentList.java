@@ -105,7 +105,7 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     private E decode(byte[] e, long index) {
         return Store.decode(codec, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name,
-                index < 0 ? null : "index " + index);
+                index < 0 ? null : new Store.Label("index " + index));
     }
 
     private long sizeOf(Nav nav) {

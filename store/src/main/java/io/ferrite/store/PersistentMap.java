@@ -364,7 +364,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     }
 
     private V value(byte[] e, Object key) {
-        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(key));
+        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, key);
     }
 
     /**
@@ -373,6 +373,9 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
      * is reported; without it, a key whose bytes match is found even if its value is damaged.
      */
     private boolean txFind(Transaction t, byte[] kb, long h, Object key, boolean check) {
+        if (!t.user) {
+            return lockedFindForWrite(t, kb, h, key, check);
+        }
         Tx tx = t.tx;
         long b = bucketOf(h, txLp(t));
         Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
@@ -417,6 +420,69 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         }
         return false;
     }
+
+    /**
+     * {@link #txFind} for an operation that is its own transaction: nothing is in its write set yet
+     * and the stripe is write-locked, so applied memory is what the transaction would read. Reads
+     * it directly (no write-set lookups) and copies the entry only when {@code check} (the caller
+     * wants the old value); otherwise t.fEntry is an empty marker.
+     */
+    private boolean lockedFindForWrite(Transaction t, byte[] kb, long h, Object key, boolean check) {
+        long b = bucketOf(h, txLp(t));
+        int pi = (int) (b >>> PAGE_BITS);
+        int si = (int) (b & (PAGE_BUCKETS - 1));
+        t.fPage = pageRef(t, pi);
+        t.fSlot = BKT_SLOT[si];
+        t.fPrev = null;
+        t.fNode = null;
+        t.fEntry = null;
+        t.fEntryRef = null;
+        MemorySegment seg = mem.seg;
+        long page = t.fPage.offset();
+        long prev = 0;
+        int hops = 0;
+        for (long n = mem.ptr(page, SLOT0_OFF + ((long) si << 3)); n != 0; prev = n, n = mem.ptr(n, NEXT_OFF)) {
+            if (n == Mem.BAD || ++hops > MAX_HOPS) {
+                throw corrupted(key, kb, prev == 0 ? page : prev, "the chain of bucket " + b + " leads outside the pool or loops");
+            }
+            if (seg.get(Mem.U64, n + HASH_OFF) != h) {
+                continue;
+            }
+            long e = mem.ptr(n, ENTRY_OFF);
+            if (e <= 0) {
+                throw corrupted(key, kb, n, "the node's entry pointer is " + (e == 0 ? "null" : "outside the pool"));
+            }
+            long data = e + EntryDescriptor.BLOB_DATA_OFFSET;
+            long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
+            boolean match = false;
+            if (len >= EntryDescriptor.HEADER_LENGTH + kb.length && len <= mem.hi - data
+                    && seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET) == kb.length) {
+                long k0 = data + EntryDescriptor.KEY_OFFSET;
+                match = MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1;
+            }
+            byte[] bytes = null;
+            if (check || !match) {
+                bytes = mem.blob(e);
+                String p = bytes == null ? "impossible blob length" : EntryDescriptor.problem(bytes);
+                if (p != null) {
+                    if (!check) {
+                        continue;
+                    }
+                    throw corrupted(key, kb, e, p);
+                }
+            }
+            if (match) {
+                t.fNode = heap.ref(n);
+                t.fPrev = prev == 0 ? null : heap.ref(prev);
+                t.fEntryRef = heap.ref(e);
+                t.fEntry = bytes != null ? bytes : EMPTY;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
 
     // ================================================================== writes
 
@@ -937,7 +1003,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             }
             int kl = EntryDescriptor.keyLength(e);
             K k = Store.decode(keys, e, EntryDescriptor.KEY_OFFSET, kl, name, null);
-            V v = Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(k));
+            V v = Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, k);
             lastKey = k;
             hasLast = true;
             return new SimpleImmutableEntry<>(k, v);

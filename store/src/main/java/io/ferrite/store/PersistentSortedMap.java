@@ -147,7 +147,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     private V valueOf(byte[] e, Object key) {
-        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, Store.describeKey(key));
+        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, key);
     }
 
     private long next(Nav nav, long node, int level) {

@@ -536,11 +536,15 @@ public final class Store implements AutoCloseable {
         return decode(c, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, null);
     }
 
-    /** Decodes with {@code c}, turning any codec failure into a {@link CodecException} naming the collection and key. */
-    static <T> T decode(Codec<T> c, byte[] b, int off, int len, String collection, String key) {
+    /**
+     * Decodes with {@code c}, turning any codec failure into a {@link CodecException} naming the
+     * collection and key ({@code key} is described only then: {@link #describeKey}).
+     */
+    static <T> T decode(Codec<T> c, byte[] b, int off, int len, String collection, Object keyObject) {
         try {
             return c.decode(b, off, len);
         } catch (CodecException e) {
+            String key = keyObject == null ? null : describeKey(keyObject);
             String m = e.getMessage();
             String suffix = " (" + e.hint() + ")";
             if (!e.hint().isEmpty() && m.endsWith(suffix)) {
@@ -551,15 +555,22 @@ public final class Store implements AutoCloseable {
                     : new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": " + m, e.hint());
             throw w;
         } catch (RuntimeException e) {
+            String key = keyObject == null ? null : describeKey(keyObject);
             throw new CodecException("collection '" + collection + "'" + (key == null ? "" : ", key " + key) + ": codec "
                     + c.name() + " cannot decode the stored " + len + " bytes: " + e, "open the collection with its codec");
         }
     }
 
+    /** A position described as is in error messages (e.g. a list index). */
+    record Label(String text) {
+    }
+
     /** The key as text for error messages (byte arrays as hex, long texts cut). */
     static String describeKey(Object key) {
         String s;
-        if (key instanceof byte[] b) {
+        if (key instanceof Label l) {
+            s = l.text();
+        } else if (key instanceof byte[] b) {
             StringBuilder sb = new StringBuilder("0x");
             for (int i = 0; i < Math.min(b.length, 32); i++) {
                 sb.append(String.format("%02x", b[i]));
