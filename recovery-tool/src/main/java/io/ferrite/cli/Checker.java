@@ -313,8 +313,8 @@ final class Checker {
     /**
      * Checks every pointer with swizzle's {@link PointerVerifier} over the tool's own view of the
      * image (bounds, object starts, allocation, declared target types, the recorded-base word of
-     * every slab with pointers); adds the recorded-base words of slabs without pointers, which the
-     * verifier does not read, and that "any blob" fields point to blobs. Returns the problems found.
+     * every slab with pointers), and the recorded-base words of slabs without pointers, which the
+     * verifier does not read. Returns the problems found.
      */
     private int checkPointers(MemorySegment image, Progress p) {
         Superblock sb = img.sb;
@@ -337,61 +337,8 @@ final class Checker {
         }
         stats.put("pointers", Json.obj().put("checked", r.pointers()).put("nonNull", r.nonNull()).put("by", "swizzle PointerVerifier"));
         problems += (int) Math.min(Integer.MAX_VALUE, r.problemCount());
-        int listed = 0;
-        for (PoolModel.Slab s : model.slabs) {
-            p.update(model.slabs.length + s.index);
-            long base = s.ok ? slabBase(s) : -1;
-            if (base < 0) {
-                continue;
-            }
-            List<PoolModel.Field> blobs = model.byId.get(s.typeId).pointers().stream()
-                    .filter(f -> PoolModel.ANY_BLOB.equals(f.target())).toList();
-            for (int i = 0; i < s.count && !blobs.isEmpty(); i++) {
-                if (!s.allocated(i)) {
-                    continue;
-                }
-                long obj = s.objectOffset(i);
-                for (PoolModel.Field f : blobs) {
-                    long at = obj + f.offset();
-                    long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, at);
-                    String bad = v == 0 ? null : pointerProblem(v, base, f);
-                    // bounds and allocation are the verifier's; the type is left
-                    if (bad != null && bad.startsWith("points to a ")) {
-                        problems++;
-                        if (listed++ < MAX_LISTED) {
-                            add(Severity.ERROR, "pointer", at, String.format("%s@%d field %s (pool offset %d) = 0x%x: %s",
-                                    model.byId.get(s.typeId).name(), obj, f.name(), at, v, bad), Repair.NONE);
-                        }
-                    }
-                }
-            }
-        }
-        if (listed > MAX_LISTED) {
-            add(Severity.ERROR, "pointer", -1, (listed - MAX_LISTED) + " more pointer problems", Repair.NONE);
-        }
+        p.update(2L * model.slabs.length);
         return problems;
-    }
-
-    /** Why pointer value {@code v} (assuming {@code base}) in field {@code f} is wrong, or null. */
-    private String pointerProblem(long v, long base, PoolModel.Field f) {
-        long off = v - base;
-        if (Long.compareUnsigned(off, img.sb.poolSize()) >= 0) {
-            return String.format("outside the pool [0x%x, 0x%x)", base, base + img.sb.poolSize());
-        }
-        int[] loc = model.locate(off);
-        if (loc == null) {
-            return "pool offset " + off + " is not the start of an object";
-        }
-        PoolModel.Slab ts = model.slabs[loc[0]];
-        if (!ts.allocated(loc[1])) {
-            return "pool offset " + off + " is free slot " + loc[1] + " of slab " + loc[0] + " (dangling)";
-        }
-        PoolModel.Type tt = model.byId.get(ts.typeId);
-        String want = f.target();
-        if (PoolModel.ANY_BLOB.equals(want) ? !tt.blob() : !tt.name().equals(want)) {
-            return "points to a " + tt.name() + ", the field points to " + want;
-        }
-        return null;
     }
 
     /** Marks everything reachable from the root; lists allocated objects it does not reach. */

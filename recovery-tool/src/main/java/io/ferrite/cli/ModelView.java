@@ -19,21 +19,29 @@ final class ModelView implements SwizzleView {
     private final MemorySegment seg;
     private final PoolModel m;
     private final Map<Integer, PointerMap> maps = new HashMap<>();
+    /** Type id of the variable blob type: as a declared target it accepts every blob type. */
+    private final int anyBlob;
 
     ModelView(Media media, MemorySegment seg, PoolModel m) {
         this.media = media;
         this.seg = seg;
         this.m = m;
+        PoolModel.Type variable = m.byName.get(PoolModel.ANY_BLOB);
+        this.anyBlob = variable == null ? -2 : variable.id();
         for (PoolModel.Type t : m.types) {
             PointerMap.Builder b = PointerMap.builder();
             for (PoolModel.Field f : t.pointers()) {
-                // "ferrite.blob" as a target means any blob type: the verifier checks bounds and
-                // allocation, the tool adds the is-a-blob check (Checker).
-                PoolModel.Type target = PoolModel.ANY_BLOB.equals(f.target()) ? null : m.target(f.target());
+                PoolModel.Type target = m.target(f.target());
                 b.pointer(f.name(), f.offset(), target == null ? PointerMap.ANY_TYPE : target.id());
             }
             maps.put(t.id(), b.build());
         }
+    }
+
+    @Override
+    public boolean targetAccepts(int declaredType, int actualType) {
+        PoolModel.Type actual = m.byId.get(actualType);
+        return declaredType == anyBlob && actual != null && actual.blob();
     }
 
     @Override

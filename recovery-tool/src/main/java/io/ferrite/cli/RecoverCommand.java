@@ -22,21 +22,22 @@ import picocli.CommandLine.Spec;
             "",
             "Opens the pool exactly as an application would (so it takes the writer lock): the log's tail is",
             "recovered (a torn last record is ignored), every redo record after the checkpoint LSN is",
-            "replayed, the pool is checkpointed and closed cleanly. The pool must map at the base address its",
-            "pointers assume; relocating a pool (pointer swizzling) joins this command with the swizzle",
-            "integration. A pool that was closed cleanly is opened and closed, and nothing changes but its",
-            "superblock sequence.",
+            "replayed; if the pool cannot map at the base address its pointers assume (or an earlier",
+            "relocation was interrupted), every pointer is rewritten for the new base (swizzled, crash-safely);",
+            "then the pool is checkpointed and closed cleanly. A pool that was closed cleanly is opened and",
+            "closed, and nothing changes but its superblock sequence.",
             "",
             "Run ferrite check afterwards to verify the structures."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:the pool was clean: nothing to recover",
-            "1:recovered: the pool had crashed; the log was replayed and the pool is now clean",
+            "1:recovered: the pool had crashed (the log was replayed) or moved (its pointers were swizzled); it is now clean",
             "4:recovery failed: the pool is damaged (run ferrite check)",
             "8:usage or operational error (missing file, not a pool, newer format, pool in use)"},
         footerHeading = "%nExamples:%n",
         footer = {
-            "  ferrite recover /dev/shm/orders.pool && ferrite check /dev/shm/orders.pool",
+            "  ferrite recover /dev/shm/orders.pool; ferrite check /dev/shm/orders.pool",
+            "  ferrite recover --relocate /dev/shm/orders.pool",
             "  ferrite recover --json /dev/shm/orders.pool"})
 final class RecoverCommand implements Callable<Integer> {
     @Spec
@@ -47,6 +48,10 @@ final class RecoverCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the recovery report as one JSON object.")
     boolean json;
+
+    @Option(names = "--relocate", description = {"Map the pool away from the base its pointers assume, so that every pointer is",
+        "swizzled to the new base (exercises relocation; the pool's recorded base changes)."})
+    boolean relocate;
 
     @Override
     public Integer call() {
@@ -72,7 +77,7 @@ final class RecoverCommand implements Callable<Integer> {
         }
         Heap heap;
         try {
-            heap = Heap.open(pool, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
+            heap = Heap.open(pool, HeapOptions.defaults().checkpointInterval(Duration.ZERO).forceRelocation(relocate));
         } catch (HeapLockedException e) {
             throw ToolException.usage(e.getMessage(), "");
         } catch (FerriteException | IllegalArgumentException | IllegalStateException e) {
@@ -86,13 +91,15 @@ final class RecoverCommand implements Callable<Integer> {
             throw ToolException.damaged("recovery of " + pool + " replayed the log but the final checkpoint failed: " + e.getMessage(),
                     "run `ferrite check " + pool + "`");
         }
-        boolean recovered = !r.cleanClose() || r.recordsReplayed() > 0;
+        boolean recovered = !r.cleanClose() || r.recordsReplayed() > 0 || r.relocated();
+        String swizzle = r.relocated() ? r.swizzle().toString() : relocation(recordedBase, base);
         if (json) {
             out.println(Json.obj().put("pool", pool.toString()).put("cleanClose", r.cleanClose()).put("fromLsn", r.fromLsn())
                     .put("toLsn", r.toLsn()).put("recordsReplayed", r.recordsReplayed()).put("bytesReplayed", r.bytesReplayed())
                     .put("liveObjects", r.liveObjects()).put("replayMillis", r.replayTime().toNanos() / 1e6)
                     .put("openMillis", r.totalTime().toNanos() / 1e6).put("tornTail", torn)
-                    .put("swizzle", relocation(recordedBase, base))
+                    .put("relocated", r.relocated()).put("baseBefore", String.format("0x%x", recordedBase))
+                    .put("baseAfter", String.format("0x%x", base)).put("swizzle", swizzle)
                     .put("markedClean", true));
         } else {
             out.println("recover " + pool);
@@ -100,7 +107,7 @@ final class RecoverCommand implements Callable<Integer> {
             if (torn != null) {
                 out.println("  log tail: ignored a torn record (" + torn + ")");
             }
-            out.println("  pointers: " + relocation(recordedBase, base));
+            out.println("  pointers: " + swizzle);
             out.println("  closed cleanly: checkpointed, marked clean");
             out.println(recovered ? "recover: " + pool + " recovered" : "recover: " + pool + " was clean; nothing to recover");
         }

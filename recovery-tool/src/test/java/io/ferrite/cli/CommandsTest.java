@@ -156,6 +156,22 @@ class CommandsTest {
     }
 
     @Test
+    void recoverRelocatesAndSwizzles() {
+        Path p = track(TestPools.crashed("relocate", 4, 2));
+        TestPools.Run r = run("recover", "--relocate", p.toString());
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.out().contains("replayed 2 records") && r.out().contains("swizzle 0x"), r.out());
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(0, check.exit(), check.toString());
+        TestPools.Run dump = run("dump", "--type", "Account", p.toString());
+        assertTrue(dump.out().contains("\"owner-3\"") && dump.out().endsWith("(4 objects)\n"), dump.out());
+        TestPools.Run again = run("recover", "--json", "--relocate", p.toString());
+        assertEquals(1, again.exit(), again.toString());
+        assertTrue(again.out().contains("\"relocated\": true"), again.out());
+        assertEquals(0, run("check", p.toString()).exit());
+    }
+
+    @Test
     void repairReplaysACrashedPool() {
         Path p = track(TestPools.crashed("repair", 4, 2));
         TestPools.Run r = run("check", "--repair", p.toString());
