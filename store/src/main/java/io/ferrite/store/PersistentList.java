@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.ListIterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A persistent list and deque: a doubly linked list of {@code store.LNode}, each pointing at a
@@ -34,22 +33,19 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * @param <E> element type
  */
 public final class PersistentList<E> extends AbstractList<E> {
-    private final Store store;
     private final String name;
     private final Heap heap;
     private final Mem mem;
-    private final Nav.Raw raw;
+    private final Guarded guard;
     private final Codec<E> codec;
     private final long hdr;
     private final Ref hdrRef;
-    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
 
     PersistentList(Store store, String name, long header, Codec<E> codec) {
-        this.store = store;
         this.name = name;
         this.heap = store.heap();
         this.mem = store.mem;
-        this.raw = new Nav.Raw(mem);
+        this.guard = new Guarded(store);
         this.codec = codec;
         this.hdr = header;
         this.hdrRef = heap.ref(header);
@@ -61,28 +57,6 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     public String name() {
         return name;
-    }
-
-    private Nav beginRead() {
-        Transaction t = store.txState();
-        if (t.active) {
-            t.lock(rw.writeLock());
-            return new Nav.InTx(heap, t.tx);
-        }
-        rw.readLock().lock();
-        try {
-            store.ensureOpen();
-        } catch (RuntimeException e) {
-            rw.readLock().unlock();
-            throw e;
-        }
-        return raw;
-    }
-
-    private void endRead(Nav nav) {
-        if (nav == raw) {
-            rw.readLock().unlock();
-        }
     }
 
     private long link(Nav nav, long obj, io.ferrite.pheap.PField f) {
@@ -143,22 +117,22 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     @Override
     public int size() {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             return (int) Math.min(Integer.MAX_VALUE, sizeOf(nav));
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
     @Override
     public E get(int index) {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         byte[] e;
         try {
             e = entryOf(nav, nodeAt(nav, index, sizeOf(nav)), index);
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
         return decode(e, index);
     }
@@ -174,7 +148,7 @@ public final class PersistentList<E> extends AbstractList<E> {
     }
 
     private E peek(boolean first) {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         byte[] e;
         long idx;
         try {
@@ -185,7 +159,7 @@ public final class PersistentList<E> extends AbstractList<E> {
             idx = first ? 0 : sizeOf(nav) - 1;
             e = entryOf(nav, x, idx);
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
         return decode(e, idx);
     }
@@ -211,7 +185,7 @@ public final class PersistentList<E> extends AbstractList<E> {
     /** Every element, read atomically under the read lock (or in the current transaction). */
     public List<E> snapshot() {
         List<byte[]> raws = new ArrayList<>();
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long size = sizeOf(nav);
             long i = 0;
@@ -222,7 +196,7 @@ public final class PersistentList<E> extends AbstractList<E> {
                 raws.add(entryOf(nav, x, i++));
             }
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
         List<E> out = new ArrayList<>(raws.size());
         for (int i = 0; i < raws.size(); i++) {
@@ -269,12 +243,7 @@ public final class PersistentList<E> extends AbstractList<E> {
     private void insert(long index, E value, boolean first) {
         Objects.requireNonNull(value, "element");
         byte[] entry = EntryDescriptor.build(null, codec.encode(value));
-        Transaction t = store.txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(rw.writeLock());
-            Tx tx = t.tx;
-            Nav nav = new Nav.InTx(heap, tx);
+        guard.write((tx, nav, standalone) -> {
             long size = sizeOf(nav);
             if (index > size || index < -1) {
                 throw new IndexOutOfBoundsException("index " + index + ", size " + size + " (list '" + name + "')");
@@ -286,51 +255,25 @@ public final class PersistentList<E> extends AbstractList<E> {
             Ref prev = at == 0 ? null : next == null ? tx.getRef(hdrRef, LHDR_TAIL) : tx.getRef(next, LNODE_PREV);
             tx.setRef(n, LNODE_PREV, prev);
             tx.setRef(n, LNODE_NEXT, next);
-            if (prev == null) {
-                tx.setRef(hdrRef, LHDR_HEAD, n);
-            } else {
-                tx.setRef(prev, LNODE_NEXT, n);
-            }
-            if (next == null) {
-                tx.setRef(hdrRef, LHDR_TAIL, n);
-            } else {
-                tx.setRef(next, LNODE_PREV, n);
-            }
+            tx.setRef(prev == null ? hdrRef : prev, prev == null ? LHDR_HEAD : LNODE_NEXT, n);
+            tx.setRef(next == null ? hdrRef : next, next == null ? LHDR_TAIL : LNODE_PREV, n);
             tx.setLong(hdrRef, LHDR_SIZE, size + 1);
-            if (own) {
-                t.commit();
-            }
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+            return null;
+        });
     }
 
     @Override
     public E set(int index, E value) {
         Objects.requireNonNull(value, "element");
         byte[] entry = EntryDescriptor.build(null, codec.encode(value));
-        Transaction t = store.txState();
-        boolean own = t.beginOp();
-        byte[] old;
-        try {
-            t.lock(rw.writeLock());
-            Tx tx = t.tx;
-            Nav nav = new Nav.InTx(heap, tx);
+        byte[] old = guard.write((tx, nav, standalone) -> {
             Ref n = heap.ref(nodeAt(nav, index, sizeOf(nav)));
             Ref oldEntry = tx.getRef(n, LNODE_ENTRY);
-            old = entryOf(nav, n.offset(), index);
+            byte[] o = entryOf(nav, n.offset(), index);
             tx.setRef(n, LNODE_ENTRY, tx.allocateBytes(entry));
             tx.free(oldEntry);
-            if (own) {
-                t.commit();
-            }
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+            return o;
+        });
         return decode(old, index);
     }
 
@@ -372,17 +315,9 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     /** Unlinks the node at {@code index} ({@code -1} = last); null when {@code orNull} and empty. */
     private byte[] unlink(long index, boolean orNull) {
-        Transaction t = store.txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(rw.writeLock());
-            Tx tx = t.tx;
-            Nav nav = new Nav.InTx(heap, tx);
+        return guard.write((tx, nav, standalone) -> {
             long size = sizeOf(nav);
             if (size == 0 && orNull) {
-                if (own) {
-                    t.commit();
-                }
                 return null;
             }
             long at = index < 0 ? size - 1 : index;
@@ -390,75 +325,43 @@ public final class PersistentList<E> extends AbstractList<E> {
             byte[] old = entryOf(nav, n.offset(), at);
             Ref prev = tx.getRef(n, LNODE_PREV);
             Ref next = tx.getRef(n, LNODE_NEXT);
-            if (prev == null) {
-                tx.setRef(hdrRef, LHDR_HEAD, next);
-            } else {
-                tx.setRef(prev, LNODE_NEXT, next);
-            }
-            if (next == null) {
-                tx.setRef(hdrRef, LHDR_TAIL, prev);
-            } else {
-                tx.setRef(next, LNODE_PREV, prev);
-            }
-            Ref e = tx.getRef(n, LNODE_ENTRY);
-            if (e != null) {
-                tx.free(e);
-            }
-            tx.free(n);
+            tx.setRef(prev == null ? hdrRef : prev, prev == null ? LHDR_HEAD : LNODE_NEXT, next);
+            tx.setRef(next == null ? hdrRef : next, next == null ? LHDR_TAIL : LNODE_PREV, prev);
+            freeNode(tx, n);
             tx.setLong(hdrRef, LHDR_SIZE, size - 1);
-            if (own) {
-                t.commit();
-            }
             return old;
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
+        });
+    }
+
+    private static void freeNode(Tx tx, Ref n) {
+        Ref e = tx.getRef(n, LNODE_ENTRY);
+        if (e != null) {
+            tx.free(e);
         }
+        tx.free(n);
     }
 
     /** Removes every element, in commits of at most 512 (atomic only inside a transaction). */
     @Override
     public void clear() {
-        while (true) {
-            Transaction t = store.txState();
-            boolean own = t.beginOp();
-            try {
-                t.lock(rw.writeLock());
-                Tx tx = t.tx;
-                Nav nav = new Nav.InTx(heap, tx);
+        boolean more = true;
+        while (more) {
+            more = guard.write((tx, nav, standalone) -> {
                 long size = sizeOf(nav);
-                int limit = own ? 512 : Integer.MAX_VALUE;
+                int limit = standalone ? 512 : Integer.MAX_VALUE;
                 int removed = 0;
                 Ref x = tx.getRef(hdrRef, LHDR_HEAD);
                 while (x != null && removed < limit) {
                     Ref next = tx.getRef(x, LNODE_NEXT);
-                    Ref e = tx.getRef(x, LNODE_ENTRY);
-                    if (e != null) {
-                        tx.free(e);
-                    }
-                    tx.free(x);
+                    freeNode(tx, x);
                     removed++;
                     x = next;
                 }
                 tx.setRef(hdrRef, LHDR_HEAD, x);
-                if (x == null) {
-                    tx.setRef(hdrRef, LHDR_TAIL, null);
-                } else {
-                    tx.setRef(x, LNODE_PREV, null);
-                }
+                tx.setRef(x == null ? hdrRef : x, x == null ? LHDR_TAIL : LNODE_PREV, null);
                 tx.setLong(hdrRef, LHDR_SIZE, Math.max(0, size - removed));
-                if (own) {
-                    t.commit();
-                }
-                if (!own || x == null) {
-                    return;
-                }
-            } finally {
-                if (own) {
-                    t.abortIfActive();
-                }
-            }
+                return x != null;
+            });
         }
     }
 

@@ -17,7 +17,6 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A persistent sorted map: a skip list of {@code store.SNode} (up to {@value StoreTypes#SKIP_LEVELS}
@@ -41,25 +40,22 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     static final int BATCH = 64;
 
-    private final Store store;
     private final String name;
     private final Heap heap;
     private final Mem mem;
-    private final Nav.Raw raw;
+    private final Guarded guard;
     private final Codec<K> keys;
     private final Codec<V> values;
     private final Comparator<? super K> comparator;
     private final long hdr;
     private final Ref hdrRef;
     private final long head;
-    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
 
     PersistentSortedMap(Store store, String name, long header, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
-        this.store = store;
         this.name = name;
         this.heap = store.heap();
         this.mem = store.mem;
-        this.raw = new Nav.Raw(mem);
+        this.guard = new Guarded(store);
         this.keys = keys;
         this.values = values;
         this.comparator = Objects.requireNonNull(comparator, "comparator");
@@ -90,29 +86,6 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     // ================================================================== access helpers
-
-    /** Begins a read: returns the Nav to use; the caller calls {@link #endRead} in finally. */
-    private Nav beginRead() {
-        Transaction t = store.txState();
-        if (t.active) {
-            t.lock(rw.writeLock());
-            return new Nav.InTx(heap, t.tx);
-        }
-        rw.readLock().lock();
-        try {
-            store.ensureOpen();
-        } catch (RuntimeException e) {
-            rw.readLock().unlock();
-            throw e;
-        }
-        return raw;
-    }
-
-    private void endRead(Nav nav) {
-        if (nav == raw) {
-            rw.readLock().unlock();
-        }
-    }
 
     private byte[] entryOf(Nav nav, long node) {
         long e = nav.ptr(node, SNODE_ENTRY);
@@ -216,13 +189,13 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
             return null;
         }
         K k = (K) key;
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         byte[] e;
         try {
             long n = find(nav, k, null);
             e = n == 0 ? null : entryOf(nav, n);
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
         return e == null ? null : valueOf(e, key);
     }
@@ -233,11 +206,11 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
         if (key == null) {
             return false;
         }
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             return find(nav, (K) key, null) != 0;
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
@@ -248,11 +221,11 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     public long longSize() {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             return nav.i64(hdr, SHDR_SIZE);
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
@@ -263,18 +236,18 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
 
     /** The smallest key, or null when empty. */
     public K firstKey() {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long n = next(nav, head, 0);
             return n == 0 ? null : keyOf(entryOf(nav, n));
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
     /** The largest key, or null when empty. */
     public K lastKey() {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long x = head;
             for (int i = level(nav) - 1; i >= 0; i--) {
@@ -284,7 +257,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
             }
             return x == head ? null : keyOf(entryOf(nav, x));
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
@@ -309,22 +282,22 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     private K after(K key, boolean strict) {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long n = next(nav, seek(nav, key, strict, null), 0);
             return n == 0 ? null : keyOf(entryOf(nav, n));
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
     private K before(K key, boolean inclusive) {
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long x = seek(nav, key, inclusive, null);
             return x == head ? null : keyOf(entryOf(nav, x));
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
@@ -351,51 +324,38 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
         byte[] entry = EntryDescriptor.build(keys.encode(key), values.encode(value));
-        Transaction t = store.txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(rw.writeLock());
-            Tx tx = t.tx;
-            Nav nav = new Nav.InTx(heap, tx);
+        return guard.write((tx, nav, standalone) -> {
             long[] update = new long[SKIP_LEVELS];
             long n = find(nav, key, update);
-            byte[] old = null;
             if (n != 0) {
                 Ref node = heap.ref(n);
                 Ref oldEntry = tx.getRef(node, SNODE_ENTRY);
-                old = tx.getBytes(oldEntry);
+                byte[] old = tx.getBytes(oldEntry);
                 if (!onlyIfAbsent) {
                     tx.setRef(node, SNODE_ENTRY, tx.allocateBytes(entry));
                     tx.free(oldEntry);
                 }
-            } else {
-                int lvl = 1;
-                ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                while (lvl < SKIP_LEVELS && rnd.nextInt(4) == 0) {
-                    lvl++;
-                }
-                Ref node = tx.allocate(SNODE);
-                tx.setRef(node, SNODE_ENTRY, tx.allocateBytes(entry));
-                tx.setLong(node, SNODE_LEVEL, lvl);
-                for (int i = 0; i < lvl; i++) {
-                    Ref pred = heap.ref(update[i]);
-                    tx.setRef(node, SNODE_NEXT[i], tx.getRef(pred, SNODE_NEXT[i]));
-                    tx.setRef(pred, SNODE_NEXT[i], node);
-                }
-                if (lvl > level(nav)) {
-                    tx.setLong(hdrRef, SHDR_LEVEL, lvl);
-                }
-                tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) + 1);
+                return old;
             }
-            if (own) {
-                t.commit();
+            int lvl = 1;
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            while (lvl < SKIP_LEVELS && rnd.nextInt(4) == 0) {
+                lvl++;
             }
-            return old;
-        } finally {
-            if (own) {
-                t.abortIfActive();
+            Ref node = tx.allocate(SNODE);
+            tx.setRef(node, SNODE_ENTRY, tx.allocateBytes(entry));
+            tx.setLong(node, SNODE_LEVEL, lvl);
+            for (int i = 0; i < lvl; i++) {
+                Ref pred = heap.ref(update[i]);
+                tx.setRef(node, SNODE_NEXT[i], tx.getRef(pred, SNODE_NEXT[i]));
+                tx.setRef(pred, SNODE_NEXT[i], node);
             }
-        }
+            if (lvl > level(nav)) {
+                tx.setLong(hdrRef, SHDR_LEVEL, lvl);
+            }
+            tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) + 1);
+            return null;
+        });
     }
 
     @Override
@@ -413,88 +373,58 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
         return delete(key, false) != null;
     }
 
+    private static final byte[] PRESENT = new byte[0];
+
     private byte[] delete(K key, boolean readOld) {
-        Transaction t = store.txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(rw.writeLock());
-            Tx tx = t.tx;
-            Nav nav = new Nav.InTx(heap, tx);
+        return guard.write((tx, nav, standalone) -> {
             long[] update = new long[SKIP_LEVELS];
             long n = find(nav, key, update);
-            byte[] old = null;
-            if (n != 0) {
-                Ref node = heap.ref(n);
-                Ref entry = tx.getRef(node, SNODE_ENTRY);
-                old = readOld ? entryOf(nav, n) : EntryDescriptor.build(null, new byte[0]);
-                int lvl = (int) Math.min(SKIP_LEVELS, Math.max(1, tx.getLong(node, SNODE_LEVEL)));
-                for (int i = 0; i < lvl; i++) {
-                    Ref pred = heap.ref(update[i]);
-                    if (node.equals(tx.getRef(pred, SNODE_NEXT[i]))) {
-                        tx.setRef(pred, SNODE_NEXT[i], tx.getRef(node, SNODE_NEXT[i]));
-                    }
-                }
-                if (entry != null) {
-                    tx.free(entry);
-                }
-                tx.free(node);
-                tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) - 1);
+            if (n == 0) {
+                return null;
             }
-            if (own) {
-                t.commit();
-            }
+            byte[] old = readOld ? entryOf(nav, n) : PRESENT;
+            Ref node = heap.ref(n);
+            unlink(tx, node, update);
+            tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) - 1);
             return old;
-        } finally {
-            if (own) {
-                t.abortIfActive();
+        });
+    }
+
+    /** Unlinks and frees {@code node}, whose predecessor at each level is {@code preds[i]}. */
+    private void unlink(Tx tx, Ref node, long[] preds) {
+        int lvl = (int) Math.min(SKIP_LEVELS, Math.max(1, tx.getLong(node, SNODE_LEVEL)));
+        for (int i = 0; i < lvl; i++) {
+            Ref pred = heap.ref(preds[i]);
+            if (node.equals(tx.getRef(pred, SNODE_NEXT[i]))) {
+                tx.setRef(pred, SNODE_NEXT[i], tx.getRef(node, SNODE_NEXT[i]));
             }
         }
+        Ref entry = tx.getRef(node, SNODE_ENTRY);
+        if (entry != null) {
+            tx.free(entry);
+        }
+        tx.free(node);
     }
 
     /** Removes every entry, in commits of at most {@value #BATCH} entries (atomic only inside a transaction). */
     @Override
     public void clear() {
-        while (true) {
-            Transaction t = store.txState();
-            boolean own = t.beginOp();
-            int removed = 0;
-            try {
-                t.lock(rw.writeLock());
-                Tx tx = t.tx;
-                Nav nav = new Nav.InTx(heap, tx);
-                Ref headRef = heap.ref(head);
-                int limit = own ? BATCH : Integer.MAX_VALUE;
-                long n = next(nav, head, 0);
-                while (n != 0 && removed < limit) {
-                    Ref node = heap.ref(n);
-                    int lvl = (int) Math.min(SKIP_LEVELS, Math.max(1, tx.getLong(node, SNODE_LEVEL)));
-                    for (int i = 0; i < lvl; i++) {
-                        if (node.equals(tx.getRef(headRef, SNODE_NEXT[i]))) {
-                            tx.setRef(headRef, SNODE_NEXT[i], tx.getRef(node, SNODE_NEXT[i]));
-                        }
-                    }
-                    Ref entry = tx.getRef(node, SNODE_ENTRY);
-                    if (entry != null) {
-                        tx.free(entry);
-                    }
-                    tx.free(node);
+        long[] heads = new long[SKIP_LEVELS];
+        java.util.Arrays.fill(heads, head);
+        boolean more = true;
+        while (more) {
+            more = guard.write((tx, nav, standalone) -> {
+                int limit = standalone ? BATCH : Integer.MAX_VALUE;
+                int removed = 0;
+                for (long n = next(nav, head, 0); n != 0 && removed < limit; n = next(nav, head, 0)) {
+                    unlink(tx, heap.ref(n), heads);
                     removed++;
-                    n = next(nav, head, 0);
                 }
                 if (removed > 0) {
                     tx.setLong(hdrRef, SHDR_SIZE, tx.getLong(hdrRef, SHDR_SIZE) - removed);
                 }
-                if (own) {
-                    t.commit();
-                }
-                if (!own || removed < limit) {
-                    return;
-                }
-            } finally {
-                if (own) {
-                    t.abortIfActive();
-                }
-            }
+                return removed == limit;
+            });
         }
     }
 
@@ -520,7 +450,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     /** Up to BATCH checked entries after {@code after} (or from {@code from}), below {@code to}. */
     private List<byte[]> batch(K start, boolean inclusive, K to) {
         List<byte[]> out = new ArrayList<>(BATCH);
-        Nav nav = beginRead();
+        Nav nav = guard.beginRead();
         try {
             long n = start == null ? next(nav, head, 0) : next(nav, seek(nav, start, !inclusive, null), 0);
             while (n != 0 && out.size() < BATCH) {
@@ -533,7 +463,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
             }
             return out;
         } finally {
-            endRead(nav);
+            guard.endRead(nav);
         }
     }
 
