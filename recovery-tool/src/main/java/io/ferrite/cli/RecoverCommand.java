@@ -107,7 +107,8 @@ final class RecoverCommand implements Callable<Integer> {
             if (torn != null) {
                 out.println("  log tail: ignored a torn record (" + torn + ")");
             }
-            out.println("  pointers: " + swizzle);
+            out.println("  pointers: " + (r.relocated() ? String.format("the pool moved from 0x%x to 0x%x; its pointers were"
+                    + " swizzled (the swizzle line above)", recordedBase, base) : relocation(recordedBase, base)));
             out.println("  closed cleanly: checkpointed, marked clean");
             out.println(recovered ? "recover: " + pool + " recovered" : "recover: " + pool + " was clean; nothing to recover");
         }
