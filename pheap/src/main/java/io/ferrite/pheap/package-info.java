@@ -31,8 +31,10 @@
  *
  * <h2>Pointers</h2>
  * A pointer field holds the absolute address of its target in the current mapping (0 = null);
- * the pool is mapped at the base its pointers assume. Relocation (swizzling) belongs to the
- * swizzle module, which reads the slab table's per-slab recorded base and the registry's pointer
- * offsets.
+ * open asks to map the pool at the base its pointers assume. When it lands elsewhere, open replays
+ * the log (pointers in each slab's recorded-base form), checkpoints, and has the swizzle module
+ * rewrite every pointer to the new base through {@link io.ferrite.pheap.PoolSwizzleView} (the slab
+ * table's per-slab recorded base and the registry's pointer offsets) before the heap is handed
+ * out; see docs/swizzling.md, section 10.
  */
 package io.ferrite.pheap;

@@ -45,4 +45,35 @@ class HeapEventsTest {
             Files.deleteIfExists(jfr);
         }
     }
+
+    @Test
+    void aRelocatingOpenRecordsTheSwizzleEvent() throws Exception {
+        Path jfr = Files.createTempFile("ferrite-heap-swizzle", ".jfr");
+        try (Pools p = new Pools("jfr-swizzle")) {
+            try (Heap h = p.create()) {
+                try (Tx tx = h.begin()) {
+                    Ref n = tx.allocate(HeapTest.NODE);
+                    tx.setRef(n, HeapTest.NODE.field("next"), n);
+                    tx.commit();
+                }
+            }
+            try (Recording rec = new Recording()) {
+                rec.enable("io.ferrite.Swizzle");
+                rec.start();
+                try (Heap h = Heap.open(p.path, Pools.options().forceRelocation(true).swizzleParallelism(2))) {
+                    assertTrue(h.recoveryReport().relocated(), h.recoveryReport().toString());
+                    assertTrue(h.recoveryReport().toString().contains("swizzle 0x"), h.recoveryReport().toString());
+                    assertTrue(h.recoveryReport().swizzleTime().toNanos() > 0);
+                }
+                rec.stop();
+                rec.dump(jfr);
+            }
+            RecordedEvent swizzle = RecordingFile.readAllEvents(jfr).stream()
+                    .filter(e -> e.getEventType().getName().equals("io.ferrite.Swizzle")).findFirst().orElseThrow();
+            assertEquals(p.path.toString(), swizzle.getString("pool"));
+            assertTrue(swizzle.getLong("pointers") >= 1 && swizzle.getLong("objects") >= 1);
+        } finally {
+            Files.deleteIfExists(jfr);
+        }
+    }
 }
