@@ -184,4 +184,122 @@ class ConcurrencyTest {
             System.out.println("ConcurrencyTest: " + checked + " histories of " + THREADS * opsPerThread + " operations are linearizable");
         }
     }
+    @Test
+    void transactionsLockingInOppositeOrderDoNotDeadlock() throws Exception {
+        try (TestPools p = new TestPools("conc-deadlock"); Store s = p.create(TestPools.context())) {
+            PersistentMap<String, Long> acc = s.map("accounts", String.class, Long.class);
+            PersistentSortedMap<Long, String> log = s.sortedMap("log", Long.class, String.class);
+            acc.put("a", 100L);
+            acc.put("b", 100L);
+            java.util.concurrent.CountDownLatch bothHoldOne = new java.util.concurrent.CountDownLatch(2);
+            java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+            runThreads(2, id -> {
+                String first = id == 0 ? "a" : "b";
+                String second = id == 0 ? "b" : "a";
+                s.inTransaction(tx -> {
+                    attempts.incrementAndGet();
+                    acc.put(first, acc.get(first) - 10);          // takes first's stripe
+                    if (bothHoldOne.getCount() > 0) {
+                        bothHoldOne.countDown();
+                        try {
+                            bothHoldOne.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                    acc.put(second, acc.get(second) + 10);        // waits for the other's stripe
+                    log.put((long) id, first + "->" + second);
+                });
+            });
+            assertEquals(100L, acc.get("a"));
+            assertEquals(100L, acc.get("b"));
+            assertEquals(2, log.size());
+            assertTrue(attempts.get() >= 2, "attempts " + attempts.get());
+            System.out.println("ConcurrencyTest: opposite-order transactions finished after " + attempts.get() + " attempts");
+        }
+    }
+
+    @Test
+    void rangeScansDuringConcurrentWritesSeeStableKeysExactlyOnce() throws Exception {
+        try (TestPools p = new TestPools("conc-scan"); Store s = p.create(TestPools.context())) {
+            PersistentSortedMap<Long, String> m = s.sortedMap("m", Long.class, String.class);
+            for (long k = 0; k < 2000; k += 2) {
+                m.put(k, "stable");                                 // even keys stay throughout
+            }
+            AtomicBoolean scanning = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                Random rnd = new Random(3);
+                while (scanning.get()) {
+                    long k = rnd.nextInt(1000) * 2L + 1;            // odd keys come and go
+                    if (rnd.nextBoolean()) {
+                        m.put(k, "churn");
+                    } else {
+                        m.remove(k);
+                    }
+                }
+            });
+            writer.start();
+            try {
+                for (int round = 0; round < 5; round++) {
+                    long prev = -1;
+                    int stable = 0;
+                    for (Map.Entry<Long, String> e : m.range(null, null)) {
+                        assertTrue(e.getKey() > prev, "keys in strictly increasing order");
+                        prev = e.getKey();
+                        if (e.getKey() % 2 == 0) {
+                            assertEquals("stable", e.getValue());
+                            stable++;
+                        }
+                    }
+                    assertEquals(1000, stable, "every stable key exactly once");
+                    int hashStable = 0;
+                    for (Map.Entry<Long, String> e : m.entrySet()) {
+                        hashStable += e.getKey() % 2 == 0 ? 1 : 0;
+                    }
+                    assertEquals(1000, hashStable);
+                }
+            } finally {
+                scanning.set(false);
+                writer.join();
+            }
+        }
+    }
+
+    @Test
+    void hashMapIterationDuringConcurrentWritesSeesStableKeysExactlyOnce() throws Exception {
+        try (TestPools p = new TestPools("conc-iter"); Store s = p.create(TestPools.context())) {
+            PersistentMap<Long, Long> m = s.map("m", Long.class, Long.class);
+            for (long k = 0; k < 3000; k += 2) {
+                m.put(k, k);
+            }
+            AtomicBoolean iterating = new AtomicBoolean(true);
+            Thread writer = new Thread(() -> {
+                Random rnd = new Random(5);
+                while (iterating.get()) {
+                    long k = rnd.nextInt(4000) * 2L + 1;            // odd keys come and go, buckets split
+                    if (rnd.nextInt(3) > 0) {
+                        m.set(k, k);
+                    } else {
+                        m.delete(k);
+                    }
+                }
+            });
+            writer.start();
+            try {
+                for (int round = 0; round < 5; round++) {
+                    java.util.Set<Long> seen = new java.util.HashSet<>();
+                    for (Map.Entry<Long, Long> e : m.entrySet()) {
+                        assertTrue(seen.add(e.getKey()), "key " + e.getKey() + " returned twice");
+                        assertEquals(e.getKey(), e.getValue());
+                    }
+                    for (long k = 0; k < 3000; k += 2) {
+                        assertTrue(seen.contains(k), "stable key " + k + " missed");
+                    }
+                }
+            } finally {
+                iterating.set(false);
+                writer.join();
+            }
+        }
+    }
 }
