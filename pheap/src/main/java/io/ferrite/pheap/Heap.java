@@ -346,7 +346,6 @@ public final class Heap implements AutoCloseable {
         registry.load();
         long live = allocator.rebuild(registry);
         // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
-        long t2 = System.nanoTime();
         SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
         // 4. only now records may be appended again: give back slabs found empty
         if (allocator.hasRetiring()) {
@@ -354,7 +353,7 @@ public final class Heap implements AutoCloseable {
         }
         long t3 = System.nanoTime();
         recovery = new RecoveryReport(s.cleanClose(), from, to, counts[0], counts[1], live, Duration.ofNanos(t1 - t0),
-                Duration.ofNanos(t3 - t0), swz, Duration.ofNanos(swz.nothingToDo() && swz.fromBase() == swz.toBase() ? 0 : t3 - t2));
+                Duration.ofNanos(t3 - t0), swz, swz.nothingToDo() ? Duration.ZERO : Duration.ofNanos(swz.nanos()));
         if (ev.shouldCommit()) {
             ev.pool = poolName;
             ev.records = counts[0];
@@ -362,7 +361,7 @@ public final class Heap implements AutoCloseable {
             ev.cleanClose = s.cleanClose();
             ev.commit();
         }
-        LOG.log(counts[0] > 0 ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
+        LOG.log(counts[0] > 0 || recovery.relocated() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
     }
 
     private void writeSuperblock(Superblock next) {

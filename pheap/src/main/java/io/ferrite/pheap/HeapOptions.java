@@ -224,7 +224,7 @@ public final class HeapOptions {
         }
         if (mediaOptions.addressHint() != 0 || mediaOptions.requireAddress()) {
             throw new IllegalArgumentException("mediaOptions.addressHint/requireAddress are set by the heap (the pool's recorded base);"
-                    + " leave them unset");
+                    + " leave them unset and use HeapOptions.addressHint / forceRelocation");
         }
         if (swizzleParallelism < 0 || swizzleParallelism > 1024) {
             throw new IllegalArgumentException("swizzleParallelism=" + swizzleParallelism + " must be 0 (all cores) or 1..1024 ("
