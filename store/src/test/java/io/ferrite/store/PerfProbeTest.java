@@ -49,6 +49,48 @@ class PerfProbeTest {
                         (t1 - t0) / (double) n, (t2 - t1) / (3.0 * n), m.size(), sink);
             }
             assertArrayEquals(v, m.get(keys[7]));
+            long ti = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                byte[] k = keys[i].clone();
+                k[0] ^= 0x55;
+                k[15] ^= 0x2a;
+                m.set(k, v);
+            }
+            System.out.printf("store perf: warm inserts of new keys (with splits) %.0f ns/op, %d entries%n",
+                    (System.nanoTime() - ti) / (double) n, m.size());
+            // the floor: the same commit done directly on the heap (new entry blob, relink, free the old)
+            io.ferrite.pheap.Heap heap = s.heap();
+            io.ferrite.pheap.Ref node;
+            try (io.ferrite.pheap.Tx tx = heap.begin()) {
+                node = tx.allocate(StoreTypes.HNODE);
+                tx.setRef(node, StoreTypes.HNODE_ENTRY, tx.allocateBytes(EntryDescriptor.build(keys[0], v)));
+                tx.commit();
+            }
+            for (int round = 0; round < 2; round++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < n; i++) {
+                    try (io.ferrite.pheap.Tx tx = heap.begin()) {
+                        io.ferrite.pheap.Ref old = tx.getRef(node, StoreTypes.HNODE_ENTRY);
+                        tx.setRef(node, StoreTypes.HNODE_ENTRY, tx.allocateBytes(EntryDescriptor.build(keys[i], v)));
+                        tx.free(old);
+                        tx.commit();
+                    }
+                }
+                System.out.printf("store perf: the same commit on the bare heap %.0f ns/op%n", (System.nanoTime() - t0) / (double) n);
+            }
+            long t0 = System.nanoTime();
+            io.ferrite.pheap.Ref prev = node;
+            for (int i = 0; i < n; i++) {
+                try (io.ferrite.pheap.Tx tx = heap.begin()) {
+                    io.ferrite.pheap.Ref x = tx.allocate(StoreTypes.HNODE);
+                    tx.setLong(x, StoreTypes.HNODE_HASH, i);
+                    tx.setRef(x, StoreTypes.HNODE_ENTRY, tx.allocateBytes(EntryDescriptor.build(keys[i], v)));
+                    tx.setRef(x, StoreTypes.HNODE_NEXT, prev);
+                    tx.commit();
+                    prev = x;
+                }
+            }
+            System.out.printf("store perf: inserting a node and entry on the bare heap %.0f ns/op%n", (System.nanoTime() - t0) / (double) n);
         } finally {
             Files.deleteIfExists(path);
             Files.deleteIfExists(Path.of(path + ".lock"));
