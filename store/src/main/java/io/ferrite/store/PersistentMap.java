@@ -58,8 +58,6 @@ import java.util.function.Function;
  */
 public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final byte[] INCONSISTENT = new byte[0];
-    private static final byte[] COLLISION = new byte[0];
     private static final long NEXT_OFF = HNODE_NEXT.offset();
     private static final long HASH_OFF = HNODE_HASH.offset();
     private static final long ENTRY_OFF = HNODE_ENTRY.offset();
@@ -214,45 +212,66 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         if (key == null) {
             return null;
         }
-        byte[] kb = keys.encode((K) key);
-        byte[] e = findEntry(kb, key);
-        return e == null ? null : value(e, key);
+        byte[] v = findValue(keys.encode((K) key), key);
+        return v == null ? null : Store.decode(values, v, 0, v.length, name, key);
     }
 
     /** The stored value's bytes, without decoding (the codec's bytes), or null. */
-    @SuppressWarnings("unchecked")
     public byte[] getBytes(K key) {
-        byte[] kb = keys.encode(key);
-        byte[] e = findEntry(kb, key);
-        return e == null ? null : Arrays.copyOfRange(e, EntryDescriptor.valueOffset(e), e.length);
+        return findValue(keys.encode(key), key);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public boolean containsKey(Object key) {
-        return key != null && findEntry(keys.encode((K) key), key) != null;
+        return key != null && findValue(keys.encode((K) key), key) != null;
     }
 
-    /** The checked entry bytes of {@code kb}, or null. */
-    private byte[] findEntry(byte[] kb, Object key) {
+    /** A value found by an optimistic scan: its bytes and the entry's stored CRC. */
+    private record Hit(byte[] value, int crc) {
+    }
+
+    private static final Hit INCONSISTENT = new Hit(null, 0);
+    private static final Hit COLLISION = new Hit(null, 0);
+
+    /** The checked value bytes (a fresh array) of {@code kb}, or null. */
+    private byte[] findValue(byte[] kb, Object key) {
         long h = hash(kb);
         Transaction t = store.txState();
+        byte[] e;
         if (t.active) {
             t.lockStripe(locks[stripe(h)]);
-            return txFind(t, kb, h, key, true) ? t.fEntry : null;
+            e = txFind(t, kb, h, key, true) ? t.fEntry : null;
+        } else {
+            store.ensureOpen();
+            Hit hit = lockFreeFind(kb, h);
+            if (hit == null) {
+                return null;
+            }
+            if (hit != INCONSISTENT && hit != COLLISION && hit.crc() == crcOf(kb, hit.value())) {
+                return hit.value();
+            }
+            // a damaged entry, a hash collision, or writers kept changing the chain: read it locked
+            e = lockedFind(kb, h, key);
         }
-        store.ensureOpen();
-        byte[] e = lockFreeFind(kb, h);
-        if (e == null) {
-            return null;
-        }
-        if (e == COLLISION || EntryDescriptor.problem(e) != null) {
-            return lockedFind(kb, h, key);
-        }
-        return e;
+        return e == null ? null : Arrays.copyOfRange(e, EntryDescriptor.valueOffset(e), e.length);
     }
 
-    private byte[] lockFreeFind(byte[] kb, long h) {
+    /** The CRC32C an entry of key {@code kb} and value {@code v} carries (as {@link EntryDescriptor#crc}). */
+    private static int crcOf(byte[] kb, byte[] v) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        int kl = kb.length;
+        c.update(kl);
+        c.update(kl >>> 8);
+        c.update(kl >>> 16);
+        c.update(kl >>> 24);
+        c.update(kb, 0, kl);
+        c.update(v, 0, v.length);
+        return (int) c.getValue();
+    }
+
+    /** Optimistic reads of the key's chain, validated; null when absent, or a sentinel for the locked path. */
+    private Hit lockFreeFind(byte[] kb, long h) {
         StampedLock l = locks[stripe(h)];
         for (int attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
             long stamp = l.tryOptimisticRead();
@@ -260,7 +279,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 Thread.onSpinWait();
                 continue;
             }
-            byte[] r;
+            Hit r;
             try {
                 r = scan(kb, h);
             } catch (IndexOutOfBoundsException e) {
@@ -270,11 +289,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 return r;
             }
         }
-        return lockedFind(kb, h, null);
+        return INCONSISTENT;
     }
 
-    /** One optimistic pass over the key's chain: the entry bytes, null, or a sentinel. */
-    private byte[] scan(byte[] kb, long h) {
+    /** One optimistic pass over the key's chain: the value and stored CRC, null, or a sentinel. */
+    private Hit scan(byte[] kb, long h) {
         long b = bucketOf(h, lp);
         long[] pg = pages;
         int pi = (int) (b >>> PAGE_BITS);
@@ -296,16 +315,16 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 }
                 long data = e + EntryDescriptor.BLOB_DATA_OFFSET;
                 long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
-                if (len < EntryDescriptor.HEADER_LENGTH || len > mem.hi - data) {
+                if (len < EntryDescriptor.HEADER_LENGTH + kb.length || len > mem.hi - data) {
                     return INCONSISTENT;
                 }
-                int klen = seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET);
-                if (klen == kb.length && klen <= len - EntryDescriptor.HEADER_LENGTH) {
+                if (seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET) == kb.length) {
                     long k0 = data + EntryDescriptor.KEY_OFFSET;
-                    if (MemorySegment.mismatch(seg, k0, k0 + klen, MemorySegment.ofArray(kb), 0, klen) == -1) {
-                        byte[] out = new byte[(int) len];
-                        MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, data, out, 0, (int) len);
-                        return out;
+                    if (MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1) {
+                        int vlen = (int) (len - EntryDescriptor.HEADER_LENGTH - kb.length);
+                        byte[] out = new byte[vlen];
+                        MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, k0 + kb.length, out, 0, vlen);
+                        return new Hit(out, seg.get(Mem.U32, data + EntryDescriptor.CRC_OFFSET));
                     }
                 }
                 collision = true;
