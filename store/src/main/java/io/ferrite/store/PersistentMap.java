@@ -176,6 +176,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         return h ^ (h >>> 33);
     }
 
+    /** Buckets of the applied map (tests). */
+    long bucketCount() {
+        return buckets(lp);
+    }
+
     static long buckets(long lp) {
         return (1L << (lp >>> 32)) + (lp & 0xffffffffL);
     }
@@ -198,8 +203,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     }
 
     private Ref pageRef(Transaction t, int pi) {
-        if (t.splitMap == this && t.splitPage == pi) {
-            return t.splitPageRef;
+        if (t.splitMap == this && t.splitPages != null) {
+            Ref r = t.splitPages.get(pi);
+            if (r != null) {
+                return r;
+            }
         }
         return pageRefs[pi];
     }
@@ -626,45 +634,61 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
 
     // ================================================================== incremental resize
 
-    /** Splits the bucket under the split pointer in this transaction, if the map is over its load factor. */
+    /**
+     * Splits the bucket under the split pointer in this transaction, if the map is over its load
+     * factor. A transaction may split many buckets of one map (a bulk load keeps the table in
+     * step); it keeps the map's split lock and the split buckets' stripes to its end.
+     */
     private void maybeSplit(Transaction t) {
-        if (t.splitMap != null) {
+        if (t.splitMap != null && t.splitMap != this) {
             return;
         }
-        long cur = lp;
+        long cur = txLp(t);
         long n = buckets(cur);
-        if (n >= MAX_BUCKETS || approxSize.sum() <= n * LOAD_FACTOR || splitLock.isLocked() || !t.tryLock(splitLock)) {
+        if (n >= MAX_BUCKETS || approxSize.sum() <= n * LOAD_FACTOR) {
             return;
         }
-        cur = lp;
-        n = buckets(cur);
+        if (t.splitMap == null) {
+            if (!splitLock.isHeldByCurrentThread() && (splitLock.isLocked() || !t.tryLock(splitLock))) {
+                return;
+            }
+            cur = lp;
+            n = buckets(cur);
+        }
         int level = (int) (cur >>> 32);
         long p = cur & 0xffffffffL;
         if (n >= MAX_BUCKETS || !t.tryLockStripe(locks[stripe(p)])) {
             return;
         }
         Tx tx = t.tx;
+        t.splitMap = this;
         long q = p + (1L << level);
         int qpi = (int) (q >>> PAGE_BITS);
         Ref qPage;
-        if (qpi < pageRefs.length) {
-            qPage = pageRefs[qpi];
+        if (qpi < pageRefs.length || (t.splitPages != null && t.splitPages.containsKey(qpi))) {
+            qPage = pageRef(t, qpi);
         } else {
             qPage = tx.allocate(BKT);
             int i2 = qpi / DIR2_FANOUT;
-            Ref d2 = dir2Refs[i2];
+            Ref d2 = t.splitDir2s == null ? null : t.splitDir2s.get(i2);
+            if (d2 == null) {
+                d2 = dir2Refs[i2];
+            }
             if (d2 == null) {
                 d2 = tx.allocate(DIR2);
                 tx.setRef(dir1Ref, DIR1_SLOT[i2], d2);
-                t.splitDir2 = i2;
-                t.splitDir2Offset = d2.offset();
+                if (t.splitDir2s == null) {
+                    t.splitDir2s = new java.util.HashMap<>();
+                }
+                t.splitDir2s.put(i2, d2);
             }
             tx.setRef(d2, DIR2_SLOT[qpi % DIR2_FANOUT], qPage);
-            t.splitPage = qpi;
-            t.splitPageOffset = qPage.offset();
-            t.splitPageRef = qPage;
+            if (t.splitPages == null) {
+                t.splitPages = new java.util.HashMap<>();
+            }
+            t.splitPages.put(qpi, qPage);
         }
-        Ref pPage = pageRefs[(int) (p >>> PAGE_BITS)];
+        Ref pPage = pageRef(t, (int) (p >>> PAGE_BITS));
         PField pSlot = BKT_SLOT[(int) (p & (PAGE_BUCKETS - 1))];
         PField qSlot = BKT_SLOT[(int) (q & (PAGE_BUCKETS - 1))];
         List<Ref> stay = new ArrayList<>();
@@ -684,7 +708,6 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         }
         long next = p + 1 == (1L << level) ? (long) (level + 1) << 32 : ((long) level << 32) | (p + 1);
         tx.setLong(hdr, HMAP_LP, next);
-        t.splitMap = this;
         t.splitLp = next;
     }
 
@@ -704,17 +727,24 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         }
     }
 
-    /** Called by the transaction after a commit that split a bucket of this map, before its locks are released. */
+    /** Called by the transaction after a commit that split buckets of this map, before its locks are released. */
     void publishSplit(Transaction t) {
-        if (t.splitPage >= 0) {
-            int pi = t.splitPage;
-            long[] pg = Arrays.copyOf(pages, Math.max(pages.length, pi + 1));
-            Ref[] pr = Arrays.copyOf(pageRefs, pg.length);
-            pg[pi] = t.splitPageOffset;
-            pr[pi] = t.splitPageRef;
-            if (t.splitDir2 >= 0) {
+        if (t.splitPages != null) {
+            int max = pages.length;
+            for (int pi : t.splitPages.keySet()) {
+                max = Math.max(max, pi + 1);
+            }
+            long[] pg = Arrays.copyOf(pages, max);
+            Ref[] pr = Arrays.copyOf(pageRefs, max);
+            for (Map.Entry<Integer, Ref> e : t.splitPages.entrySet()) {
+                pg[e.getKey()] = e.getValue().offset();
+                pr[e.getKey()] = e.getValue();
+            }
+            if (t.splitDir2s != null) {
                 Ref[] d2 = dir2Refs.clone();
-                d2[t.splitDir2] = heap.ref(t.splitDir2Offset);
+                for (Map.Entry<Integer, Ref> e : t.splitDir2s.entrySet()) {
+                    d2[e.getKey()] = e.getValue();
+                }
                 dir2Refs = d2;
             }
             pageRefs = pr;

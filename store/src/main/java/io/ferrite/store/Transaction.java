@@ -46,15 +46,13 @@ public final class Transaction {
     private Lock[] locks = new Lock[4];
     private int nLocks;
 
-    // at most one hash-map split per transaction, published when it commits
+    // hash-map splits of this transaction (of one map per transaction), published when it commits
     PersistentMap<?, ?> splitMap;
     long splitLp;
-    int splitPage = -1;
-    long splitPageOffset;
-    long splitDir2Offset;
-    int splitDir2 = -1;
+    /** Bucket pages and directory pages the splits allocated, by index (null until the first). */
+    java.util.Map<Integer, Ref> splitPages;
+    java.util.Map<Integer, Ref> splitDir2s;
 
-    Ref splitPageRef;
 
     // scratch results of a collection's lookup inside the transaction (one at a time)
     Ref fNode;
@@ -240,9 +238,8 @@ public final class Transaction {
             Arrays.fill(after, 0, nAfter, null);
             nAfter = 0;
             splitMap = null;
-            splitPage = -1;
-            splitDir2 = -1;
-            splitPageRef = null;
+            splitPages = null;
+            splitDir2s = null;
             fNode = fPrev = fEntryRef = fPage = null;
             fEntry = null;
             fSlot = null;

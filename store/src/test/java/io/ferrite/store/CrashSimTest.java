@@ -79,7 +79,7 @@ class CrashSimTest {
                 long v = rnd.nextInt(1_000_000);
                 // the model moves first, so that the state an image may show is known before the commit
                 Runnable action;
-                switch (rnd.nextInt(6)) {
+                switch (rnd.nextInt(7)) {
                     case 0, 1 -> {
                         m.put(k, v);
                         action = () -> map.set(k, v);
@@ -95,6 +95,19 @@ class CrashSimTest {
                     case 4 -> {
                         s.remove(v % 300);
                         action = () -> sorted.remove(v % 300);
+                    }
+                    case 5 -> {
+                        // a bulk insert: one transaction, several new keys, several bucket splits
+                        List<String> ks = new ArrayList<>();
+                        for (int i = 0; i < 8; i++) {
+                            ks.add("bulk-" + op + "-" + i);
+                            m.put("bulk-" + op + "-" + i, (long) i);
+                        }
+                        action = () -> store.inTransaction(tx -> {
+                            for (int i = 0; i < ks.size(); i++) {
+                                map.set(ks.get(i), (long) i);
+                            }
+                        });
                     }
                     default -> {
                         // a transfer between two accounts, journaled in the sorted map: all or nothing
@@ -120,6 +133,7 @@ class CrashSimTest {
             }
             media.onCrashPoint(null);
             assertTrue(map.size() > 300, "the workload grows the map past its first 256 buckets (splits)");
+            assertTrue(map.bucketCount() > 300, "buckets were split: " + map.bucketCount());
             store.heap().crash();
             try (Store r = Store.open(media, ctx)) {
                 assertEquals(m, new HashMap<>(r.map("accounts", String.class, Long.class)));

@@ -313,4 +313,33 @@ class ModelTest {
             }
         }
     }
+    @Test
+    void aBulkLoadInOneTransactionSplitsAsItGoes() {
+        try (TestPools p = new TestPools("model-bulk")) {
+            Store s = p.create(TestPools.context());
+            try {
+                PersistentMap<Long, String> m = s.map("bulk", Long.class, String.class);
+                for (int batch = 0; batch < 4; batch++) {
+                    long from = batch * 1500L;
+                    s.inTransaction(tx -> {
+                        for (long k = from; k < from + 1500; k++) {
+                            m.set(k, "v" + k);
+                        }
+                    });
+                }
+                assertEquals(6000, m.size());
+                assertTrue(m.bucketCount() >= 6000, "the table kept up with the load: " + m.bucketCount() + " buckets");
+                s.heap().crash();
+                s = p.open(TestPools.context());
+                PersistentMap<Long, String> r = s.map("bulk", Long.class, String.class);
+                assertTrue(r.bucketCount() >= 6000);
+                for (long k = 0; k < 6000; k++) {
+                    assertEquals("v" + k, r.get(k));
+                }
+                assertEquals(6000, r.entrySet().size());
+            } finally {
+                s.close();
+            }
+        }
+    }
 }
