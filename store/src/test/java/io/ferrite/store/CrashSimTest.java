@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * Crash simulation (DESIGN.md §10) over hash-map and sorted-map operations, single and in
  * transactions spanning both, including bucket splits. At every fence of the workload, images of
  * what a power failure could leave are recovered (in place, through a second store over the
- * image) and each collection must equal the model after the last committed operation or after
- * the one in flight: every committed operation is there, and no operation is there in part.
+ * image; every fourth image is copied elsewhere first, so that recovery also relocates it) and
+ * each collection must equal the model after the last committed operation or after the one in
+ * flight: every committed operation is there, and no operation is there in part.
  */
 class CrashSimTest {
     static final long POOL = 4L << 20;
@@ -34,6 +35,7 @@ class CrashSimTest {
     private volatile int committed;
     private long images;
     private long fences;
+    private long relocated;
 
     @Test
     void everyImageHoldsACommitBoundaryWithEveryCommittedOperation() {
@@ -45,6 +47,7 @@ class CrashSimTest {
         long t0 = System.nanoTime();
         try (CrashSimMedia media = CrashSimMedia.inMemory(POOL); Arena arena = Arena.ofConfined()) {
             MemorySegment saved = arena.allocate(POOL, 64);
+            MemorySegment elsewhere = arena.allocate(POOL, 2L << 20);
             MemorySegment live = media.segment();
             Store store = Store.create(media, ctx);
             PersistentMap<String, Long> map = store.map("accounts", String.class, Long.class);
@@ -67,7 +70,14 @@ class CrashSimTest {
                 try {
                     for (int i = 0; i < IMAGES_PER_FENCE; i++) {
                         cp.writeImage(rnd, live);
-                        check(live, ctx, committed, cp.fence());
+                        if (i % 4 == 3) {
+                            // recovered at another address: replay, then every pointer swizzled
+                            MemorySegment.copy(live, 0, elsewhere, 0, POOL);
+                            check(elsewhere, ctx, committed, cp.fence());
+                            relocated++;
+                        } else {
+                            check(live, ctx, committed, cp.fence());
+                        }
                         images++;
                     }
                 } finally {
@@ -140,8 +150,10 @@ class CrashSimTest {
                 assertEquals(s, new TreeMap<>(r.sortedMap("journal", Long.class, String.class)));
             }
         }
-        System.out.printf("store crashsim: %d crash points, %d images checked (%d per fence, %d operations, %.1f s)%n",
-                fences, images, IMAGES_PER_FENCE, OPERATIONS, (System.nanoTime() - t0) / 1e9);
+        System.out.printf("store crashsim: %d crash points, %d images checked (%d per fence, %d of them recovered at another"
+                + " address, %d operations, %.1f s)%n", fences, images, IMAGES_PER_FENCE, relocated, OPERATIONS,
+                (System.nanoTime() - t0) / 1e9);
+        assertTrue(relocated > 0);
         assertTrue(fences >= OPERATIONS / 2, "a fence per operation that changed something (removing an absent key commits nothing)");
         assertEquals(fences * IMAGES_PER_FENCE, images);
     }
@@ -154,6 +166,7 @@ class CrashSimTest {
             throw new AssertionError("fence " + fence + ": image does not recover (committed=" + committedBefore + ")", e);
         }
         try {
+            assertEquals(image.address(), r.heap().baseAddress(), "the recovered pool's pointers assume where it is mapped");
             Map<String, Long> gotMap = new HashMap<>(r.map("accounts", String.class, Long.class));
             TreeMap<Long, String> gotSorted = new TreeMap<>(r.sortedMap("journal", Long.class, String.class));
             State before = states.get(committedBefore);
