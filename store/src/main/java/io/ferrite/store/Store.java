@@ -537,6 +537,58 @@ public final class Store implements AutoCloseable {
     }
 
     /**
+     * Removes the named value {@code name} (set with {@link #setRoot}); true when there was one.
+     * Collections cannot be removed from the directory (they can be cleared).
+     */
+    public boolean removeRoot(String name) {
+        ensureOpen();
+        Transaction t = txState();
+        boolean own = t.beginOp();
+        try {
+            t.lock(dirLock.writeLock());
+            DirEntry d = dir.get(name);
+            if (d == null) {
+                if (own) {
+                    t.commit();
+                }
+                return false;
+            }
+            if (d.kind != KIND_VALUE) {
+                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + "; only named values can be"
+                        + " removed", "clear the collection instead");
+            }
+            Tx tx = t.tx;
+            Ref e = heap.ref(d.offset);
+            Ref prev = null;
+            for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
+                prev = x;
+            }
+            Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
+            if (prev == null) {
+                tx.setRef(root, StoreTypes.ROOT_DIR, next);
+            } else {
+                tx.setRef(prev, StoreTypes.DENT_NEXT, next);
+            }
+            for (var f : new io.ferrite.pheap.PField[] {StoreTypes.DENT_NAME, StoreTypes.DENT_SIG, StoreTypes.DENT_VALUE}) {
+                Ref b = tx.getRef(e, f);
+                if (b != null) {
+                    tx.free(b);
+                }
+            }
+            tx.free(e);
+            t.afterCommit(() -> dir.remove(name));
+            if (own) {
+                t.commit();
+            }
+            return true;
+        } finally {
+            if (own) {
+                t.abortIfActive();
+            }
+        }
+    }
+
+    /**
      * Decodes with {@code c}, turning any codec failure into a {@link CodecException} naming the
      * collection and key ({@code key} is described only then: {@link #describeKey}).
      */

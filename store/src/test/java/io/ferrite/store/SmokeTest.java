@@ -41,6 +41,27 @@ class SmokeTest {
                 assertEquals("v5", s.sortedMap("s", Long.class, String.class).get(5L));
                 assertEquals("c", s.list("l", String.class).peekLast());
                 assertEquals("hello", s.getRoot("config", String.class));
+                s.setRoot("config", 42L);
+                assertEquals(42L, s.getRoot("config", Long.class));
+                assertThrows(CodecException.class, () -> s.getRoot("config", String.class));
+                s.setRoot("other", "x");
+                assertTrue(s.names().containsAll(java.util.Set.of("m", "s", "l", "config", "other")));
+                assertThrows(StoreException.class, () -> s.removeRoot("m"));
+                assertTrue(s.removeRoot("config"));
+                assertFalse(s.removeRoot("config"));
+                assertNull(s.getRoot("config", Long.class));
+                s.inTransaction(tx -> {
+                    s.setRoot("other", "y");
+                    s.map("m", String.class, Long.class).put("k7", 77L);
+                });
+            }
+            try (Store s = p.open(TestPools.context())) {
+                assertFalse(s.names().contains("config"));
+                assertEquals("y", s.getRoot("other", String.class));
+                assertEquals(77L, s.map("m", String.class, Long.class).get("k7"));
+                assertThrows(IllegalStateException.class, () -> s.inTransaction(tx -> s.map("new-in-tx", String.class, String.class)));
+                StoreException kind = assertThrows(StoreException.class, () -> s.sortedMap("m", String.class, Long.class));
+                assertTrue(kind.getMessage().contains("map string -> int64"), kind.getMessage());
             }
         }
     }
