@@ -254,6 +254,9 @@ public final class Store implements AutoCloseable {
             t.begin(true);
             try {
                 T r = body.apply(t);
+                if (t.doomed) {
+                    throw Transaction.LockConflict.INSTANCE; // the body caught a conflict: retry all the same
+                }
                 t.commit();
                 return r;
             } catch (Transaction.LockConflict c) {

@@ -22,8 +22,12 @@ import java.util.concurrent.locks.StampedLock;
  * avoidance), so it must not have side effects outside the store.
  */
 public final class Transaction {
-    /** Thrown inside a body when a lock could not be taken in time; the attempt is retried. */
-    static final class LockConflict extends RuntimeException {
+    /**
+     * Thrown inside a body when a lock could not be taken in time; the attempt is retried. An
+     * Error (stackless), so that a body catching RuntimeException does not swallow it; and the
+     * attempt is doomed anyway: it is retried even if the body returns normally after catching it.
+     */
+    static final class LockConflict extends Error {
         private static final long serialVersionUID = 1L;
         static final LockConflict INSTANCE = new LockConflict();
 
@@ -38,6 +42,8 @@ public final class Transaction {
     boolean active;
     /** True while a body of {@link Store#inTransaction} runs (operations join; locks may conflict). */
     boolean user;
+    /** A lock could not be taken in this attempt: it must not commit. */
+    boolean doomed;
 
     // held locks, released in reverse order at the end
     private StampedLock[] stamped = new StampedLock[8];
@@ -101,6 +107,7 @@ public final class Transaction {
         tx = store.heap().begin(Durability.SYNC);
         active = true;
         user = userBody;
+        doomed = false;
     }
 
     void lockStripe(StampedLock l) {
@@ -120,6 +127,7 @@ public final class Transaction {
                 throw new StoreException("interrupted while waiting for a collection lock", "");
             }
             if (s == 0) {
+                doomed = true;
                 throw LockConflict.INSTANCE;
             }
         }
@@ -174,6 +182,7 @@ public final class Transaction {
                 throw new StoreException("interrupted while waiting for a collection lock", "");
             }
             if (!ok) {
+                doomed = true;
                 throw LockConflict.INSTANCE;
             }
         }
