@@ -54,9 +54,10 @@ import org.openjdk.jmh.infra.ThreadParams;
  * so threads never write the same object and share no counter. Between iterations (not measured)
  * every object the iteration allocated is freed, so the pool does not fill however long a run is.
  *
- * <p>Iterations are 5 s (not JMH's default 10 s): the slots bound what one iteration may allocate
- * (16.7 M with the default 2 GiB pool, split between the threads), and a fast heap can allocate
- * more than that in 10 s. A run that outgrows them stops with advice ({@link SlotRange#take()});
+ * <p>Iterations are 3 s (not JMH's default 10 s): the slots bound what one iteration may allocate
+ * (16.7 M with the default 2 GiB pool, split between the threads), and a smoke run of
+ * {@code ferriteAllocOnly} on the loaded 2-core machine already did 3.2 M transactions/s, which
+ * would outgrow them in 5 s. A run that outgrows them stops with advice ({@link SlotRange#take()});
  * the iteration teardown prints a note when a thread used more than 3/4 of its range.
  *
  * <p>The "open a pool with 10 million live objects" measurement is {@link HeapOpenBench}.
@@ -66,8 +67,8 @@ import org.openjdk.jmh.infra.ThreadParams;
  */
 @BenchmarkMode({Mode.Throughput, Mode.AverageTime})
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 2, time = 5)
-@Measurement(iterations = 3, time = 5)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 3)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class HeapTxBench {
 
