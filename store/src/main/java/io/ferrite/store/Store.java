@@ -670,13 +670,17 @@ public final class Store implements AutoCloseable {
      *     every non-native class stored must be registered (and the classes of its fields)</td></tr>
      * <tr><td>codec(class, codec)</td><td>none</td><td>a user codec for a class (wins over native and Kryo)</td></tr>
      * <tr><td>kryo(customizer)</td><td>none</td><td>called on each new Kryo instance (e.g. custom serializers)</td></tr>
-     * <tr><td>lockTimeout</td><td>{@value #LOCK_TIMEOUT_MS_DEFAULT} ms</td><td>longest wait for a lock inside a
-     *     transaction before the attempt is retried</td></tr>
-     * <tr><td>maxAttempts</td><td>{@value #MAX_ATTEMPTS_DEFAULT}</td><td>attempts of a transaction body before it fails</td></tr>
+     * <tr><td>lockTimeout</td><td>{@value #LOCK_TIMEOUT_MS_DEFAULT} ms (system property
+     *     {@value #LOCK_TIMEOUT_MS_PROP_NAME})</td><td>longest wait for a lock inside a transaction before the
+     *     attempt is retried</td></tr>
+     * <tr><td>maxAttempts</td><td>{@value #MAX_ATTEMPTS_DEFAULT} (system property {@value #MAX_ATTEMPTS_PROP_NAME})</td>
+     *     <td>attempts of a transaction body before it fails</td></tr>
      * </table>
      */
     public static final class Context {
+        public static final String LOCK_TIMEOUT_MS_PROP_NAME = "ferrite.store.lockTimeoutMs";
         public static final long LOCK_TIMEOUT_MS_DEFAULT = 20;
+        public static final String MAX_ATTEMPTS_PROP_NAME = "ferrite.store.maxAttempts";
         public static final int MAX_ATTEMPTS_DEFAULT = 200;
         /** Kryo ids below this are Kryo's own (primitives, String). */
         public static final int MIN_KRYO_ID = 16;
@@ -685,8 +689,8 @@ public final class Store implements AutoCloseable {
         private final Map<Class<?>, Integer> registrations = new LinkedHashMap<>();
         private final Map<Class<?>, Codec<?>> codecs = new HashMap<>();
         private Consumer<Kryo> kryoCustomizer;
-        private Duration lockTimeout = Duration.ofMillis(LOCK_TIMEOUT_MS_DEFAULT);
-        private int maxAttempts = MAX_ATTEMPTS_DEFAULT;
+        private Duration lockTimeout = Duration.ofMillis(Long.getLong(LOCK_TIMEOUT_MS_PROP_NAME, LOCK_TIMEOUT_MS_DEFAULT));
+        private int maxAttempts = Integer.getInteger(MAX_ATTEMPTS_PROP_NAME, MAX_ATTEMPTS_DEFAULT);
 
         public Context heapOptions(HeapOptions options) {
             this.heapOptions = options;
