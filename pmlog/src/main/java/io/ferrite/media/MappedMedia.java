@@ -5,35 +5,25 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /** A file mapped with libc mmap; flushed by libpmem or msync. */
-final class MappedMedia extends Media {
-    private final Path path;
+final class MappedMedia extends FileMedia {
     private final long address;
     private final long size;
     private final FlushBackend backend;
     private final LibPmem pmem;
-    private final boolean dax;
-    private final String fs;
-    private final boolean readOnly;
-    private final Arena arena;
-    private final MemorySegment segment;
 
     MappedMedia(Path path, long address, long size, FlushBackend backend, LibPmem pmem, boolean dax, String fs,
                 boolean readOnly) {
-        this.path = path;
+        this(path, address, size, backend, pmem, dax, fs, readOnly, Arena.ofShared());
+    }
+
+    private MappedMedia(Path path, long address, long size, FlushBackend backend, LibPmem pmem, boolean dax, String fs,
+                        boolean readOnly, Arena arena) {
+        super(path, fs, dax, readOnly, arena,
+                MemorySegment.ofAddress(address).reinterpret(size, arena, s -> LibC.munmap(address, size)));
         this.address = address;
         this.size = size;
         this.backend = backend;
         this.pmem = pmem;
-        this.dax = dax;
-        this.fs = fs;
-        this.readOnly = readOnly;
-        this.arena = Arena.ofShared();
-        this.segment = MemorySegment.ofAddress(address).reinterpret(size, arena, s -> LibC.munmap(address, size));
-    }
-
-    @Override
-    public MemorySegment segment() {
-        return segment;
     }
 
     @Override
@@ -47,28 +37,8 @@ final class MappedMedia extends Media {
     }
 
     @Override
-    public Path path() {
-        return path;
-    }
-
-    @Override
     public FlushBackend backend() {
         return backend;
-    }
-
-    @Override
-    public boolean isPersistentMemory() {
-        return dax;
-    }
-
-    @Override
-    public String fileSystem() {
-        return dax ? fs + " (dax)" : fs;
-    }
-
-    @Override
-    public boolean readOnly() {
-        return readOnly;
     }
 
     @Override
@@ -77,8 +47,8 @@ final class MappedMedia extends Media {
             return;
         }
         checkRange(this, offset, length);
-        if (readOnly) {
-            throw new IllegalStateException(path + " is mapped read-only; nothing to flush");
+        if (readOnly()) {
+            throw new IllegalStateException(path() + " is mapped read-only; nothing to flush");
         }
         if (pmem != null) {
             pmem.flush(address + offset, length);
@@ -87,7 +57,7 @@ final class MappedMedia extends Media {
             long end = address + offset + length;
             LibC.Result r = LibC.msync(start, end - start, LibC.MS_SYNC);
             if (r.failed()) {
-                throw new MediaException(String.format("msync of %s at offset %d length %d failed: %s", path, offset,
+                throw new MediaException(String.format("msync of %s at offset %d length %d failed: %s", path(), offset,
                         length, LibC.strerror(r.errno())), "check the file system (I/O error?)");
             }
         }
@@ -99,12 +69,5 @@ final class MappedMedia extends Media {
             pmem.drain();
         }
         // msync(MS_SYNC) is synchronous: nothing is pending after flush returns.
-    }
-
-    @Override
-    public void close() {
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
     }
 }
