@@ -3,6 +3,7 @@ package io.ferrite.pheap;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.ferrite.media.CrashSimMedia;
+import io.ferrite.media.Media;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -139,7 +140,7 @@ class CrashSimTest {
     private void check(MemorySegment image, HeapOptions opts, int committedBefore, long fence) {
         Heap r;
         try {
-            r = Heap.open(new SegmentMedia(image), opts);
+            r = Heap.open(Media.wrap(image), opts);
         } catch (RuntimeException e) {
             throw new AssertionError("fence " + fence + ": image does not recover (committed=" + committedBefore + ")", e);
         }

@@ -33,6 +33,15 @@ public abstract class Media implements AutoCloseable {
         return new MemoryMedia(size);
     }
 
+    /**
+     * Volatile media over the caller's segment (a crash image, a copy of a pool): backend {@link
+     * FlushBackend#MEMORY}, flush and fence only check their arguments, {@link #close()} leaves the
+     * segment alone, it stays valid as long as the caller's arena keeps it alive.
+     */
+    public static Media wrap(MemorySegment segment) {
+        return new MemoryMedia(java.util.Objects.requireNonNull(segment, "segment"));
+    }
+
     /** The mapped bytes. Valid until {@link #close()}. */
     public abstract MemorySegment segment();
 

@@ -4,14 +4,24 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
-/** Volatile media over an arena segment: flush and fence are no-ops (crash images in tests). */
+/**
+ * Volatile media over a segment in memory: flush and fence are no-ops (crash images in tests).
+ * Either over a fresh arena segment it owns and frees on close, or over a caller's segment that
+ * close leaves alone ({@link Media#wrap}).
+ */
 final class MemoryMedia extends Media {
+    /** null when the segment is the caller's. */
     private final Arena arena;
     private final MemorySegment segment;
 
     MemoryMedia(long size) {
         this.arena = Arena.ofShared();
         this.segment = arena.allocate(size, 4096);
+    }
+
+    MemoryMedia(MemorySegment segment) {
+        this.arena = null;
+        this.segment = segment;
     }
 
     @Override
@@ -50,7 +60,7 @@ final class MemoryMedia extends Media {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) {
+        if (arena != null && arena.scope().isAlive()) {
             arena.close();
         }
     }

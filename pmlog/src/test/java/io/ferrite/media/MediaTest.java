@@ -26,6 +26,28 @@ class MediaTest {
     }
 
     @Test
+    void wrapIsVolatileMediaOverTheCallersSegmentAndLeavesItAlive() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment seg = arena.allocate(SIZE, 4096);
+            seg.set(ValueLayout.JAVA_LONG, 64, 7L);
+            Media m = Media.wrap(seg);
+            assertEquals(FlushBackend.MEMORY, m.backend());
+            assertEquals(SIZE, m.size());
+            assertEquals(null, m.path());
+            assertFalse(m.isPersistentMemory());
+            assertEquals("memory", m.fileSystem());
+            assertEquals(7L, m.segment().get(ValueLayout.JAVA_LONG, 64));
+            m.segment().set(ValueLayout.JAVA_LONG, 128, 9L);
+            m.persist(0, SIZE);
+            assertThrows(IndexOutOfBoundsException.class, () -> m.flush(SIZE - 8, 16));
+            m.close();
+            assertTrue(seg.scope().isAlive(), "close must leave the caller's segment alone");
+            assertEquals(9L, seg.get(ValueLayout.JAVA_LONG, 128), "writes go to the caller's segment");
+        }
+        assertThrows(NullPointerException.class, () -> Media.wrap(null));
+    }
+
+    @Test
     void autoOnShmPicksLibpmemWhenItLoads() {
         try (Media m = Media.create(dir.resolve("a"), SIZE, MediaOptions.defaults().backend(FlushBackend.AUTO))) {
             assertEquals("tmpfs", m.fileSystem());
