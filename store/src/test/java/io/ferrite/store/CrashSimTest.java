@@ -70,7 +70,7 @@ class CrashSimTest {
                 try {
                     for (int i = 0; i < IMAGES_PER_FENCE; i++) {
                         cp.writeImage(rnd, live);
-                        if (i % 4 == 3) {
+                        if (images % 4 == 3) {
                             // recovered at another address: replay, then every pointer swizzled
                             MemorySegment.copy(live, 0, elsewhere, 0, POOL);
                             check(elsewhere, ctx, committed, cp.fence());
