@@ -155,6 +155,23 @@ public final class Heap implements AutoCloseable {
         return CREATE_HINT_BASE + (java.util.concurrent.ThreadLocalRandom.current().nextLong(16 * 1024) << 30);
     }
 
+    /**
+     * Who holds the writer lock of the pool at {@code pool}, in words (pid, host, thread, since
+     * when, and the lock file), or empty when nobody does. Takes no lock and never creates the lock
+     * file. Safe to call in the writer's own JVM (then it answers from the in-process registry
+     * without opening the lock file, whose close would drop the writer's POSIX lock; see the
+     * caveat on {@code PoolLock}). Code outside pheap must ask here instead of opening {@link
+     * #lockFile(Path)} itself.
+     */
+    public static java.util.Optional<String> lockHolder(Path pool) {
+        return PoolLock.holder(pool);
+    }
+
+    /** The writer-lock sidecar of a pool, {@code <pool>.lock}: to name it or delete it with the pool. */
+    public static Path lockFile(Path pool) {
+        return PoolLock.lockFile(pool);
+    }
+
     /** Opens an existing pool file: recovery replays the log from the last checkpoint. */
     public static Heap open(Path path, HeapOptions options) {
         HeapOptions o = options.copy().conclude();

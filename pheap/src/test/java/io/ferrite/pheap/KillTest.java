@@ -70,6 +70,7 @@ class KillTest {
     @Test
     void anotherProcessHoldingThePoolIsNamed() throws Exception {
         try (Pools p = new Pools("holder")) {
+            assertEquals(java.util.Optional.empty(), Heap.lockHolder(p.path));
             Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                     KillTest.class.getName(), p.path.toString(), "0").redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -79,10 +80,14 @@ class KillTest {
                 HeapLockedException e = assertThrows(HeapLockedException.class, p::open);
                 assertTrue(e.getMessage().contains("another process") && e.getMessage().contains("pid " + child.pid())
                         && e.getMessage().contains(p.path.toString()), e.getMessage());
+                java.util.Optional<String> who = Heap.lockHolder(p.path);
+                assertTrue(who.isPresent() && who.get().startsWith("pid " + child.pid()) && who.get().contains("thread 'main'"),
+                        who.toString());
             } finally {
                 child.destroyForcibly();
                 child.waitFor(30, TimeUnit.SECONDS);
             }
+            assertEquals(java.util.Optional.empty(), Heap.lockHolder(p.path), "the lock died with the holder");
             p.open().close(); // the lock died with the holder
         }
     }

@@ -1,0 +1,54 @@
+package io.ferrite.pheap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Heap#lockHolder(Path)} in the writer's own JVM: it names this process and leaves the
+ * writer's POSIX lock in place (a probe that opened and closed the lock file would drop it). The
+ * case of another process holding the lock is in {@link KillTest}.
+ */
+class LockHolderTest {
+    @Test
+    void nobodyHoldsAPoolWithoutALockFileAndTheProbeCreatesNone() {
+        try (Pools p = new Pools("holder-none")) {
+            assertEquals(Optional.empty(), Heap.lockHolder(p.path));
+            assertFalse(Files.exists(Heap.lockFile(p.path)), "the probe must not create the lock file");
+        }
+    }
+
+    @Test
+    void theHoldersOwnJvmIsNamedAndKeepsItsLock() throws Exception {
+        try (Pools p = new Pools("holder-self")) {
+            try (Heap h = p.create()) {
+                assertTrue(holdsPosixLock(Heap.lockFile(p.path)), "the heap locks " + Heap.lockFile(p.path));
+                for (int i = 0; i < 3; i++) {
+                    Optional<String> who = Heap.lockHolder(p.path);
+                    assertTrue(who.isPresent() && who.get().startsWith("pid " + ProcessHandle.current().pid())
+                            && who.get().contains("this process") && who.get().contains(Heap.lockFile(p.path).toString()), who.toString());
+                    assertTrue(holdsPosixLock(Heap.lockFile(p.path)), "asking who holds the lock dropped it");
+                }
+                // a relative spelling of the same pool is the same pool
+                Path relative = Path.of("").toAbsolutePath().relativize(p.path);
+                assertTrue(Heap.lockHolder(relative).isPresent());
+                h.getClass();
+            }
+            assertEquals(Optional.empty(), Heap.lockHolder(p.path), "closed: the lock file stays but nobody holds it");
+            assertTrue(Files.exists(Heap.lockFile(p.path)));
+        }
+    }
+
+    /** Whether /proc/locks lists a lock of this process on the file (by inode). */
+    private static boolean holdsPosixLock(Path file) throws Exception {
+        long ino = ((Number) Files.getAttribute(file, "unix:ino")).longValue();
+        String me = " " + ProcessHandle.current().pid() + " ";
+        return Files.readAllLines(Path.of("/proc/locks")).stream()
+                .anyMatch(l -> l.contains(me) && l.trim().split("\\s+").length > 5 && l.trim().split("\\s+")[5].endsWith(":" + ino));
+    }
+}
