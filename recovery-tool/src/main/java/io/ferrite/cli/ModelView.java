@@ -13,6 +13,14 @@ import java.util.Map;
  * over a read-only image, so that {@code check} can run swizzle's {@link io.ferrite.swizzle.PointerVerifier}
  * without opening the heap. Slabs whose header did not decode are presented as free (their
  * damage is reported separately). Read-only: {@link #persistPoolBase} refuses.
+ *
+ * <p>Why not pheap's {@link io.ferrite.pheap.PoolSwizzleView#read}: that view reads the slab
+ * headers raw and loads the registry strictly (it throws on a damaged superblock pair or registry),
+ * which is right for a heap about to swizzle; {@code check} must go on over a damaged pool, so it
+ * presents only what {@link PoolModel} decoded and validated (a slab whose header disagrees with
+ * its type is FREE here, not a source of out-of-bounds reads). The two share no geometry code:
+ * this one reads decoded fields, that one the descriptors' offsets. The image it reads is the
+ * replayed private copy, not {@code media}'s mapping.
  */
 final class ModelView implements SwizzleView {
     private final Media media;
