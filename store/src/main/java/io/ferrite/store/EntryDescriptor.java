@@ -20,6 +20,11 @@ import java.util.zip.CRC32C;
  * </pre>
  * The CRC32C covers entry bytes [{@value #KEY_LENGTH_OFFSET}, length): the key length, key and
  * value. Lists and named values store key length 0. Codecs produce the key and value bytes.
+ *
+ * <p>The hash map keeps the 8-byte header in its node instead ({@code store.HNode.meta} = CRC32C
+ * in the high 32 bits, key length in the low 32; {@link #meta}) and only the body — key then value
+ * — in the blob, with the same CRC: a 16-byte key and a 100-byte value then fit pheap's 128-byte
+ * blob class instead of the 256-byte one. {@link #join} rebuilds the entry for the shared checks.
  */
 final class EntryDescriptor {
     private EntryDescriptor() {
@@ -52,6 +57,49 @@ final class EntryDescriptor {
         }
         System.arraycopy(value, 0, e, KEY_OFFSET + klen, value.length);
         INT_LE.set(e, CRC_OFFSET, crc(e, e.length));
+        return e;
+    }
+
+    /** The body of a hash-map entry: key bytes then value bytes. */
+    static byte[] body(byte[] key, byte[] value) {
+        byte[] b = new byte[key.length + value.length];
+        System.arraycopy(key, 0, b, 0, key.length);
+        System.arraycopy(value, 0, b, key.length, value.length);
+        return b;
+    }
+
+    /** The CRC an entry of {@code key} and {@code value} carries (the same as {@link #build} computes). */
+    static int crc(byte[] key, byte[] value) {
+        CRC32C c = new CRC32C();
+        int kl = key.length;
+        c.update(kl);
+        c.update(kl >>> 8);
+        c.update(kl >>> 16);
+        c.update(kl >>> 24);
+        c.update(key, 0, kl);
+        c.update(value, 0, value.length);
+        return (int) c.getValue();
+    }
+
+    /** A hash-map node's header word: CRC32C high, key length low. */
+    static long meta(int crc, int keyLength) {
+        return ((long) crc << 32) | (keyLength & 0xffffffffL);
+    }
+
+    static int metaCrc(long meta) {
+        return (int) (meta >>> 32);
+    }
+
+    static int metaKeyLength(long meta) {
+        return (int) meta;
+    }
+
+    /** The entry (header + body) of a hash-map node's header word and blob body. */
+    static byte[] join(long meta, byte[] body) {
+        byte[] e = new byte[HEADER_LENGTH + body.length];
+        INT_LE.set(e, CRC_OFFSET, metaCrc(meta));
+        INT_LE.set(e, KEY_LENGTH_OFFSET, metaKeyLength(meta));
+        System.arraycopy(body, 0, e, HEADER_LENGTH, body.length);
         return e;
     }
 

@@ -61,6 +61,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     private static final long NEXT_OFF = HNODE_NEXT.offset();
     private static final long HASH_OFF = HNODE_HASH.offset();
     private static final long ENTRY_OFF = HNODE_ENTRY.offset();
+    private static final long META_OFF = HNODE_META.offset();
     private static final long SLOT0_OFF = BKT_SLOT[0].offset();
     private static final double LOAD_FACTOR = 1.0;
     private static final int OPTIMISTIC_TRIES = 3;
@@ -256,26 +257,13 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             if (hit == null) {
                 return null;
             }
-            if (hit != INCONSISTENT && hit != COLLISION && hit.crc() == crcOf(kb, hit.value())) {
+            if (hit != INCONSISTENT && hit != COLLISION && hit.crc() == EntryDescriptor.crc(kb, hit.value())) {
                 return hit.value();
             }
             // a damaged entry, a hash collision, or writers kept changing the chain: read it locked
             e = lockedFind(kb, h, key);
         }
         return e == null ? null : Arrays.copyOfRange(e, EntryDescriptor.valueOffset(e), e.length);
-    }
-
-    /** The CRC32C an entry of key {@code kb} and value {@code v} carries (as {@link EntryDescriptor#crc}). */
-    private static int crcOf(byte[] kb, byte[] v) {
-        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
-        int kl = kb.length;
-        c.update(kl);
-        c.update(kl >>> 8);
-        c.update(kl >>> 16);
-        c.update(kl >>> 24);
-        c.update(kb, 0, kl);
-        c.update(v, 0, v.length);
-        return (int) c.getValue();
     }
 
     /** Optimistic reads of the key's chain, validated; null when absent, or a sentinel for the locked path. */
@@ -317,23 +305,22 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 return INCONSISTENT;
             }
             if (seg.get(Mem.U64, n + HASH_OFF) == h) {
+                long meta = seg.get(Mem.U64, n + META_OFF);
                 long e = mem.ptr(n, ENTRY_OFF);
                 if (e <= 0) {
                     return INCONSISTENT;
                 }
-                long data = e + EntryDescriptor.BLOB_DATA_OFFSET;
+                long k0 = e + EntryDescriptor.BLOB_DATA_OFFSET;
                 long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
-                if (len < EntryDescriptor.HEADER_LENGTH + kb.length || len > mem.hi - data) {
+                if (len < kb.length || len > mem.hi - k0) {
                     return INCONSISTENT;
                 }
-                if (seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET) == kb.length) {
-                    long k0 = data + EntryDescriptor.KEY_OFFSET;
-                    if (MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1) {
-                        int vlen = (int) (len - EntryDescriptor.HEADER_LENGTH - kb.length);
-                        byte[] out = new byte[vlen];
-                        MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, k0 + kb.length, out, 0, vlen);
-                        return new Hit(out, seg.get(Mem.U32, data + EntryDescriptor.CRC_OFFSET));
-                    }
+                if (EntryDescriptor.metaKeyLength(meta) == kb.length
+                        && MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1) {
+                    int vlen = (int) (len - kb.length);
+                    byte[] out = new byte[vlen];
+                    MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, k0 + kb.length, out, 0, vlen);
+                    return new Hit(out, EntryDescriptor.metaCrc(meta));
                 }
                 collision = true;
             }
@@ -358,7 +345,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 }
                 if (mem.seg.get(Mem.U64, n + HASH_OFF) == h) {
                     long e = mem.ptr(n, ENTRY_OFF);
-                    byte[] bytes = e <= 0 ? null : mem.blob(e);
+                    byte[] bytes = e <= 0 ? null : entryAt(n, e);
                     if (bytes == null) {
                         throw corrupted(key, kb, n, "the node's entry pointer or blob length is impossible");
                     }
@@ -426,7 +413,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             if (er == null) {
                 throw corrupted(key, kb, n.offset(), "the node has no entry");
             }
-            byte[] e = tx.getBytes(er);
+            byte[] e = EntryDescriptor.join(tx.getLong(n, HNODE_META), tx.getBytes(er));
             boolean match = EntryDescriptor.keyEquals(e, kb);
             if (check || !match) {
                 String p = EntryDescriptor.problem(e);
@@ -479,17 +466,15 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             if (e <= 0) {
                 throw corrupted(key, kb, n, "the node's entry pointer is " + (e == 0 ? "null" : "outside the pool"));
             }
-            long data = e + EntryDescriptor.BLOB_DATA_OFFSET;
+            long k0 = e + EntryDescriptor.BLOB_DATA_OFFSET;
             long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
             boolean match = false;
-            if (len >= EntryDescriptor.HEADER_LENGTH + kb.length && len <= mem.hi - data
-                    && seg.get(Mem.U32, data + EntryDescriptor.KEY_LENGTH_OFFSET) == kb.length) {
-                long k0 = data + EntryDescriptor.KEY_OFFSET;
+            if (len >= kb.length && len <= mem.hi - k0 && EntryDescriptor.metaKeyLength(seg.get(Mem.U64, n + META_OFF)) == kb.length) {
                 match = MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1;
             }
             byte[] bytes = null;
             if (check || !match) {
-                bytes = mem.blob(e);
+                bytes = entryAt(n, e);
                 String p = bytes == null ? "impossible blob length" : EntryDescriptor.problem(bytes);
                 if (p != null) {
                     if (!check) {
@@ -510,6 +495,12 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     }
 
     private static final byte[] EMPTY = new byte[0];
+
+    /** The entry of node {@code n} (header from the node, body from blob {@code e}), or null if the blob length is impossible. */
+    private byte[] entryAt(long n, long e) {
+        byte[] body = mem.blob(e);
+        return body == null ? null : EntryDescriptor.join(mem.i64(n, HNODE_META), body);
+    }
 
     // ================================================================== writes
 
@@ -538,7 +529,9 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
         byte[] kb = keys.encode(key);
-        byte[] entry = EntryDescriptor.build(kb, values.encode(value));
+        byte[] vb = values.encode(value);
+        byte[] body = EntryDescriptor.body(kb, vb);
+        long meta = EntryDescriptor.meta(EntryDescriptor.crc(kb, vb), kb.length);
         long h = hash(kb);
         Transaction t = store.txState();
         boolean own = t.beginOp();
@@ -551,7 +544,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 old = t.fEntry;
                 if (!onlyIfAbsent) {
                     Ref oldRef = t.fEntryRef;
-                    tx.setRef(t.fNode, HNODE_ENTRY, tx.allocateBytes(entry));
+                    tx.setRef(t.fNode, HNODE_ENTRY, tx.allocateBytes(body));
+                    tx.setLong(t.fNode, HNODE_META, meta);
                     tx.free(oldRef);
                 }
             } else {
@@ -559,7 +553,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 PField slot = t.fSlot;
                 Ref n = tx.allocate(HNODE);
                 tx.setLong(n, HNODE_HASH, h);
-                tx.setRef(n, HNODE_ENTRY, tx.allocateBytes(entry));
+                tx.setLong(n, HNODE_META, meta);
+                tx.setRef(n, HNODE_ENTRY, tx.allocateBytes(body));
                 tx.setRef(n, HNODE_NEXT, tx.getRef(page, slot));
                 tx.setRef(page, slot, n);
                 tx.setLong(countsRef, CNT_SLOT[s], tx.getLong(countsRef, CNT_SLOT[s]) + 1);
@@ -953,7 +948,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
                 for (Ref x = tx.getRef(page, BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))]); x != null; x = tx.getRef(x, HNODE_NEXT)) {
                     Ref e = tx.getRef(x, HNODE_ENTRY);
-                    out.add(e == null ? null : tx.getBytes(e));
+                    out.add(e == null ? null : EntryDescriptor.join(tx.getLong(x, HNODE_META), tx.getBytes(e)));
                 }
             }
             return out;
@@ -999,7 +994,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
             int hops = 0;
             while (x != 0) {
                 long e = x == Mem.BAD ? Mem.BAD : mem.ptr(x, ENTRY_OFF);
-                byte[] bytes = e <= 0 ? null : mem.blob(e);
+                byte[] bytes = e <= 0 ? null : entryAt(x, e);
                 if (x == Mem.BAD || ++hops > MAX_HOPS || bytes == null) {
                     if (locked) {
                         throw new CorruptedEntryException(name, null, x == Mem.BAD ? pg[pi] : x, "the chain of bucket " + b

@@ -55,9 +55,12 @@ final class StoreTypes {
     static final int INITIAL_LEVEL = PAGE_BITS;
 
     static final PType HNODE = PType.builder("store.HNode").pointer("next", "store.HNode").int64("hash")
-            .pointer("entry", ENTRY_TARGET).build();
+            .int64("meta").pointer("entry", ENTRY_TARGET).build();
     static final PField HNODE_NEXT = HNODE.field("next");
     static final PField HNODE_HASH = HNODE.field("hash");
+    /** The entry's header kept in the node: CRC32C in the high 32 bits, key length in the low 32 ({@link EntryDescriptor#meta}). */
+    static final PField HNODE_META = HNODE.field("meta");
+    /** The entry's body: key bytes then value bytes. */
     static final PField HNODE_ENTRY = HNODE.field("entry");
 
     static final PType BKT = pointers("store.Bkt", "b", PAGE_BUCKETS, "store.HNode");

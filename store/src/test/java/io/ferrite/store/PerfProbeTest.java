@@ -23,7 +23,7 @@ class PerfProbeTest {
         Path path = Path.of("/dev/shm", "ferrite-store-perf-" + ProcessHandle.current().pid() + ".pool");
         Files.deleteIfExists(path);
         HeapOptions ho = HeapOptions.defaults().checkpointInterval(Duration.ofSeconds(1));
-        try (Store s = Store.create(path, Math.max(64L << 20, n * 700L), new Store.Context().heapOptions(ho))) {
+        try (Store s = Store.create(path, Math.max(64L << 20, n * 900L), new Store.Context().heapOptions(ho))) {
             PersistentMap<byte[], byte[]> m = s.map("bench", byte[].class, byte[].class);
             Random rnd = new Random(1);
             byte[][] keys = new byte[n][16];
@@ -32,6 +32,17 @@ class PerfProbeTest {
             for (byte[] k : keys) {
                 rnd.nextBytes(k);
             }
+            long tb = System.nanoTime();
+            for (int from = 0; from < n; from += 1000) {
+                int start = from;
+                s.inTransaction(tx -> {
+                    for (int i = start; i < Math.min(n, start + 1000); i++) {
+                        m.set(keys[i], v);
+                    }
+                });
+            }
+            System.out.printf("store perf: bulk load in transactions of 1,000: %.0f ns/entry, %d buckets for %d entries%n",
+                    (System.nanoTime() - tb) / (double) n, m.bucketCount(), m.size());
             for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
                 for (byte[] k : keys) {
