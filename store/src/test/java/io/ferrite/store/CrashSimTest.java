@@ -3,6 +3,7 @@ package io.ferrite.store;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.ferrite.media.CrashSimMedia;
+import io.ferrite.media.Media;
 import io.ferrite.pheap.HeapOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -161,7 +162,7 @@ class CrashSimTest {
     private void check(MemorySegment image, Store.Context ctx, int committedBefore, long fence) {
         Store r;
         try {
-            r = Store.open(new ImageMedia(image), ctx);
+            r = Store.open(Media.wrap(image), ctx);
         } catch (RuntimeException e) {
             throw new AssertionError("fence " + fence + ": image does not recover (committed=" + committedBefore + ")", e);
         }

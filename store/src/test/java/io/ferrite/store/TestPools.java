@@ -13,10 +13,37 @@ final class TestPools implements AutoCloseable {
     static final long SIZE = 16L << 20;
     final Path path;
 
+    private static final String PREFIX = "ferrite-store-test-";
+    private static volatile boolean swept;
+
     TestPools(String name) {
         Path dir = Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir"));
-        path = dir.resolve("ferrite-store-test-" + ProcessHandle.current().pid() + "-" + name + "-" + SEQ.incrementAndGet() + ".pool");
+        if (!swept) {
+            swept = true;
+            sweepDeadRuns(dir);
+        }
+        path = dir.resolve(PREFIX + ProcessHandle.current().pid() + "-" + name + "-" + SEQ.incrementAndGet() + ".pool");
         delete();
+    }
+
+    /** Deletes pools (and lock files) left by test JVMs that were killed before their cleanup ran. */
+    private static void sweepDeadRuns(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(f -> f.getFileName().toString().startsWith(PREFIX)).toList()) {
+                String rest = p.getFileName().toString().substring(PREFIX.length());
+                int dash = rest.indexOf('-');
+                try {
+                    long pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                    if (ProcessHandle.of(pid).isEmpty()) {
+                        Files.deleteIfExists(p);
+                    }
+                } catch (NumberFormatException | IOException e) {
+                    // not one of ours, or already gone
+                }
+            }
+        } catch (IOException e) {
+            // nothing to sweep
+        }
     }
 
     static HeapOptions heapOptions() {
