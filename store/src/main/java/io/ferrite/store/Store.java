@@ -88,7 +88,12 @@ public final class Store implements AutoCloseable {
             StoreTypes.LHDR, StoreTypes.LNODE}) {
             heap.register(t);
         }
-        this.root = heap.root(StoreTypes.ROOT);
+        try {
+            this.root = heap.root(StoreTypes.ROOT);
+        } catch (IllegalArgumentException e) {
+            throw new StoreException("pool " + mem.pool + " is not an object store: " + e.getMessage(),
+                    "open it with Heap.open (it is an application's own heap), or create a new pool for the store");
+        }
         long v = heap.getLong(root, StoreTypes.ROOT_VERSION);
         if (v == 0) {
             try (Tx tx = heap.begin(Durability.SYNC)) {

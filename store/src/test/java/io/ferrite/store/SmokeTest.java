@@ -65,4 +65,16 @@ class SmokeTest {
             }
         }
     }
+
+    @Test
+    void aPlainHeapPoolIsNotTakenForAStore() {
+        try (TestPools p = new TestPools("not-a-store")) {
+            io.ferrite.pheap.PType mine = io.ferrite.pheap.PType.builder("AppRoot").int64("x").build();
+            try (io.ferrite.pheap.Heap h = io.ferrite.pheap.Heap.create(p.path, TestPools.SIZE, TestPools.heapOptions())) {
+                h.root(mine);
+            }
+            StoreException e = assertThrows(StoreException.class, () -> p.open(TestPools.context()));
+            assertTrue(e.getMessage().contains("is not an object store") && e.getMessage().contains("AppRoot"), e.getMessage());
+        }
+    }
 }
