@@ -37,8 +37,8 @@ import java.util.function.Function;
  * }</pre>
  *
  * <p>The store owns the pool's root object (type {@code store.Root}); a pool is either a store or
- * an application's own heap, not both. Objects of the application's own pheap types can still be
- * written in the same commit as store operations through {@link Transaction#heapTx()}.
+ * an application's own heap, not both (objects of the application's own pheap types would not be
+ * reachable from the root, and {@code ferrite check} would count them as leaks).
  *
  * <p>Threading: a store and its collections are shared by any number of threads. Durability: an
  * operation has returned only after its redo record is persisted ({@link Durability#SYNC}) and

@@ -77,7 +77,10 @@ public final class Transaction {
         this.thread = Thread.currentThread();
     }
 
-    /** The pheap transaction underneath, for objects of the application's own types in the same commit. */
+    /**
+     * The pheap transaction underneath (its durability, the heap). Objects allocated through it are
+     * not reachable from the store's root: {@code ferrite check} would count them as leaks.
+     */
     public Tx heapTx() {
         checkActive();
         return tx;
