@@ -181,6 +181,8 @@ class CrashSimTest {
             }
             assertEquals(gotMap.size(), r.map("accounts", String.class, Long.class).size(), "fence " + fence + ": map size count");
             assertEquals(gotSorted.size(), r.sortedMap("journal", Long.class, String.class).size(), "fence " + fence + ": sorted size");
+            String leak = Reachability.leaks(r);
+            assertNull(leak, "fence " + fence + ": allocated but unreachable objects: " + leak);
         } finally {
             r.heap().crash();
         }

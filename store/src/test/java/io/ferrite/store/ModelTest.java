@@ -132,7 +132,9 @@ class ModelTest {
                 m = s.map("m", String.class, String.class);
                 assertEquals(model, new HashMap<>(m));
                 assertEquals(model.size(), m.size());
+                assertNull(Reachability.leaks(s), "no leak after the hash-map workload");
                 m.clear();
+                assertNull(Reachability.leaks(s), "clear frees every node and entry");
                 assertTrue(m.isEmpty());
                 assertEquals(0, m.entrySet().stream().count());
             } finally {
@@ -239,7 +241,9 @@ class ModelTest {
                     m = s.sortedMap("s", Long.class, String.class);
                 }
                 assertEquals(new ArrayList<>(model.entrySet()), new ArrayList<>(m.entrySet()));
+                assertNull(Reachability.leaks(s), "no leak after the sorted-map workload");
                 m.clear();
+                assertNull(Reachability.leaks(s));
                 assertEquals(0, m.size());
                 assertNull(m.firstKey());
             } finally {
@@ -306,7 +310,9 @@ class ModelTest {
                 }
                 assertEquals(model, l);
                 assertEquals(model, l.snapshot());
+                assertNull(Reachability.leaks(s), "no leak after the list workload");
                 l.clear();
+                assertNull(Reachability.leaks(s));
                 assertTrue(l.isEmpty());
             } finally {
                 s.close();
@@ -337,6 +343,7 @@ class ModelTest {
                     assertEquals("v" + k, r.get(k));
                 }
                 assertEquals(6000, r.entrySet().size());
+                assertNull(Reachability.leaks(s), "no leak after bulk loads with many splits per transaction");
             } finally {
                 s.close();
             }
