@@ -45,7 +45,9 @@ import java.util.function.Function;
  * stripe until the transaction ends, and sees the transaction's own writes.
  *
  * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit (with
- * the bucket split it may carry); inside a transaction, all commit together.
+ * the bucket split it may carry); inside a transaction, all commit together. The compound
+ * operations ({@code putIfAbsent}, {@code replace}, {@code remove(k, v)}, {@code compute*},
+ * {@code merge}) are atomic.
  *
  * <p><b>Iteration</b> ({@link #entrySet()}, {@link #keySet()}, {@link #values()}, {@link #forEach})
  * is weakly consistent and never throws {@link java.util.ConcurrentModificationException}: the
@@ -56,7 +58,7 @@ import java.util.function.Function;
  * @param <K> key type
  * @param <V> value type
  */
-public final class PersistentMap<K, V> extends AbstractMap<K, V> {
+public final class PersistentMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
     private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long NEXT_OFF = HNODE_NEXT.offset();
     private static final long HASH_OFF = HNODE_HASH.offset();
@@ -155,6 +157,12 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
     /** The map's name in the store's directory. */
     public String name() {
         return name;
+    }
+
+    /** The store this map belongs to. */
+    @Override
+    public Store store() {
+        return store;
     }
 
     // ================================================================== hashing
@@ -515,6 +523,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
      * Stores {@code value} under {@code key} without reading the previous value (cheaper than
      * {@link #put}, and it overwrites an entry whose value is damaged).
      */
+    @Override
     public void set(K key, V value) {
         write(key, value, false, false);
     }
@@ -586,6 +595,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
      * Removes {@code key} without reading its value (it also removes an entry whose value is
      * damaged); true when it was present.
      */
+    @Override
     public boolean delete(K key) {
         return delete(key, false) != null;
     }
@@ -832,106 +842,6 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> {
                 t.abortIfActive();
             }
         }
-    }
-
-    // ================================================================== atomic compound operations
-
-    @Override
-    public boolean remove(Object key, Object value) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            if (cur != null && valueEquals(cur, value)) {
-                remove(key);
-                return true;
-            }
-            return false;
-        });
-    }
-
-    @Override
-    public boolean replace(K key, V oldValue, V newValue) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            if (cur != null && valueEquals(cur, oldValue)) {
-                set(key, newValue);
-                return true;
-            }
-            return false;
-        });
-    }
-
-    @Override
-    public V replace(K key, V value) {
-        return store.callInTransaction(t -> containsKey(key) ? put(key, value) : null);
-    }
-
-    @Override
-    public V computeIfAbsent(K key, Function<? super K, ? extends V> f) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            if (cur != null) {
-                return cur;
-            }
-            V v = f.apply(key);
-            if (v != null) {
-                set(key, v);
-            }
-            return v;
-        });
-    }
-
-    @Override
-    public V computeIfPresent(K key, BiFunction<? super K, ? super V, ? extends V> f) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            if (cur == null) {
-                return null;
-            }
-            V v = f.apply(key, cur);
-            if (v == null) {
-                delete(key);
-            } else {
-                set(key, v);
-            }
-            return v;
-        });
-    }
-
-    @Override
-    public V compute(K key, BiFunction<? super K, ? super V, ? extends V> f) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            V v = f.apply(key, cur);
-            if (v == null) {
-                if (cur != null) {
-                    delete(key);
-                }
-            } else {
-                set(key, v);
-            }
-            return v;
-        });
-    }
-
-    @Override
-    public V merge(K key, V value, BiFunction<? super V, ? super V, ? extends V> f) {
-        return store.callInTransaction(t -> {
-            V cur = get(key);
-            V v = cur == null ? value : f.apply(cur, value);
-            if (v == null) {
-                delete(key);
-            } else {
-                set(key, v);
-            }
-            return v;
-        });
-    }
-
-    static boolean valueEquals(Object a, Object b) {
-        if (a instanceof byte[] x && b instanceof byte[] y) {
-            return Arrays.equals(x, y);
-        }
-        return Objects.equals(a, b);
     }
 
     // ================================================================== iteration

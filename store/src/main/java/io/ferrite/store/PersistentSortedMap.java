@@ -26,7 +26,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * lock (many readers at once); writes, and every operation inside {@link Store#inTransaction},
  * take the write lock (held to the end of the transaction, which sees its own writes).
  *
- * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit.
+ * <p><b>Durability.</b> Each operation outside a transaction is one atomic, durable commit. The
+ * compound operations ({@code putIfAbsent}, {@code replace}, {@code compute*}, {@code merge}...)
+ * are atomic.
  *
  * <p><b>Range scans and iteration</b> ({@link #range}, {@link #entrySet()}) are in key order,
  * weakly consistent, never throw {@link java.util.ConcurrentModificationException}: entries are
@@ -37,9 +39,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param <K> key type
  * @param <V> value type
  */
-public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
+public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
     static final int BATCH = 64;
 
+    private final Store store;
     private final String name;
     private final Heap heap;
     private final Mem mem;
@@ -52,6 +55,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     private final long head;
 
     PersistentSortedMap(Store store, String name, long header, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
+        this.store = store;
         this.name = name;
         this.heap = store.heap();
         this.mem = store.mem;
@@ -79,6 +83,12 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
 
     public String name() {
         return name;
+    }
+
+    /** The store this map belongs to. */
+    @Override
+    public Store store() {
+        return store;
     }
 
     public Comparator<? super K> comparator() {
@@ -310,6 +320,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     /** Stores without returning the previous value. */
+    @Override
     public void set(K key, V value) {
         write(key, value, false);
     }
@@ -369,6 +380,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> {
     }
 
     /** Removes {@code key} without decoding its value; true when it was present. */
+    @Override
     public boolean delete(K key) {
         return delete(key, false) != null;
     }

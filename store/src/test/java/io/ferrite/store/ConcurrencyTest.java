@@ -302,4 +302,30 @@ class ConcurrencyTest {
             }
         }
     }
+    @Test
+    void compoundOperationsAreAtomicOnBothMaps() throws Exception {
+        try (TestPools p = new TestPools("conc-merge"); Store s = p.create(TestPools.context())) {
+            PersistentMap<String, Long> hm = s.map("h", String.class, Long.class);
+            PersistentSortedMap<String, Long> sm = s.sortedMap("s", String.class, Long.class);
+            int perThread = 300;
+            runThreads(THREADS, id -> {
+                for (int i = 0; i < perThread; i++) {
+                    String k = "counter-" + (i % 5);
+                    hm.merge(k, 1L, Long::sum);
+                    sm.compute(k, (kk, v) -> v == null ? 1L : v + 1);
+                    hm.computeIfAbsent("first-" + (i % 7), kk -> (long) id);
+                }
+            });
+            for (int c = 0; c < 5; c++) {
+                assertEquals(THREADS * perThread / 5, hm.get("counter-" + c), "hash-map merges lost");
+                assertEquals(THREADS * perThread / 5, sm.get("counter-" + c), "sorted-map computes lost");
+            }
+            assertEquals(5 + 7, hm.size());
+            assertTrue(hm.replace("counter-0", (long) THREADS * perThread / 5, -1L));
+            assertFalse(sm.remove("counter-1", 12345L));
+            assertTrue(sm.remove("counter-1", (long) THREADS * perThread / 5));
+            assertEquals(-1L, hm.get("counter-0"));
+            assertNull(sm.get("counter-1"));
+        }
+    }
 }
