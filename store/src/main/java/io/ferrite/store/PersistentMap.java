@@ -258,7 +258,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         byte[] e;
         if (t.active) {
             t.lockStripe(locks[stripe(h)]);
-            e = txFind(t, kb, h, key, true) ? t.fEntry : null;
+            return txFind(t, kb, h, key, true) ? t.fValue : null;
         } else {
             store.ensureOpen();
             Hit hit = lockFreeFind(kb, h);
@@ -385,10 +385,6 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         }
     }
 
-    private V value(byte[] e, Object key) {
-        return Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, key);
-    }
-
     /**
      * Finds {@code kb} inside the transaction (sees its writes): sets t.fNode/fPrev/fEntryRef/fEntry
      * and the bucket's page and slot. When {@code check}, an entry with this hash that fails its CRC
@@ -437,6 +433,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
                 t.fPrev = prev;
                 t.fEntryRef = er;
                 t.fEntry = e;
+                t.fValue = Arrays.copyOfRange(e, EntryDescriptor.valueOffset(e), e.length);
                 return true;
             }
         }
@@ -446,8 +443,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     /**
      * {@link #txFind} for an operation that is its own transaction: nothing is in its write set yet
      * and the stripe is write-locked, so applied memory is what the transaction would read. Reads
-     * it directly (no write-set lookups) and copies the entry only when {@code check} (the caller
-     * wants the old value); otherwise t.fEntry is an empty marker.
+     * it directly (no write-set lookups) and copies the old value only when {@code check} (the
+     * caller wants it: t.fValue, CRC-checked); otherwise t.fEntry and t.fValue are empty markers.
      */
     private boolean lockedFindForWrite(Transaction t, byte[] kb, long h, Object key, boolean check) {
         long b = bucketOf(h, txLp(t));
@@ -480,24 +477,30 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             if (len >= kb.length && len <= mem.hi - k0 && EntryDescriptor.metaKeyLength(seg.get(Mem.U64, n + META_OFF)) == kb.length) {
                 match = MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1;
             }
-            byte[] bytes = null;
-            if (check || !match) {
-                bytes = entryAt(n, e);
+            byte[] value = EMPTY;
+            if (match && check) {
+                long meta = seg.get(Mem.U64, n + META_OFF);
+                value = new byte[(int) (len - kb.length)];
+                MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, k0 + kb.length, value, 0, value.length);
+                int got = EntryDescriptor.crc(kb, value);
+                if (got != EntryDescriptor.metaCrc(meta)) {
+                    throw corrupted(key, kb, e, String.format("CRC32C mismatch (stored 0x%08x, computed 0x%08x over %d bytes)",
+                            EntryDescriptor.metaCrc(meta), got, EntryDescriptor.HEADER_LENGTH + len));
+                }
+            } else if (!match) {
+                byte[] bytes = entryAt(n, e);
                 String p = bytes == null ? "impossible blob length" : EntryDescriptor.problem(bytes);
-                if (p != null) {
-                    if (!check) {
-                        continue;
-                    }
+                if (p != null && check) {
                     throw corrupted(key, kb, e, p);
                 }
+                continue;
             }
-            if (match) {
-                t.fNode = heap.ref(n);
-                t.fPrev = prev == 0 ? null : heap.ref(prev);
-                t.fEntryRef = heap.ref(e);
-                t.fEntry = bytes != null ? bytes : EMPTY;
-                return true;
-            }
+            t.fNode = heap.ref(n);
+            t.fPrev = prev == 0 ? null : heap.ref(prev);
+            t.fEntryRef = heap.ref(e);
+            t.fEntry = EMPTY;
+            t.fValue = value;
+            return true;
         }
         return false;
     }
@@ -516,7 +519,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     @Override
     public V put(K key, V value) {
         byte[] old = write(key, value, true, false);
-        return old == null ? null : value(old, key);
+        return old == null ? null : Store.decode(values, old, 0, old.length, name, key);
     }
 
     /**
@@ -531,7 +534,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     @Override
     public V putIfAbsent(K key, V value) {
         byte[] old = write(key, value, true, true);
-        return old == null ? null : value(old, key);
+        return old == null ? null : Store.decode(values, old, 0, old.length, name, key);
     }
 
     private byte[] write(K key, V value, boolean check, boolean onlyIfAbsent) {
@@ -550,7 +553,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             Tx tx = t.tx;
             byte[] old = null;
             if (txFind(t, kb, h, key, check)) {
-                old = t.fEntry;
+                old = t.fValue;
                 if (!onlyIfAbsent) {
                     Ref oldRef = t.fEntryRef;
                     tx.setRef(t.fNode, HNODE_ENTRY, tx.allocateBytes(body));
@@ -588,7 +591,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             return null;
         }
         byte[] old = delete((K) key, true);
-        return old == null ? null : value(old, key);
+        return old == null ? null : Store.decode(values, old, 0, old.length, name, key);
     }
 
     /**
@@ -615,7 +618,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
                 }
                 return null;
             }
-            byte[] old = t.fEntry;
+            byte[] old = t.fValue;
             Ref next = tx.getRef(t.fNode, HNODE_NEXT);
             if (t.fPrev == null) {
                 tx.setRef(t.fPage, t.fSlot, next);

@@ -65,6 +65,8 @@ public final class Transaction {
     Ref fPrev;
     Ref fEntryRef;
     byte[] fEntry;
+    /** The found entry's value bytes (checked), when the lookup was asked for them. */
+    byte[] fValue;
     Ref fPage;
     PField fSlot;
 
@@ -254,6 +256,7 @@ public final class Transaction {
             splitDir2s = null;
             fNode = fPrev = fEntryRef = fPage = null;
             fEntry = null;
+            fValue = null;
             fSlot = null;
             active = false;
             user = false;

@@ -77,6 +77,11 @@ class CorruptionTest {
                 assertEquals("\"user-17\"", it.key());
                 // in a transaction too
                 assertThrows(CorruptedEntryException.class, () -> s.inTransaction(tx -> accounts.get("user-17")));
+                // put and remove would return the damaged value: refused, naming the key
+                CorruptedEntryException pe = assertThrows(CorruptedEntryException.class,
+                        () -> accounts.put("user-17", new Account("x", 1)));
+                assertEquals("\"user-17\"", pe.key());
+                assertThrows(CorruptedEntryException.class, () -> accounts.remove("user-17"));
                 // the damaged key can be deleted (or overwritten with set) to repair the map
                 assertTrue(accounts.delete("user-17"));
                 assertNull(accounts.get("user-17"));
