@@ -17,7 +17,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
 /**
- * Crash simulation (DESIGN.md §10) over hash-map and sorted-map operations, single and in
+ * Crash simulation (DESIGN.md §10) over hash-map, sorted-map and deque operations, single and in
  * transactions spanning both, including bucket splits. At every fence of the workload, images of
  * what a power failure could leave are recovered (in place, through a second store over the
  * image; every fourth image is copied elsewhere first, so that recovery also relocates it) and
@@ -29,7 +29,7 @@ class CrashSimTest {
     static final int IMAGES_PER_FENCE = Integer.getInteger("ferrite.store.crashsim.imagesPerFence", 10);
     static final int OPERATIONS = Integer.getInteger("ferrite.store.crashsim.operations", 420);
 
-    record State(Map<String, Long> map, TreeMap<Long, String> sorted) {
+    record State(Map<String, Long> map, TreeMap<Long, String> sorted, List<String> list) {
     }
 
     private final List<State> states = new ArrayList<>();
@@ -53,6 +53,8 @@ class CrashSimTest {
             Store store = Store.create(media, ctx);
             PersistentMap<String, Long> map = store.map("accounts", String.class, Long.class);
             PersistentSortedMap<Long, String> sorted = store.sortedMap("journal", Long.class, String.class);
+            PersistentList<String> queue = store.list("queue", String.class);
+            List<String> q = new ArrayList<>();
             Map<String, Long> m = new HashMap<>();
             TreeMap<Long, String> s = new TreeMap<>();
             // start just under the load factor of the first 256 buckets: later inserts split buckets
@@ -64,7 +66,7 @@ class CrashSimTest {
             for (int i = 0; i < 250; i++) {
                 m.put("seed-" + i, (long) i);
             }
-            states.add(new State(Map.copyOf(m), new TreeMap<>(s)));
+            states.add(new State(Map.copyOf(m), new TreeMap<>(s), List.copyOf(q)));
             media.onCrashPoint(cp -> {
                 fences++;
                 MemorySegment.copy(live, 0, saved, 0, POOL);
@@ -90,7 +92,7 @@ class CrashSimTest {
                 long v = rnd.nextInt(1_000_000);
                 // the model moves first, so that the state an image may show is known before the commit
                 Runnable action;
-                switch (rnd.nextInt(7)) {
+                switch (rnd.nextInt(8)) {
                     case 0, 1 -> {
                         m.put(k, v);
                         action = () -> map.set(k, v);
@@ -106,6 +108,16 @@ class CrashSimTest {
                     case 4 -> {
                         s.remove(v % 300);
                         action = () -> sorted.remove(v % 300);
+                    }
+                    case 6 -> {
+                        // the deque: append, or take from the front
+                        if (q.isEmpty() || rnd.nextBoolean()) {
+                            q.add(k);
+                            action = () -> queue.addLast(k);
+                        } else {
+                            q.removeFirst();
+                            action = () -> queue.pollFirst();
+                        }
                     }
                     case 5 -> {
                         // a bulk insert: one transaction, several new keys, several bucket splits
@@ -135,7 +147,7 @@ class CrashSimTest {
                         });
                     }
                 }
-                states.add(new State(Map.copyOf(m), new TreeMap<>(s)));
+                states.add(new State(Map.copyOf(m), new TreeMap<>(s), List.copyOf(q)));
                 action.run();
                 committed = op;
                 if (op % 100 == 0) {
@@ -149,6 +161,7 @@ class CrashSimTest {
             try (Store r = Store.open(media, ctx)) {
                 assertEquals(m, new HashMap<>(r.map("accounts", String.class, Long.class)));
                 assertEquals(s, new TreeMap<>(r.sortedMap("journal", Long.class, String.class)));
+                assertEquals(q, r.list("queue", String.class).snapshot());
             }
         }
         System.out.printf("store crashsim: %d crash points, %d images checked (%d per fence, %d of them recovered at another"
@@ -170,14 +183,17 @@ class CrashSimTest {
             assertEquals(image.address(), r.heap().baseAddress(), "the recovered pool's pointers assume where it is mapped");
             Map<String, Long> gotMap = new HashMap<>(r.map("accounts", String.class, Long.class));
             TreeMap<Long, String> gotSorted = new TreeMap<>(r.sortedMap("journal", Long.class, String.class));
+            List<String> gotList = r.list("queue", String.class).snapshot();
             State before = states.get(committedBefore);
             State after = committedBefore + 1 < states.size() ? states.get(committedBefore + 1) : null;
-            boolean isBefore = before.map().equals(gotMap) && before.sorted().equals(gotSorted);
-            boolean isAfter = after != null && after.map().equals(gotMap) && after.sorted().equals(gotSorted);
+            boolean isBefore = before.map().equals(gotMap) && before.sorted().equals(gotSorted) && before.list().equals(gotList);
+            boolean isAfter = after != null && after.map().equals(gotMap) && after.sorted().equals(gotSorted)
+                    && after.list().equals(gotList);
             if (!isBefore && !isAfter) {
                 fail("fence " + fence + ": recovered collections match neither the state after operation " + committedBefore
                         + " nor the one after it;\n got map " + new TreeMap<>(gotMap) + "\n want " + new TreeMap<>(before.map())
-                        + "\n got sorted " + gotSorted + "\n want " + before.sorted());
+                        + "\n got sorted " + gotSorted + "\n want " + before.sorted() + "\n got list " + gotList + "\n want "
+                        + before.list());
             }
             assertEquals(gotMap.size(), r.map("accounts", String.class, Long.class).size(), "fence " + fence + ": map size count");
             assertEquals(gotSorted.size(), r.sortedMap("journal", Long.class, String.class).size(), "fence " + fence + ": sorted size");
