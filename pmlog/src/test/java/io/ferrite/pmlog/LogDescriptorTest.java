@@ -96,10 +96,15 @@ class LogDescriptorTest {
 
     @Test
     void recordLengthAndSkipRule() {
-        assertEquals(24, LogRecordDescriptor.recordLength(0));
-        assertEquals(32, LogRecordDescriptor.recordLength(1));
-        assertEquals(32, LogRecordDescriptor.recordLength(8));
-        assertEquals(88, LogRecordDescriptor.recordLength(64));
+        // Records are padded to a cache line: no two records share a line, so a group-commit
+        // leader never flushes a line another core is writing the next record into.
+        assertEquals(64, LogRecordDescriptor.recordLength(0));
+        assertEquals(64, LogRecordDescriptor.recordLength(1));
+        assertEquals(64, LogRecordDescriptor.recordLength(40));
+        assertEquals(128, LogRecordDescriptor.recordLength(41));
+        assertEquals(128, LogRecordDescriptor.recordLength(64));
+        // The implicit skip can no longer arise from aligned records (capacities are multiples of
+        // 64), but readers keep the rule for any position that leaves less than a header.
         assertTrue(LogRecordDescriptor.isImplicitSkip(1024 - 8, 1024));
         assertTrue(LogRecordDescriptor.isImplicitSkip(1024 - 16, 1024));
         assertFalse(LogRecordDescriptor.isImplicitSkip(1024 - 24, 1024));

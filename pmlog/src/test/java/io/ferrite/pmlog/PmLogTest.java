@@ -147,37 +147,37 @@ class PmLogTest {
     }
 
     @Test
-    void implicitSkipAndPaddingAtTheRingEnd() {
+    void paddingAtTheRingEnd() {
         long cap = 2048;
         try (Media m = Media.inMemory(PmLog.regionLength(cap))) {
             try (PmLog log = PmLog.format(m, 0, m.size(), PmLogOptions.defaults().fullPolicy(PmLogOptions.FullPolicy.FAIL))) {
                 assertEquals(1000, log.maxRecordSize());
                 assertEquals(0, log.append(new byte[1000], (short) 1));     // [0, 1024)
-                long b = log.append(new byte[992], (short) 1);              // [1024, 2040): 8 bytes left
+                long b = log.append(new byte[992], (short) 1);              // [1024, 2048): 1016 bytes, one line padded
                 assertEquals(1024, b);
-                assertEquals(2048, log.durableLsn(), "durable skips the 8 bytes no record can use");
+                assertEquals(2048, log.durableLsn());
                 assertEquals(2048, log.tailLsn());
                 log.reclaim(b);
-                long c = log.append(new byte[8], (short) 1);                // the next lap, implicitly
+                long c = log.append(new byte[8], (short) 1);                // the next lap: [2048, 2112)
                 assertEquals(2048, c);
                 log.reclaim(c);
-                long d = log.append(new byte[1000], (short) 1);             // [2080, 3104): 992 bytes left
-                assertEquals(2080, d);
-                assertEquals(List.of(2048L, 2080L), readAll(log, c).stream().map(Rec::lsn).toList());
-                log.reclaim(log.durableLsn());                              // head 3104
-                long e = log.append(new byte[1000], (short) 1);             // needs 1024: padding fills [3104, 4096)
+                long d = log.append(new byte[1000], (short) 1);             // [2112, 3136): 960 bytes left
+                assertEquals(2112, d);
+                assertEquals(List.of(2048L, 2112L), readAll(log, c).stream().map(Rec::lsn).toList());
+                log.reclaim(log.durableLsn());                              // head 3136
+                long e = log.append(new byte[1000], (short) 1);             // needs 1024: padding fills [3136, 4096)
                 assertEquals(4096, e);
-                assertEquals(List.of(4096L), readAll(log, 3104).stream().map(Rec::lsn).toList(),
+                assertEquals(List.of(4096L), readAll(log, 3136).stream().map(Rec::lsn).toList(),
                         "reading from a padding record's LSN skips it");
             }
-            long pad = LogHeaderDescriptor.HEADER_LENGTH + 3104 % cap;
+            long pad = LogHeaderDescriptor.HEADER_LENGTH + 3136 % cap;
             assertEquals(LogRecordDescriptor.PADDING_TYPE, m.segment().get(LogRecordDescriptor.U16,
                     pad + LogRecordDescriptor.TYPE_OFFSET));
-            assertEquals(cap - 3104 % cap - LogRecordDescriptor.HEADER_LENGTH,
+            assertEquals(cap - 3136 % cap - LogRecordDescriptor.HEADER_LENGTH,
                     m.segment().get(LogRecordDescriptor.U32, pad + LogRecordDescriptor.LENGTH_OFFSET));
             try (PmLog log = PmLog.open(m, 0, m.size(), PmLogOptions.defaults())) {
                 RecoveryInfo info = log.recoveryInfo();
-                assertEquals(3104, info.headLsn());
+                assertEquals(3136, info.headLsn());
                 assertEquals(1, info.records(), info.toString());
                 assertEquals(4096 + 1024, info.tailLsn());
             }

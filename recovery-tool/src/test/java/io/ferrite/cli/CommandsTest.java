@@ -271,7 +271,9 @@ class CommandsTest {
         assertEquals(0, l.exit(), l.toString());
         assertTrue(l.out().contains("standalone pmlog file"), l.out());
         assertEquals(10, l.out().lines().filter(x -> x.matches("\\s+\\d+\\s+8\\s+7\\s+\\d+\\s*")).count(), l.out());
-        TestPools.Run from = run("log", "--from", "128", f.toString());
+        // from the fifth record: LSNs advance by one aligned record length
+        long fifth = 4 * io.ferrite.pmlog.LogRecordDescriptor.recordLength(8);
+        TestPools.Run from = run("log", "--from", Long.toString(fifth), f.toString());
         assertEquals(6, from.out().lines().filter(x -> x.matches("\\s+\\d+\\s+8\\s+7\\s+\\d+\\s*")).count(), from.out());
         TestPools.Run info = run("info", f.toString());
         assertEquals(8, info.exit(), info.toString());
