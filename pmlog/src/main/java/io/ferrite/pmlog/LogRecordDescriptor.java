@@ -70,9 +70,9 @@ public final class LogRecordDescriptor {
     /**
      * Records start and end on cache-line boundaries (DESIGN.md §6 pads groups to a line; we pad
      * each record): no two records share a line, so the group-commit leader never flushes a line
-     * another core is still writing the next record into. Measured: two appender threads went
-     * from 1.4 to 3.1 M durable 64-byte appends/s on the 2-core development machine, one thread
-     * unchanged (docs/benchmarks.md).
+     * another core is still writing the next record into. Measured on the 2-core development VM:
+     * two appender threads went from 1.3-1.4 M durable 64-byte appends/s in every fork to 3.0-3.3 M
+     * in most forks (some still settle at 1.2 M), one thread unchanged (docs/benchmarks.md).
      */
     public static final int ALIGNMENT = 64;
 
