@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
             logOk = LogDemo.run(dir, out);
             out.println();
         }
-        out.println("== Ferrite demo, part 2: the object store (pheap): a bank, a crash, recovery ==");
+        out.println("== Ferrite demo, part 2: the persistent heap (pheap transactions): a bank, a crash, recovery ==");
         boolean heapOk = AccountsDemo.run(dir, accounts, threads, Duration.ofMillis((long) (seconds * 1000)), out);
         out.println();
         out.println("Not built yet: replicas, the power-event drain and promotion of a sealed replica; they join the");
