@@ -18,9 +18,9 @@ import java.util.function.Consumer;
  * objects are created through their no-argument constructor (any visibility) or, for records,
  * their canonical constructor — never without a constructor. One Kryo per thread.
  *
- * <p>Kryo would use {@code sun.misc.Unsafe} for some fields when it finds it; Ferrite does not
- * reach into JDK internals, so unless the application chose otherwise, the system property
- * {@code kryo.unsafe} is set to {@code false} before Kryo is first used.
+ * <p>Kryo would use the JDK's internal unsafe memory access for some fields when it finds it;
+ * Ferrite does not reach into JDK internals, so unless the application chose otherwise, the
+ * system property {@code kryo.unsafe} is set to {@code false} before Kryo is first used.
  */
 final class KryoCodecs {
     static {
