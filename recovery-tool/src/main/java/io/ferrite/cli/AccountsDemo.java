@@ -2,11 +2,9 @@ package io.ferrite.cli;
 
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.HeapOptions;
-import io.ferrite.pheap.PField;
-import io.ferrite.pheap.PType;
 import io.ferrite.pheap.RecoveryReport;
-import io.ferrite.pheap.Ref;
-import io.ferrite.pheap.Tx;
+import io.ferrite.store.PersistentMap;
+import io.ferrite.store.Store;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,34 +22,32 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The object-store part of {@code ferrite demo}: a small bank on pheap transactions, crashed for
- * real and recovered.
+ * The object-store part of {@code ferrite demo}: a small bank on the object store
+ * ({@link Store}, {@link PersistentMap}, {@link Store#inTransaction}), crashed for real and
+ * recovered.
  *
  * <ol>
- * <li>The parent creates a pool with N accounts (each with the same opening balance) and one
- * teller per thread, all linked from the root, and closes it.</li>
- * <li>A child JVM opens it and runs T threads of random transfers, each one transaction that
- * moves an amount between two accounts and bumps its teller's sequence number; after each commit
- * returns (durable: SYNC) it acknowledges {@code thread seq} on its standard output.</li>
+ * <li>The parent creates a store with two maps: {@code accounts} (account id → balance, N
+ * accounts with the same opening balance) and {@code tellers} (teller id → the sequence number
+ * of its last committed transfer, one teller per thread), and closes it.</li>
+ * <li>A child JVM opens the store and runs T threads of random transfers, each one
+ * {@code store.inTransaction} that moves an amount between two accounts and records its
+ * teller's sequence number; after {@code inTransaction} returns (durable: SYNC) it acknowledges
+ * {@code thread seq} on its standard output.</li>
  * <li>The parent shows a live progress line, then kills the child with SIGKILL mid-run.</li>
- * <li>It checks the pool ({@code ferrite check}: the crash shows), recovers it (replay), and
- * verifies: every acknowledged transfer is in the pool (each teller's sequence is at least the
- * last one acknowledged), every account's balance is exactly the opening balance plus the
+ * <li>It checks the pool ({@code ferrite check}: the crash shows), reopens the store (replay),
+ * and verifies: every acknowledged transfer is in the store (each teller's sequence is at least
+ * the last one acknowledged), every account's balance is exactly the opening balance plus the
  * transfers the tellers count (transfer k of thread t is a pure function of (t, k)), the total
  * is unchanged, and {@code ferrite check} is clean.</li>
  * </ol>
  */
 final class AccountsDemo {
     static final long OPENING_BALANCE = 1_000_000;
-    static final PType ACCOUNT = PType.builder("Account").int64("id").int64("balance").pointer("next", "Account").build();
-    static final PType TELLER = PType.builder("Teller").int64("id").int64("seq").pointer("next", "Teller").build();
-    static final PType BANK = PType.builder("Bank").int64("accounts").int64("total").pointer("firstAccount", ACCOUNT)
-            .pointer("firstTeller", TELLER).build();
-    static final PField BALANCE = ACCOUNT.field("balance");
-    static final PField SEQ = TELLER.field("seq");
+    static final String ACCOUNTS = "accounts";
+    static final String TELLERS = "tellers";
     static final long POOL_SIZE = 16L << 20;
 
     private AccountsDemo() {
@@ -59,6 +55,10 @@ final class AccountsDemo {
 
     static HeapOptions options() {
         return HeapOptions.defaults().slabSize(64 << 10).logCapacity(1 << 20);
+    }
+
+    static Store.Context context(HeapOptions options) {
+        return new Store.Context().heapOptions(options);
     }
 
     /** Transfer {@code seq} (1-based) of teller {@code t}: {from, to, amount}, a pure function. */
@@ -101,33 +101,21 @@ final class AccountsDemo {
 
     private static boolean demo(Path pool, int accounts, int threads, Duration runFor, PrintStream out)
             throws IOException, InterruptedException {
-        try (Heap h = Heap.create(pool, POOL_SIZE, options())) {
-            try (Tx tx = h.begin()) {
-                Ref bank = tx.root(BANK);
-                Ref prev = null;
-                for (int i = accounts - 1; i >= 0; i--) {
-                    Ref a = tx.allocate(ACCOUNT);
-                    tx.setLong(a, ACCOUNT.field("id"), i);
-                    tx.setLong(a, BALANCE, OPENING_BALANCE);
-                    tx.setRef(a, ACCOUNT.field("next"), prev);
-                    prev = a;
+        try (Store store = Store.create(pool, POOL_SIZE, context(options()))) {
+            PersistentMap<Long, Long> balances = store.map(ACCOUNTS, Long.class, Long.class);
+            PersistentMap<Long, Long> tellers = store.map(TELLERS, Long.class, Long.class);
+            store.inTransaction(tx -> {
+                for (long i = 0; i < accounts; i++) {
+                    balances.set(i, OPENING_BALANCE);
                 }
-                tx.setRef(bank, BANK.field("firstAccount"), prev);
-                prev = null;
-                for (int t = threads - 1; t >= 0; t--) {
-                    Ref tl = tx.allocate(TELLER);
-                    tx.setLong(tl, TELLER.field("id"), t);
-                    tx.setRef(tl, TELLER.field("next"), prev);
-                    prev = tl;
+                for (long t = 0; t < threads; t++) {
+                    tellers.set(t, 0L);
                 }
-                tx.setRef(bank, BANK.field("firstTeller"), prev);
-                tx.setLong(bank, BANK.field("accounts"), accounts);
-                tx.setLong(bank, BANK.field("total"), accounts * OPENING_BALANCE);
-                tx.commit();
-            }
-            out.printf("pool %s: %d MiB on %s, flush backend %s; %,d accounts of %,d, %d tellers, all reachable from the root%n",
-                    pool, POOL_SIZE >> 20, h.media().fileSystem(), h.media().backend().configName(), accounts, OPENING_BALANCE,
-                    threads);
+            });
+            Heap h = store.heap();
+            out.printf("store %s: %d MiB on %s, flush backend %s; map \"%s\": %,d accounts of %,d; map \"%s\": %d tellers%n",
+                    pool, POOL_SIZE >> 20, h.media().fileSystem(), h.media().backend().configName(), ACCOUNTS, accounts,
+                    OPENING_BALANCE, TELLERS, threads);
         }
         // --- the service, in a child JVM that will be killed
         String javaBin = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -162,7 +150,7 @@ final class AccountsDemo {
             out.println("FAILED: the service JVM did not start within 30 s");
             return false;
         }
-        out.printf("service: a child JVM (pid %d) runs %d threads of random transfers, each a SYNC transaction%n", child.pid(), threads);
+        out.printf("service: a child JVM (pid %d) runs %d threads of random transfers, each one store.inTransaction (SYNC)%n", child.pid(), threads);
         boolean tty = Progress.terminal();
         long t0 = System.nanoTime();
         long end = t0 + runFor.toNanos();
@@ -198,15 +186,17 @@ final class AccountsDemo {
         long[] tellers = new long[threads];
         long[] balances = new long[accounts];
         long total = 0;
-        try (Heap h = Heap.open(pool, options().checkpointInterval(Duration.ZERO))) {
-            report = h.recoveryReport();
-            Ref bank = h.root(BANK);
-            int i = 0;
-            for (Ref a = h.getRef(bank, BANK.field("firstAccount")); a != null; a = h.getRef(a, ACCOUNT.field("next"))) {
-                balances[i++] = h.getLong(a, BALANCE);
+        try (Store store = Store.open(pool, context(options().checkpointInterval(Duration.ZERO)))) {
+            report = store.heap().recoveryReport();
+            PersistentMap<Long, Long> balanceMap = store.map(ACCOUNTS, Long.class, Long.class);
+            PersistentMap<Long, Long> tellerMap = store.map(TELLERS, Long.class, Long.class);
+            for (int i = 0; i < accounts; i++) {
+                Long b = balanceMap.get((long) i);
+                balances[i] = b == null ? Long.MIN_VALUE : b;
             }
-            for (Ref t = h.getRef(bank, BANK.field("firstTeller")); t != null; t = h.getRef(t, TELLER.field("next"))) {
-                tellers[(int) h.getLong(t, TELLER.field("id"))] = h.getLong(t, SEQ);
+            for (int t = 0; t < threads; t++) {
+                Long q = tellerMap.get((long) t);
+                tellers[t] = q == null ? -1 : q;
             }
         }
         out.printf("reopened: %s (%.0f ms)%n", report, (System.nanoTime() - t1) / 1e6);
@@ -218,7 +208,7 @@ final class AccountsDemo {
         for (int t = 0; t < threads; t++) {
             committed += tellers[t];
             if (tellers[t] < acked.get(t)) {
-                out.printf("LOST: teller %d acknowledged transfer %d but the pool holds only %d%n", t, acked.get(t), tellers[t]);
+                out.printf("LOST: teller %d acknowledged transfer %d but the store holds only %d%n", t, acked.get(t), tellers[t]);
                 ok = false;
             }
             for (long k = 1; k <= tellers[t]; k++) {
@@ -241,7 +231,7 @@ final class AccountsDemo {
         code = Ferrite.runCommand(new CheckCommand(), new String[] {pool.toString()}, new PrintWriter(sw, true), new PrintWriter(sw, true));
         out.println("ferrite check (after recovery): exit " + code + ": " + lastLine(sw.toString()));
         ok &= code == Ferrite.EXIT_CLEAN;
-        out.printf("verified: %,d transfers acknowledged, %,d committed in the pool (%,d committed but not yet acknowledged"
+        out.printf("verified: %,d transfers acknowledged, %,d committed in the store (%,d committed but not yet acknowledged"
                 + " when the child died); every acknowledged transfer present: %s; every balance exact: %s; total %,d: %s%n",
                 ackedTotal, committed, Math.max(0, committed - ackedSum(acked)), lostNone(tellers, acked) ? "yes" : "NO",
                 wrong == 0 ? "yes" : "NO (" + wrong + " accounts)", total, totalOk ? "unchanged" : "CHANGED");
@@ -270,7 +260,7 @@ final class AccountsDemo {
         return l[l.length - 1];
     }
 
-    /** The service: opens the pool and runs transfers until killed. */
+    /** The service: opens the store and runs transfers until killed. */
     static final class DemoChild {
         private DemoChild() {
         }
@@ -279,21 +269,10 @@ final class AccountsDemo {
             java.util.logging.Logger.getLogger("io.ferrite").setLevel(java.util.logging.Level.WARNING);
             Path pool = Path.of(args[0]);
             int threads = Integer.parseInt(args[1]);
-            Heap h = Heap.open(pool, options());
-            Ref bank = h.root(BANK);
-            List<Ref> accounts = new ArrayList<>();
-            for (Ref a = h.getRef(bank, BANK.field("firstAccount")); a != null; a = h.getRef(a, ACCOUNT.field("next"))) {
-                accounts.add(a);
-            }
-            Ref[] tellers = new Ref[threads];
-            for (Ref t = h.getRef(bank, BANK.field("firstTeller")); t != null; t = h.getRef(t, TELLER.field("next"))) {
-                tellers[(int) h.getLong(t, TELLER.field("id"))] = t;
-            }
-            int n = accounts.size();
-            ReentrantLock[] locks = new ReentrantLock[n];
-            for (int i = 0; i < n; i++) {
-                locks[i] = new ReentrantLock();
-            }
+            Store store = Store.open(pool, context(options()));
+            PersistentMap<Long, Long> balances = store.map(ACCOUNTS, Long.class, Long.class);
+            PersistentMap<Long, Long> tellers = store.map(TELLERS, Long.class, Long.class);
+            int n = balances.size();
             BufferedWriter acks = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.US_ASCII), 1 << 16);
             acks.write("ready\n");
             acks.flush();
@@ -310,28 +289,19 @@ final class AccountsDemo {
                 }
             });
             for (int t = 0; t < threads; t++) {
-                int id = t;
+                long id = t;
                 Thread.ofPlatform().name("teller-" + t).start(() -> {
-                    Ref teller = tellers[id];
-                    long seq = h.getLong(teller, SEQ);
+                    long seq = tellers.get(id);
                     while (true) {
-                        long[] tr = transfer(id, seq + 1, n);
-                        int a = (int) Math.min(tr[0], tr[1]);
-                        int b = (int) Math.max(tr[0], tr[1]);
-                        locks[a].lock();
-                        locks[b].lock();
-                        try (Tx tx = h.begin()) {
-                            Ref from = accounts.get((int) tr[0]);
-                            Ref to = accounts.get((int) tr[1]);
-                            tx.setLong(from, BALANCE, tx.getLong(from, BALANCE) - tr[2]);
-                            tx.setLong(to, BALANCE, tx.getLong(to, BALANCE) + tr[2]);
-                            tx.setLong(teller, SEQ, seq + 1);
-                            tx.commit();
-                        } finally {
-                            locks[b].unlock();
-                            locks[a].unlock();
-                        }
-                        seq++;
+                        long next = seq + 1;
+                        long[] tr = transfer((int) id, next, n);
+                        // one transaction: debit, credit, and the teller's sequence number; all or nothing, durably
+                        store.inTransaction(tx -> {
+                            balances.set(tr[0], balances.get(tr[0]) - tr[2]);
+                            balances.set(tr[1], balances.get(tr[1]) + tr[2]);
+                            tellers.set(id, next);
+                        });
+                        seq = next;
                         try {
                             synchronized (acks) {
                                 acks.write(id + " " + seq + "\n");

@@ -22,9 +22,10 @@ import picocli.CommandLine.Spec;
             "Part 1, the write-ahead log: appends from several threads with group commit, closes the log,",
             "reopens it (tail recovery) and reads every record back, checking each byte.",
             "",
-            "Part 2, the object store: a small bank (accounts and one teller per thread, linked from the",
-            "root of a pool). A child JVM runs random transfers, each one SYNC transaction, and acknowledges",
-            "each after its commit returns; a live line shows the rate. The child is killed with SIGKILL",
+            "Part 2, the object store: a small bank in a store (a persistent map of accounts to balances, and",
+            "one of tellers to the sequence number of their last transfer). A child JVM runs random transfers,",
+            "each one store transaction (debit, credit and the teller's sequence number, durably together), and",
+            "acknowledges each after it returns; a live line shows the rate. The child is killed with SIGKILL",
             "mid-run. The pool is then checked (the crash shows), recovered (log replay), and verified:",
             "every acknowledged transfer is there, every balance is exactly what the committed transfers",
             "give, the total is unchanged, and ferrite check is clean.",
@@ -77,7 +78,7 @@ final class DemoCommand implements Callable<Integer> {
             logOk = LogDemo.run(dir, out);
             out.println();
         }
-        out.println("== Ferrite demo, part 2: the persistent heap (pheap transactions): a bank, a crash, recovery ==");
+        out.println("== Ferrite demo, part 2: the object store (Store, PersistentMap, inTransaction): a bank, a crash, recovery ==");
         boolean heapOk = AccountsDemo.run(dir, accounts, threads, Duration.ofMillis((long) (seconds * 1000)), out);
         out.println();
         out.println("Not built yet: replicas, the power-event drain and promotion of a sealed replica; they join the");
