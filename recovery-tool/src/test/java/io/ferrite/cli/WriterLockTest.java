@@ -105,4 +105,25 @@ class WriterLockTest {
         assertEquals(Ferrite.EXIT_REPAIRED, TestPools.run("recover", p.toString()).exit(), "the child was killed: recovery");
         System.out.println("writer lock (two JVMs): " + n + " commands refused over " + others.size() + " paths");
     }
+
+    @Test
+    void aLockFileThatIsASymlinkIsRefusedByEveryWritingCommand() throws Exception {
+        byte[] precious = "someone's data, not a lock file\n".repeat(20).getBytes(StandardCharsets.UTF_8);
+        Path p = track(TestPools.crashed("lock-sym", 3, 2));
+        Path victim = track(p.resolveSibling(p.getFileName() + ".victim"));
+        Files.write(victim, precious);
+        Files.deleteIfExists(LockProbe.lockFile(p));
+        Files.createSymbolicLink(LockProbe.lockFile(p), victim);
+        byte[] pool = Files.readAllBytes(p);
+        int n = 0;
+        for (String[] cmd : new String[][] {{"recover", p.toString()}, {"check", "--repair", p.toString()}}) {
+            TestPools.Run r = TestPools.run(cmd);
+            assertEquals(Ferrite.EXIT_USAGE, r.exit(), String.join(" ", cmd) + ": " + r);
+            assertTrue(r.err().contains(LockProbe.lockFile(p) + " is a symbolic link"), String.join(" ", cmd) + ": " + r);
+            assertTrue(java.util.Arrays.equals(precious, Files.readAllBytes(victim)), String.join(" ", cmd) + " wrote through the link");
+            assertTrue(java.util.Arrays.equals(pool, Files.readAllBytes(p)), String.join(" ", cmd) + " changed the pool it refused");
+            n++;
+        }
+        System.out.println("lock file symlink: " + n + " commands refused, target unchanged");
+    }
 }
