@@ -58,6 +58,8 @@ import picocli.CommandLine.Spec;
 final class CheckCommand implements Callable<Integer> {
     /** Lines listing freed objects before they are summarised. */
     private static final int MAX_FREED_LISTED = 20;
+    /** Tests: runs between the check and the repair of {@code --repair}, where another writer could start. */
+    static volatile Runnable beforeRepair = () -> { };
 
     @Spec
     CommandSpec spec;
@@ -88,6 +90,7 @@ final class CheckCommand implements Callable<Integer> {
             if (!json) {
                 print(out, first, "before repair");
             }
+            beforeRepair.run();
             repairs = repair(first, out);
             last = runCheck();
         }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferrite.pheap.Heap;
+import io.ferrite.pheap.HeapLockedException;
+import io.ferrite.pheap.Ref;
+import io.ferrite.pheap.Tx;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -125,5 +129,41 @@ class WriterLockTest {
             n++;
         }
         System.out.println("lock file symlink: " + n + " commands refused, target unchanged");
+    }
+
+    @Test
+    void checkRepairHoldsTheWriterLockFromTheCheckToTheEndOfTheRepair() {
+        Path p = track(TestPools.bank("repair-lock", 3));
+        Ref lost;
+        try (Heap h = Heap.open(p, TestPools.options()); Tx tx = h.begin()) {
+            lost = tx.allocate(TestPools.ACCOUNT);
+            tx.setLong(lost, TestPools.ACCOUNT.field("id"), 99);
+            tx.commit();
+        }
+        // Between the check (which found the account leaked) and the repair, a writer starts and
+        // links the account into the bank: the repair must not free it, so the writer must be refused.
+        AtomicReference<Throwable> writer = new AtomicReference<>();
+        CheckCommand.beforeRepair = () -> {
+            try (Heap h = Heap.open(p, TestPools.options()); Tx tx = h.begin()) {
+                Ref bank = tx.root(TestPools.BANK);
+                Ref a = h.ref(lost.offset());
+                tx.setRef(a, TestPools.ACCOUNT.field("next"), tx.getRef(bank, TestPools.BANK.field("first")));
+                tx.setRef(bank, TestPools.BANK.field("first"), a);
+                tx.commit();
+            } catch (RuntimeException e) {
+                writer.set(e);
+            }
+        };
+        try {
+            TestPools.Run r = TestPools.run("check", "--repair", p.toString());
+            assertTrue(writer.get() instanceof HeapLockedException, "a writer opened the pool between the check and the repair: "
+                    + writer.get() + "; " + r);
+            assertTrue(writer.get().getMessage().contains("pid " + ProcessHandle.current().pid()), writer.get().getMessage());
+            assertEquals(Ferrite.EXIT_REPAIRED, r.exit(), r.toString());
+        } finally {
+            CheckCommand.beforeRepair = () -> { };
+        }
+        TestPools.Run after = TestPools.run("check", p.toString());
+        assertEquals(Ferrite.EXIT_CLEAN, after.exit(), after.toString());
     }
 }
