@@ -2,8 +2,8 @@ package io.ferrite.cli;
 
 import io.ferrite.FerriteException;
 import io.ferrite.pheap.Heap;
-import io.ferrite.pheap.HeapLockedException;
 import io.ferrite.pheap.HeapOptions;
+import io.ferrite.pheap.PoolLock;
 import io.ferrite.pheap.RecoveryReport;
 import io.ferrite.pheap.Tx;
 import io.ferrite.pheap.format.Le;
@@ -42,8 +42,9 @@ import picocli.CommandLine.Spec;
             "left alone: restore such a pool from a replica or a backup. When such damage is present,",
             "--repair changes nothing at all (replaying up to a damaged record could lose what follows it).",
             "",
-            "A pool open in another process is refused: stop that process first (ferrite info can read a live",
-            "pool). On a terminal a progress bar shows on standard error for long runs."},
+            "A pool open for writing (by any path to the file) is refused: stop that process first (ferrite info",
+            "can read a live pool). --repair holds the writer lock from the check to the end of the repair, so",
+            "no writer can start in between. On a terminal a progress bar shows on standard error for long runs."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:clean: nothing wrong was found",
@@ -80,8 +81,19 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PoolImage.checkFile(pool, "pool");
-        LockProbe.requireFree(pool, "stop that process (or wait until it closes the pool) and check again; `ferrite info " + pool
-                + "` reads it live");
+        String busy = "stop that process (or wait until it closes the pool) and check again; `ferrite info " + pool + "` reads it live";
+        if (!repair) {
+            LockProbe.requireFree(pool, busy);
+            return checkAndRepair(out, null);
+        }
+        // --repair holds the writer lock from the check to the end of the repair and of the check
+        // after it: a writer that started in between could have made a "leaked" object live.
+        try (PoolLock held = LockProbe.lock(pool, busy)) {
+            return checkAndRepair(out, held);
+        }
+    }
+
+    private int checkAndRepair(PrintWriter out, PoolLock held) {
         Json.Obj result = Json.obj().put("pool", pool.toString());
         Checker first = runCheck();
         Json.Arr repairs = Json.arr();
@@ -91,7 +103,7 @@ final class CheckCommand implements Callable<Integer> {
                 print(out, first, "before repair");
             }
             beforeRepair.run();
-            repairs = repair(first, out);
+            repairs = repair(first, out, held);
             last = runCheck();
         }
         int exit = last.clean() ? (repairs.size() > 0 ? Ferrite.EXIT_REPAIRED : Ferrite.EXIT_CLEAN) : Ferrite.EXIT_ERRORS_LEFT;
@@ -176,7 +188,7 @@ final class CheckCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ repairs
 
-    private Json.Arr repair(Checker c, PrintWriter out) {
+    private Json.Arr repair(Checker c, PrintWriter out, PoolLock held) {
         Json.Arr done = Json.arr();
         long unrepairable = c.findings.stream().filter(f -> f.counts() && f.repair() == Finding.Repair.NONE).count();
         if (unrepairable > 0) {
@@ -192,9 +204,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         Heap heap;
         try {
-            heap = Heap.open(pool, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
-        } catch (HeapLockedException e) {
-            throw ToolException.usage(e.getMessage(), "");
+            heap = Heap.open(held, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
         } catch (FerriteException | IllegalArgumentException | IllegalStateException e) {
             say(out, done, "replay", "FAILED to open the heap (replay): " + e.getMessage());
             return done;
