@@ -2,11 +2,14 @@ package io.ferrite.cli;
 
 import io.ferrite.FerriteException;
 import io.ferrite.pheap.Heap;
+import io.ferrite.media.Media;
+import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.HeapOptions;
 import io.ferrite.pheap.PoolLock;
 import io.ferrite.pheap.RecoveryReport;
 import io.ferrite.pheap.Tx;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pmlog.LogRecordDescriptor;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -31,10 +34,10 @@ import picocli.CommandLine.Spec;
             "free space is zero, every pointer (in bounds, at an allocated object of the declared type), and",
             "reachability from the root object (allocated objects nothing reaches are leaked).",
             "",
-            "--repair applies only these explicit repairs, and prints each one:",
-            "  replay    open the heap normally: replay the log, rewrite both superblocks, mark it clean;",
+            "--repair applies only these explicit repairs, in this order, and prints each one:",
             "  torn tail zero the LSN word of a torn record after the last intact one (an append that never",
-            "            completed), so that no later reader trips over it;",
+            "            completed), so that no later reader trips over it; done before the heap is opened;",
+            "  replay    open the heap normally: replay the log, rewrite both superblocks, mark it clean;",
             "  leaks     free, in one logged transaction, allocated objects not reachable from the root",
             "            (only when no pointer or structure damage was found: a damaged pointer can make live",
             "            objects look unreachable).",
@@ -202,6 +205,9 @@ final class CheckCommand implements Callable<Integer> {
             say(out, done, "none", "the superblocks are unusable: the heap cannot be opened to repair it");
             return Json.arr();
         }
+        if (c.tornLsn >= 0 && !dropTornTail(c, out, done)) {
+            return done;
+        }
         Heap heap;
         try {
             heap = Heap.open(held, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
@@ -213,16 +219,6 @@ final class CheckCommand implements Callable<Integer> {
         try {
             RecoveryReport rr = heap.recoveryReport();
             say(out, done, "replay", "opened the heap: " + rr);
-            if (c.tornLsn >= 0) {
-                MemorySegment seg = heap.media().segment();
-                long word = c.tornOffset + io.ferrite.pmlog.LogRecordDescriptor.LSN_OFFSET;
-                if (seg.get(Le.U64, word) == c.tornLsn) {
-                    seg.set(Le.U64, word, 0L);
-                    heap.media().persist(word, 8);
-                    say(out, done, "torn-tail", "dropped the torn log tail at LSN " + c.tornLsn + ": zeroed its LSN word at pool offset "
-                            + word);
-                }
-            }
             boolean leaks = c.findings.stream().anyMatch(f -> f.repair() == Finding.Repair.FREE_UNREACHABLE);
             if (leaks && !c.leaked.isEmpty()) {
                 try (Tx tx = heap.begin()) {
@@ -249,6 +245,31 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         return done;
+    }
+
+    /**
+     * Drops the torn tail before the heap is opened: the open's recovery puts the log's tail at the
+     * torn record, so the first record the open appends (a slab retirement, say) lands at exactly
+     * that LSN, and zeroing it afterwards would cut a valid record, and all after it, off the log.
+     * The writer lock is held since the check, so the file is as the check saw it; zeroing the LSN
+     * word leaves recovery's answer unchanged (it stops at the same place), also after a crash.
+     * Returns false (and says so) when the pool cannot be written.
+     */
+    private boolean dropTornTail(Checker c, PrintWriter out, Json.Arr done) {
+        long word = c.tornOffset + LogRecordDescriptor.LSN_OFFSET;
+        try (Media media = Media.open(pool, MediaOptions.defaults())) {
+            MemorySegment seg = media.segment();
+            if (seg.get(Le.U64, word) == c.tornLsn) {
+                seg.set(Le.U64, word, 0L);
+                media.persist(word, 8);
+                say(out, done, "torn-tail", "dropped the torn log tail at LSN " + c.tornLsn + ": zeroed its LSN word at pool offset "
+                        + word);
+            }
+            return true;
+        } catch (FerriteException e) {
+            say(out, done, "failed", "repair FAILED: cannot map " + pool + " to drop its torn log tail: " + e.getMessage());
+            return false;
+        }
     }
 
     private void say(PrintWriter out, Json.Arr done, String kind, String what) {
