@@ -107,7 +107,7 @@ public final class Heap implements AutoCloseable {
     /** Creates a new pool file of {@code size} bytes (it must not exist) and opens it. */
     public static Heap create(Path path, long size, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        PoolLock lock = PoolLock.acquire(path);
+        PoolLock lock = null;
         Media media = null;
         try {
             MediaOptions mo = o.mediaOptions().copy();
@@ -115,6 +115,8 @@ public final class Heap implements AutoCloseable {
                 mo.addressHint(o.addressHint() != 0 ? o.addressHint() : createAddressHint());
             }
             media = Media.create(path, size, mo);
+            // the lock is on the pool file itself, so it exists first; an open before this sees no superblock
+            lock = PoolLock.acquire(path);
             Superblock sb = format(media, o);
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
@@ -126,7 +128,9 @@ public final class Heap implements AutoCloseable {
                     // report the original failure
                 }
             }
-            lock.close();
+            if (lock != null) {
+                lock.close();
+            }
             throw e;
         }
     }
@@ -157,17 +161,15 @@ public final class Heap implements AutoCloseable {
 
     /**
      * Who holds the writer lock of the pool at {@code pool}, in words (pid, host, thread, since
-     * when, and the lock file), or empty when nobody does. Takes no lock and never creates the lock
-     * file. Safe to call in the writer's own JVM (then it answers from the in-process registry
-     * without opening the lock file, whose close would drop the writer's POSIX lock; see the
-     * caveat on {@code PoolLock}). Code outside pheap must ask here instead of opening {@link
-     * #lockFile(Path)} itself.
+     * when, and the lock file), or empty when nobody does, whatever path names the pool (the lock
+     * is on the pool file; see {@link PoolLock}). Never creates the lock file. Safe to call in the
+     * writer's own JVM (then it answers from the in-process registry).
      */
     public static java.util.Optional<String> lockHolder(Path pool) {
         return PoolLock.holder(pool);
     }
 
-    /** The writer-lock sidecar of a pool, {@code <pool>.lock}: to name it or delete it with the pool. */
+    /** The writer-lock sidecar of a pool, {@code <pool>.lock} next to its real path: to name it or delete it with the pool. */
     public static Path lockFile(Path pool) {
         return PoolLock.lockFile(pool);
     }
@@ -175,7 +177,30 @@ public final class Heap implements AutoCloseable {
     /** Opens an existing pool file: recovery replays the log from the last checkpoint. */
     public static Heap open(Path path, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        PoolLock lock = PoolLock.acquire(path);
+        return openLocked(PoolLock.acquire(path), o);
+    }
+
+    /**
+     * Takes the writer lock of the pool at {@code pool} without opening it, for a caller that must
+     * keep other writers out across more than one open (`ferrite check --repair`: check, then
+     * repair); open it with {@link #open(PoolLock, HeapOptions)}. Throws {@link
+     * HeapLockedException} naming the holder when another writer has it.
+     */
+    public static PoolLock lock(Path pool) {
+        return PoolLock.acquire(pool);
+    }
+
+    /**
+     * Opens the pool whose writer lock the caller holds ({@link #lock(Path)}). The heap borrows the
+     * lock: closing the heap leaves it held, and the caller releases it after the heap is closed.
+     */
+    public static Heap open(PoolLock lock, HeapOptions options) {
+        HeapOptions o = options.copy().conclude();
+        return openLocked(lock.lend(), o);
+    }
+
+    private static Heap openLocked(PoolLock lock, HeapOptions o) {
+        Path path = lock.pool();
         Media media = null;
         try {
             Superblock sb = probe(path);
