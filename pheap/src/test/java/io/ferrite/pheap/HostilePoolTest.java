@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.ferrite.FerriteException;
 import io.ferrite.media.Media;
-import io.ferrite.pheap.format.Crc32c;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
@@ -65,7 +64,7 @@ class HostilePoolTest {
 
     /** Recomputes the registry header's checksum after a test changed a header field. */
     static void resealRegistryHeader(MemorySegment s, long reg) {
-        s.set(Le.U32, reg + 56, Crc32c.of(s, reg, 56));
+        s.set(Le.U32, reg + TypeRegistryDescriptor.CRC_OFFSET, TypeRegistryDescriptor.computeCrc(s, reg));
     }
 
     static int slabIndex(Superblock sb, long poolOffset) {
@@ -378,7 +377,10 @@ class HostilePoolTest {
             int checked = 0;
             for (Superblock bad : List.of(area, registry)) {
                 assertNotNull(bad.geometryProblem(), "accepted: " + bad);
-                edit(p, s -> rewriteSuperblock(s, x -> bad));
+                edit(p, s -> {
+                    bad.write(s, SuperblockDescriptor.A_OFFSET);
+                    bad.write(s, SuperblockDescriptor.B_OFFSET);
+                });
                 PoolFormatException e = assertThrows(PoolFormatException.class, p::open);
                 assertClear(e, p, "superblock");
                 checked++;
