@@ -336,6 +336,11 @@ public final class Heap implements AutoCloseable {
         ev.begin();
         Superblock s = sb;
         registry.checkVersion(); // before anything is written
+        String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
+        if (bases != null) {
+            throw new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + bases,
+                    "run `ferrite check " + poolName + "`");
+        }
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
         long[] counts = new long[2];
         long from = s.checkpointLsn();
