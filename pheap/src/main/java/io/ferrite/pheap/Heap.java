@@ -830,21 +830,32 @@ public final class Heap implements AutoCloseable {
     /**
      * Gives the current slabs of threads that have ended back to the allocator (their free slots
      * would otherwise stay unused until the pool is reopened) and forgets their contexts.
+     *
+     * <p>Runs from checkpoints (under the checkpoint lock) and from allocations that found the heap
+     * full (without it), so two reapers can meet: each ended thread is reaped by exactly one of
+     * them, claimed under its context's monitor. A second reaper would disown slabs that another
+     * thread may own by then, and queue an empty slab for retirement twice.
      */
     void reapDeadThreads() {
         for (ThreadCtx c : allCtxs) {
             if (c.thread.isAlive()) {
                 continue;
             }
-            if (c.pendingLsn != ThreadCtx.NONE) {
-                drainPending(c);
-            }
-            for (SlabAllocator.SlabState s : c.current) {
-                if (s != null && s.disown()) {
-                    allocator.retireLater(s);
+            synchronized (c) {
+                if (c.reaped) {
+                    continue;
                 }
+                if (c.pendingLsn != ThreadCtx.NONE) {
+                    drainPending(c);
+                }
+                for (SlabAllocator.SlabState s : c.current) {
+                    if (s != null && s.disown()) {
+                        allocator.retireLater(s);
+                    }
+                }
+                java.util.Arrays.fill(c.current, null);
+                c.reaped = true;
             }
-            java.util.Arrays.fill(c.current, null);
             allCtxs.remove(c);
         }
     }

@@ -32,6 +32,8 @@ final class ThreadCtx {
     SlabAllocator.SlabState[] pendingFreeSlab = new SlabAllocator.SlabState[8];
     int[] pendingFreeSlot = new int[8];
     int pendingFrees;
+    /** The thread has ended and one reaper has given its slabs back (guarded by this). */
+    boolean reaped;
 
     ThreadCtx(Heap heap, Thread thread) {
         this.thread = thread;
