@@ -702,13 +702,18 @@ public final class Heap implements AutoCloseable {
         }
         MemorySegment rec = w.segment().asSlice(0, len);
         long floor = c.pendingLsn;
-        // a lower bound of the LSN this append will get, published before the append: this
-        // thread's previous record (a record boundary; no shared counter read on this path)
-        c.inflight = Math.min(floor, c.lastLsn);
+        // No bound before the append: the copy publishes min(floor, lsn) when the log reserves the
+        // record's LSN, before the record is complete, so before it can be durable; a checkpoint
+        // reads the durable LSN first and this bound after, and never passes the record. A bound
+        // published before the append (this thread's previous LSN) could be far older than
+        // anything the thread can still write, and held every checkpoint back while the append
+        // waited for log space that only a checkpoint could free.
+        c.inflight = floor;
+        ThreadCtx.LogCopy copy = c.logCopy.of(rec, floor);
         long lsn;
         try {
-            lsn = d == Durability.SYNC ? log.append(rec, RedoRecordDescriptor.LOG_RECORD_TYPE)
-                    : log.appendAsync(rec, RedoRecordDescriptor.LOG_RECORD_TYPE);
+            lsn = d == Durability.SYNC ? log.append(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy)
+                    : log.appendAsync(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy);
         } catch (LogFullException e) {
             c.inflight = floor;
             throw new LogFullException("commit of " + len + " bytes to pool " + poolName + " failed: " + e.getMessage()
@@ -718,7 +723,6 @@ public final class Heap implements AutoCloseable {
             c.inflight = floor;
             throw e;
         }
-        c.lastLsn = lsn;
         if (d == Durability.SYNC) {
             c.inflight = Math.min(floor, lsn);
             applyAndRelease(lsn, rec, len, fSlab, fSlot, frees);

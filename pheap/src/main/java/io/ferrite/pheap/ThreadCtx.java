@@ -1,5 +1,7 @@
 package io.ferrite.pheap;
 
+import io.ferrite.pmlog.PayloadWriter;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -18,14 +20,16 @@ final class ThreadCtx {
     final RedoWriter sysWriter = new RedoWriter(1024);
     SlabAllocator.SlabState[] current = new SlabAllocator.SlabState[32];
     final int[] slotOut = new int[1];
-    /** LSN of this thread's last appended record (0 before the first). */
-    long lastLsn;
     int commitsSinceCheck;
     /** Transactions begun by this thread (the redo record's transaction id, for diagnostics). */
     long txCount;
 
-    /** Lowest LSN this thread appended and has not applied yet, or a lower bound during an append; NONE if none. */
+    /**
+     * Lowest LSN this thread appended and has not applied yet, NONE if none. Set to a record's LSN
+     * by {@link LogCopy#reserved} as soon as the log reserves it, before the record can be durable.
+     */
     volatile long inflight = NONE;
+    final LogCopy logCopy = new LogCopy();
 
     // ASYNC: one appended, not yet applied record (guarded by this)
     long pendingLsn = NONE;
@@ -34,6 +38,28 @@ final class ThreadCtx {
     int pendingFrees;
     /** The thread has ended and one reaper has given its slabs back (guarded by this). */
     boolean reaped;
+
+    /** Copies this thread's redo record into the log (reused: the append path allocates nothing). */
+    final class LogCopy implements PayloadWriter {
+        private MemorySegment record;
+        private long floor;
+
+        LogCopy of(MemorySegment record, long floor) {
+            this.record = record;
+            this.floor = floor;
+            return this;
+        }
+
+        @Override
+        public void reserved(long lsn) {
+            inflight = Math.min(floor, lsn);
+        }
+
+        @Override
+        public void write(MemorySegment segment, long offset, int length) {
+            MemorySegment.copy(record, 0, segment, offset, length);
+        }
+    }
 
     ThreadCtx(Heap heap, Thread thread) {
         this.thread = thread;
