@@ -7,8 +7,9 @@ import java.util.Arrays;
 /**
  * Per-thread state of one heap: the reusable transaction, redo buffers, current slab per type,
  * and the LSN this thread has appended but not applied yet ({@link #inflight}), which bounds the
- * checkpoint LSN. Only the owning thread uses it, except {@link #drainPending} (under this
- * object's monitor) and the volatile {@link #inflight}, which checkpoints read.
+ * checkpoint LSN. Only the owning thread uses it, except the pending ASYNC record, which any
+ * thread may apply (under this object's monitor, in log order under the heap's apply-order lock),
+ * and the volatile {@link #inflight}, which checkpoints read.
  */
 final class ThreadCtx {
     static final long NONE = Long.MAX_VALUE;
@@ -31,8 +32,9 @@ final class ThreadCtx {
     volatile long inflight = NONE;
     final LogCopy logCopy = new LogCopy();
 
-    // ASYNC: one appended, not yet applied record (guarded by this)
-    long pendingLsn = NONE;
+    // ASYNC: one appended, not yet applied record (guarded by this; the LSN is read without the
+    // monitor to find the oldest pending record of the heap)
+    volatile long pendingLsn = NONE;
     SlabAllocator.SlabState[] pendingFreeSlab = new SlabAllocator.SlabState[8];
     int[] pendingFreeSlot = new int[8];
     int pendingFrees;
