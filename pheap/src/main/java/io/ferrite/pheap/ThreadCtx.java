@@ -7,9 +7,9 @@ import java.util.Arrays;
 /**
  * Per-thread state of one heap: the reusable transaction, redo buffers, current slab per type,
  * and the LSNs this thread has appended but not applied yet ({@link #inflight}, {@link
- * #pendingLsn}), which bound the checkpoint LSN. Only the owning thread uses it, except the pending ASYNC record, which any
- * thread may apply (under this object's monitor, in log order under the heap's apply-order lock),
- * and the volatile {@link #inflight}, which checkpoints read.
+ * #pendingLsn}), which bound the checkpoint LSN. Only the owning thread uses it, except the
+ * pending ASYNC record, which any thread may apply (under this object's monitor, in log order
+ * under the heap's apply-order lock), and the two volatile LSNs, which checkpoints read.
  */
 final class ThreadCtx {
     static final long NONE = Long.MAX_VALUE;
