@@ -9,23 +9,14 @@ import io.ferrite.pmlog.LogRecordDescriptor;
 import io.ferrite.pmlog.PmLog;
 import io.ferrite.pmlog.PmLogOptions;
 import io.ferrite.pmlog.RecoveryInfo;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,10 +34,6 @@ class LogVerdictMatchesRecoveryOnCrashImagesTest {
     private static final int IMAGES_PER_FENCE = 6;
     private static final int MAX_IMAGES = 4_000;
     private static final long TIME_BUDGET_NANOS = Duration.ofSeconds(25).toNanos();
-    private static final Pattern TAIL = Pattern.compile("\"tailLsn\"\\s*:\\s*(\\d+)");
-    private static final Pattern COUNT = Pattern.compile("\"recordCount\"\\s*:\\s*(\\d+)");
-    private static final Pattern STOP = Pattern.compile("\"stop\"\\s*:\\s*\"([A-Z_]+)\"");
-    private static final Pattern INTACT = Pattern.compile("\"intactAfterTorn\"\\s*:\\s*(\\d+)");
 
     @Test
     void theToolEndsEveryCrashImageWhereRecoveryEndsIt() throws Exception {
@@ -61,45 +48,30 @@ class LogVerdictMatchesRecoveryOnCrashImagesTest {
             PmLog log = PmLog.format(media, 0, media.size(), opts);
             ref.set(log);
             media.onCrashPoint(c::crashPoint);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int stream = t;
-                threads.add(Thread.ofPlatform().name("crashlog-appender-" + t).start(() -> {
-                    try {
-                        go.await();
-                        Random rnd = new Random(seed + stream);
-                        long pending = -1;
-                        for (int i = 0; i < RECORDS_PER_THREAD && failure.get() == null && c.failure == null; i++) {
-                            byte[] p = new byte[8 + (rnd.nextInt(16) == 0 ? rnd.nextInt(2041) : rnd.nextInt(300))];
-                            rnd.nextBytes(p);
-                            if (rnd.nextInt(3) == 0) {
-                                pending = log.appendAsync(p, (short) (1 + stream));
-                            } else {
-                                log.append(p, (short) (1 + stream));
-                            }
-                            if (pending >= 0 && rnd.nextInt(4) == 0) {
-                                log.awaitDurable(pending);
-                                pending = -1;
-                            }
-                        }
-                        if (pending >= 0) {
-                            log.awaitDurable(pending);
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
+            Throwable failure = CrashImages.runTogether("crashlog-appender", THREADS, stream -> {
+                Random rnd = new Random(seed + stream);
+                long pending = -1;
+                for (int i = 0; i < RECORDS_PER_THREAD && c.failure == null; i++) {
+                    byte[] p = new byte[8 + (rnd.nextInt(16) == 0 ? rnd.nextInt(2041) : rnd.nextInt(300))];
+                    rnd.nextBytes(p);
+                    if (rnd.nextInt(3) == 0) {
+                        pending = log.appendAsync(p, (short) (1 + stream));
+                    } else {
+                        log.append(p, (short) (1 + stream));
                     }
-                }));
-            }
-            go.countDown();
-            for (Thread t : threads) {
-                t.join(Duration.ofSeconds(120));
-            }
+                    if (pending >= 0 && rnd.nextInt(4) == 0) {
+                        log.awaitDurable(pending);
+                        pending = -1;
+                    }
+                }
+                if (pending >= 0) {
+                    log.awaitDurable(pending);
+                }
+            });
             media.onCrashPoint(null);
             log.close();
-            if (failure.get() != null) {
-                throw new AssertionError("seed=" + seed + ": an appender failed", failure.get());
+            if (failure != null) {
+                throw new AssertionError("seed=" + seed + ": an appender failed", failure);
             }
         } finally {
             Files.deleteIfExists(file);
@@ -157,7 +129,7 @@ class LogVerdictMatchesRecoveryOnCrashImagesTest {
 
         /** The tool on the image (as a file) against the library on a copy of it. */
         private void compare(String where) {
-            write(image.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            CrashImages.write(file, image.segment());
             StringWriter o = new StringWriter();
             StringWriter e = new StringWriter();
             int exit = Ferrite.runCommand(new LogCommand(), new String[] {"--verify", "--json", file.toString()},
@@ -171,15 +143,15 @@ class LogVerdictMatchesRecoveryOnCrashImagesTest {
             }
             String out = o.toString();
             assertEquals(0, exit, "PmLog.open recovers this log (" + lib + "), ferrite log --verify says: " + out + e);
-            assertEquals(lib.tailLsn(), group(TAIL, out), "end LSN: library " + lib + ", tool " + out);
-            assertEquals(lib.records(), group(COUNT, out), "records: library " + lib + ", tool " + out);
+            assertEquals(lib.tailLsn(), CrashImages.number(out, "tailLsn"), "end LSN: library " + lib + ", tool " + out);
+            assertEquals(lib.records(), CrashImages.number(out, "recordCount"), "records: library " + lib + ", tool " + out);
             images++;
-            String stop = STOP.matcher(out).results().reduce((a, b) -> b).map(m -> m.group(1)).orElse("(none)");
+            String stop = CrashImages.lastString(out, "stop");
             if (stop.equals("STALE_EPOCH")) {
                 staleEnds++;
             } else if (stop.equals("TORN_RECORD")) {
                 torn++;
-                if (group(INTACT, out) > 0) {
+                if (CrashImages.number(out, "intactAfterTorn") > 0) {
                     tornWithIntact++;
                 }
             }
@@ -204,21 +176,6 @@ class LogVerdictMatchesRecoveryOnCrashImagesTest {
                 }
             }
             return false;
-        }
-
-        private static long group(Pattern p, String s) {
-            Matcher m = p.matcher(s);
-            assertTrue(m.find(), p + " not in " + s);
-            return Long.parseLong(m.group(1));
-        }
-
-        private void write(byte[] bytes) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
         }
     }
 }

@@ -12,23 +12,11 @@ import io.ferrite.pheap.PField;
 import io.ferrite.pheap.PType;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -46,8 +34,6 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
     private static final int MAX_IMAGES = 600;
     private static final int RECOVER_EVERY = 10;
     private static final long TIME_BUDGET_NANOS = Duration.ofSeconds(25).toNanos();
-    private static final Pattern TAIL = Pattern.compile("\"tailLsn\"\\s*:\\s*(\\d+)");
-    private static final Pattern TO = Pattern.compile("\"toLsn\"\\s*:\\s*(\\d+)");
     private static final Pattern LOG_ERROR = Pattern.compile("\"severity\"\\s*:\\s*\"error\"\\s*,\\s*\"area\"\\s*:\\s*\"log\"");
 
     /** One list per committer thread: each writes only its own fields of the root. */
@@ -68,39 +54,25 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
             h.register(ROOT);
             h.root(ROOT);
             media.onCrashPoint(c::crashPoint);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicReference<Throwable> failure = new AtomicReference<>();
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
+            Throwable failure = CrashImages.runTogether("crashpool-committer", THREADS, t -> {
                 PField head = ROOT.field("head" + t);
                 PField txs = ROOT.field("txs" + t);
-                threads.add(Thread.ofPlatform().name("crashpool-committer-" + t).start(() -> {
-                    try {
-                        go.await();
-                        for (int i = 1; i <= TXS_PER_THREAD && c.failure == null; i++) {
-                            try (Tx tx = h.begin()) {
-                                Ref r = tx.root(ROOT);
-                                Ref n = tx.allocate(NODE);
-                                tx.setLong(n, NODE.field("key"), i);
-                                tx.setRef(n, NODE.field("next"), tx.getRef(r, head));
-                                tx.setRef(r, head, n);
-                                tx.setLong(r, txs, i);
-                                tx.commit();
-                            }
-                        }
-                    } catch (Throwable e) {
-                        failure.compareAndSet(null, e);
+                for (int i = 1; i <= TXS_PER_THREAD && c.failure == null; i++) {
+                    try (Tx tx = h.begin()) {
+                        Ref r = tx.root(ROOT);
+                        Ref n = tx.allocate(NODE);
+                        tx.setLong(n, NODE.field("key"), i);
+                        tx.setRef(n, NODE.field("next"), tx.getRef(r, head));
+                        tx.setRef(r, head, n);
+                        tx.setLong(r, txs, i);
+                        tx.commit();
                     }
-                }));
-            }
-            go.countDown();
-            for (Thread t : threads) {
-                t.join(Duration.ofSeconds(120));
-            }
+                }
+            });
             media.onCrashPoint(null);
             h.close();
-            if (failure.get() != null) {
-                throw new AssertionError("seed=" + seed + ": a committer failed", failure.get());
+            if (failure != null) {
+                throw new AssertionError("seed=" + seed + ": a committer failed", failure);
             }
         } finally {
             TestPools.delete(file);
@@ -141,14 +113,14 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment image = arena.allocate(cp.size(), 4096);
                 cp.writeImage(rnd, image);
-                write(image.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                CrashImages.write(file, image);
                 long libraryTail;
                 try (Heap r = Heap.open(Media.wrap(image), opts)) {
                     libraryTail = r.recoveryReport().toLsn();
                 }
                 TestPools.Run check = TestPools.runCheck("--json", file.toString());
                 assertFalse(LOG_ERROR.matcher(check.out()).find(), where + ": check finds a log error: " + check.out());
-                assertEquals(libraryTail, group(TAIL, check.out()), where + ": check ends the log elsewhere: " + check.out());
+                assertEquals(libraryTail, CrashImages.number(check.out(), "tailLsn"), where + ": check ends the log elsewhere: " + check.out());
                 images++;
                 if (check.out().contains("intact record(s) chained after it")) {
                     tornGroups++;
@@ -156,26 +128,11 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
                 if (images % RECOVER_EVERY == 0) {
                     TestPools.Run rec = TestPools.run("recover", "--json", file.toString());
                     assertTrue(rec.exit() == Ferrite.EXIT_CLEAN || rec.exit() == Ferrite.EXIT_REPAIRED, where + ": " + rec);
-                    assertEquals(libraryTail, group(TO, rec.out()), where + ": recover ends the log elsewhere: " + rec.out());
+                    assertEquals(libraryTail, CrashImages.number(rec.out(), "toLsn"), where + ": recover ends the log elsewhere: " + rec.out());
                     recovered++;
                 }
             } catch (AssertionError | RuntimeException e) {
                 failure = new AssertionError(where + ": " + e.getMessage(), e);
-            }
-        }
-
-        private static long group(Pattern p, String s) {
-            Matcher m = p.matcher(s);
-            assertTrue(m.find(), p + " not in " + s);
-            return Long.parseLong(m.group(1));
-        }
-
-        private void write(byte[] bytes) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         }
     }
