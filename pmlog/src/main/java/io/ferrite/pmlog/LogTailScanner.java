@@ -5,6 +5,7 @@ import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
 
 import io.ferrite.media.Media;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.zip.CRC32C;
 
 /**
@@ -147,7 +148,7 @@ public final class LogTailScanner {
         long padding = 0;
         Stop stop;
         for (;;) {
-            pos = skipToRecord(pos);
+            pos = normalize(pos);
             stop = c.step(pos, prevEpoch);
             if (stop != null) {
                 break;
@@ -179,7 +180,7 @@ public final class LogTailScanner {
      */
     public Entry at(long lsn, long prevEpoch) {
         Cursor c = new Cursor();
-        long pos = skipToRecord(lsn);
+        long pos = normalize(lsn);
         return c.step(pos, prevEpoch) == null ? c.entry(pos) : null;
     }
 
@@ -193,7 +194,7 @@ public final class LogTailScanner {
         long pos = from;
         long records = 0;
         for (;;) {
-            pos = skipToRecord(pos);
+            pos = normalize(pos);
             if (c.step(pos, prevEpoch) != null) {
                 break;
             }
@@ -204,13 +205,10 @@ public final class LogTailScanner {
         return pos == normalize(from) ? Beyond.NONE : new Beyond(normalize(from), records, normalize(pos));
     }
 
-    private long skipToRecord(long lsn) {
+    /** The LSN moved past the implicit skip at the ring end, where no record starts. */
+    private long normalize(long lsn) {
         long p = lsn % header.capacity();
         return LogRecordDescriptor.isImplicitSkip(p, header.capacity()) ? lsn + (header.capacity() - p) : lsn;
-    }
-
-    private long normalize(long lsn) {
-        return skipToRecord(lsn);
     }
 
     /** The checks of one record; its fields describe the record last stepped over. */
@@ -257,7 +255,7 @@ public final class LogTailScanner {
                 return Stop.TORN_RECORD;
             }
             crc.reset();
-            MemorySegment.copy(seg, java.lang.foreign.ValueLayout.JAVA_BYTE, LogRecordDescriptor.lsnOffset(rec), hdr, 0,
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, LogRecordDescriptor.lsnOffset(rec), hdr, 0,
                     hdr.length);
             crc.update(hdr, 0, hdr.length);
             if (!pad && len > 0) {
