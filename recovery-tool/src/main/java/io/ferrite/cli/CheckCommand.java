@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
             "  leaks     free, in one logged transaction, allocated objects not reachable from the root",
             "            (only when no pointer or structure damage was found: a damaged pointer can make live",
             "            objects look unreachable).",
-            "Anything else (a damaged registry, slab table, pointer, a record lost mid-log) is reported and",
+            "Anything else (a damaged registry, slab table, pointer, a checkpointed log record) is reported and",
             "left alone: restore such a pool from a replica or a backup. When such damage is present,",
             "--repair changes nothing at all (replaying up to a damaged record could lose what follows it).",
             "",

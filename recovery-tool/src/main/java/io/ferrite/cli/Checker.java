@@ -130,7 +130,7 @@ final class Checker {
                         + i + " is invalid (checksum); slot " + log.activeSlot + " is in force", Repair.NONE);
             }
         }
-        List<LogScan.Rec> redo = new ArrayList<>();
+        List<io.ferrite.pmlog.LogTailScanner.Entry> redo = new ArrayList<>();
         boolean[] cpBoundary = {sb.checkpointLsn() == log.headLsn};
         long cp = sb.checkpointLsn();
         long[] unknown = {0};
@@ -150,10 +150,6 @@ final class Checker {
         stats.put("log", Json.obj().put("headLsn", log.headLsn).put("tailLsn", log.tailLsn).put("checkpointLsn", cp)
                 .put("records", log.records).put("recordsToReplay", redo.size()).put("epoch", log.epoch)
                 .put("end", log.stopReason));
-        String differ = log.disagreement();
-        if (differ != null) {
-            add(Severity.ERROR, "log", sb.logOffset(), differ + " (ferrite and pmlog disagree: report it with this pool)", Repair.NONE);
-        }
         if (unknown[0] > 0) {
             add(Severity.WARNING, "log", sb.logOffset(), unknown[0] + " records after the checkpoint have a type other than redo ("
                     + RedoRecordDescriptor.LOG_RECORD_TYPE + "); the heap ignores them", Repair.NONE);
@@ -161,12 +157,7 @@ final class Checker {
         boolean logOk = true;
         if (log.tornLsn >= 0) {
             long ringOff = log.ringBase() + log.tornLsn % log.capacity;
-            if (log.recordsAfterDamage > 0) {
-                add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + " is damaged (" + log.stopReason + ") and "
-                        + log.recordsAfterDamage + " intact records follow it: recovery stops there and would lose them;"
-                        + " restore the pool from a replica or backup", Repair.NONE);
-                logOk = false;
-            } else if (log.tornLsn < cp) {
+            if (log.tornLsn < cp) {
                 add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + ", before the checkpoint LSN " + cp
                         + ", is damaged (" + log.stopReason + ")", Repair.NONE);
                 logOk = false;
@@ -174,7 +165,8 @@ final class Checker {
                 tornLsn = log.tornLsn;
                 tornOffset = ringOff;
                 add(Severity.RECOVERY, "log", ringOff, "torn log tail: " + log.stopReason + " (" + log.tornBytes
-                        + " bytes of an append that never completed); recovery ignores it", Repair.DROP_TORN_TAIL);
+                        + " bytes of an append that never completed)" + log.intactAfterTornWords() + "; recovery ignores it",
+                        Repair.DROP_TORN_TAIL);
             }
         }
         if (cp < log.headLsn || cp > log.tailLsn) {
@@ -189,7 +181,7 @@ final class Checker {
             return seg;
         }
         RedoApplier v = Recovered.applier(seg, sb);
-        for (LogScan.Rec r : redo) {
+        for (io.ferrite.pmlog.LogTailScanner.Entry r : redo) {
             try {
                 v.validate(r.lsn(), seg, r.payloadOffset(), r.length());
             } catch (FerriteException e) {
