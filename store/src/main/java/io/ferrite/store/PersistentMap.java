@@ -67,7 +67,6 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private static final long SLOT0_OFF = BKT_SLOT[0].offset();
     private static final double LOAD_FACTOR = 1.0;
     private static final int OPTIMISTIC_TRIES = 3;
-    private static final int MAX_HOPS = 1 << 24;
 
     private final Store store;
     private final String name;
@@ -79,6 +78,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private final Ref countsRef;
     private final Ref dir1Ref;
     private final long counts;
+    /** Most nodes the pool can hold: the bound when a stripe's count is itself impossible. */
+    private final long capacity;
     private final StampedLock[] locks = new StampedLock[STRIPES];
     private final ReentrantLock splitLock = new ReentrantLock();
     private final LongAdder approxSize = new LongAdder();
@@ -103,6 +104,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         long d1 = checked(mem.ptr(header, HMAP_DIR), header, "directory");
         this.counts = checked(mem.ptr(header, HMAP_COUNTS), header, "counts");
         this.countsRef = heap.ref(counts);
+        this.capacity = mem.capacity(HNODE);
         this.dir1Ref = heap.ref(d1);
         long l = mem.i64(header, HMAP_LP);
         long n = buckets(l);
@@ -207,6 +209,28 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         return (int) (h & (STRIPES - 1));
     }
 
+    /**
+     * The most nodes the chains of a stripe can link, from the stripe's persisted entry count
+     * ({@code count}, written in the same commit as the links; every bucket of a stripe holds
+     * only keys of that stripe): a walk over the stripe's chains that takes more steps follows a
+     * loop. A count that is itself impossible gives the number of nodes the pool can hold.
+     */
+    private long bound(long count) {
+        return count >= 0 && count <= capacity ? count : capacity;
+    }
+
+    private long bound(int s) {
+        return bound(mem.i64(counts, CNT_SLOT[s]));
+    }
+
+    private long bound(Tx tx, int s) {
+        return bound(tx.getLong(countsRef, CNT_SLOT[s]));
+    }
+
+    private static String loops(long b, long bound) {
+        return "the chain of bucket " + b + " links more nodes than its stripe's " + bound + " entries: it loops back to an earlier node";
+    }
+
     private long txLp(Transaction t) {
         return t.splitMap == this ? t.splitLp : lp;
     }
@@ -307,9 +331,10 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         MemorySegment seg = mem.seg;
         long n = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
         boolean collision = false;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(stripe(h));
         while (n != 0) {
-            if (n == Mem.BAD || ++hops > MAX_HOPS) {
+            if (n == Mem.BAD || ++hops > bound) {
                 return INCONSISTENT;
             }
             if (seg.get(Mem.U64, n + HASH_OFF) == h) {
@@ -345,12 +370,17 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             store.ensureOpen();
             long b = bucketOf(h, lp);
             long n = mem.ptr(pages[(int) (b >>> PAGE_BITS)], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
-            int hops = 0;
+            long hops = 0;
+            long bound = bound(stripe(h));
+            long prev = pages[(int) (b >>> PAGE_BITS)];
             while (n != 0) {
-                if (n == Mem.BAD || ++hops > MAX_HOPS) {
-                    throw corrupted(key, kb, pages[(int) (b >>> PAGE_BITS)], "the chain of bucket " + b + " leads outside the pool"
-                            + (hops > MAX_HOPS ? " or loops" : ""));
+                if (n == Mem.BAD) {
+                    throw corrupted(key, kb, prev, "the chain of bucket " + b + " leads outside the pool");
                 }
+                if (++hops > bound) {
+                    throw corrupted(key, kb, n, loops(b, bound));
+                }
+                prev = n;
                 if (mem.seg.get(Mem.U64, n + HASH_OFF) == h) {
                     long e = mem.ptr(n, ENTRY_OFF);
                     byte[] bytes = e <= 0 ? null : entryAt(n, e);
@@ -405,10 +435,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         t.fEntry = null;
         t.fEntryRef = null;
         Ref prev = null;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(tx, stripe(h));
         for (Ref n = tx.getRef(page, slot); n != null; prev = n, n = tx.getRef(n, HNODE_NEXT)) {
-            if (++hops > MAX_HOPS) {
-                throw corrupted(key, kb, page.offset(), "the chain of bucket " + b + " loops");
+            if (++hops > bound) {
+                throw corrupted(key, kb, n.offset(), loops(b, bound));
             }
             if (tx.getLong(n, HNODE_HASH) != h) {
                 continue;
@@ -459,10 +490,14 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         MemorySegment seg = mem.seg;
         long page = t.fPage.offset();
         long prev = 0;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(stripe(h));
         for (long n = mem.ptr(page, SLOT0_OFF + ((long) si << 3)); n != 0; prev = n, n = mem.ptr(n, NEXT_OFF)) {
-            if (n == Mem.BAD || ++hops > MAX_HOPS) {
-                throw corrupted(key, kb, prev == 0 ? page : prev, "the chain of bucket " + b + " leads outside the pool or loops");
+            if (n == Mem.BAD) {
+                throw corrupted(key, kb, prev == 0 ? page : prev, "the chain of bucket " + b + " leads outside the pool");
+            }
+            if (++hops > bound) {
+                throw corrupted(key, kb, n, loops(b, bound));
             }
             if (seg.get(Mem.U64, n + HASH_OFF) != h) {
                 continue;
@@ -702,10 +737,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         List<Ref> stay = new ArrayList<>();
         List<Ref> move = new ArrayList<>();
         List<Ref> order = new ArrayList<>();
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(tx, stripe(p));
         for (Ref x = tx.getRef(pPage, pSlot); x != null; x = tx.getRef(x, HNODE_NEXT)) {
-            if (++hops > MAX_HOPS) {
-                throw corrupted(null, new byte[0], pPage.offset(), "the chain of bucket " + p + " loops");
+            if (++hops > bound) {
+                throw new CorruptedEntryException(name, null, x.offset(), loops(p, bound), mem.pool);
             }
             order.add(x);
             ((tx.getLong(x, HNODE_HASH) >>> level & 1) == 0 ? stay : move).add(x);
@@ -816,11 +852,16 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             long n = buckets(l);
             int removed = 0;
             int limit = own ? CLEAR_BATCH : Integer.MAX_VALUE;
+            FreeWalk walk = new FreeWalk(heap, own);
             for (long b = s; b < n && removed < limit; b += STRIPES) {
                 Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
                 PField slot = BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))];
                 Ref x = tx.getRef(page, slot);
                 while (x != null && removed < limit) {
+                    String p = walk.problem(x);
+                    if (p != null) {
+                        throw new CorruptedEntryException(name, null, x.offset(), "the chain of bucket " + b + ": " + p, mem.pool);
+                    }
                     Ref next = tx.getRef(x, HNODE_NEXT);
                     Ref e = tx.getRef(x, HNODE_ENTRY);
                     if (e != null) {
@@ -857,9 +898,13 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             t.lockStripe(locks[s]);
             Tx tx = t.tx;
             long n = buckets(txLp(t));
+            long bound = bound(tx, s);
             for (long b = s; b < n; b += STRIPES) {
                 Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
                 for (Ref x = tx.getRef(page, BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))]); x != null; x = tx.getRef(x, HNODE_NEXT)) {
+                    if (out.size() >= bound) {
+                        throw new CorruptedEntryException(name, null, x.offset(), loops(b, bound), mem.pool);
+                    }
                     Ref e = tx.getRef(x, HNODE_ENTRY);
                     out.add(e == null ? null : EntryDescriptor.join(tx.getLong(x, HNODE_META), tx.getBytes(e)));
                 }
@@ -898,17 +943,23 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private boolean collect(int s, List<byte[]> out, boolean locked) {
         long n = buckets(lp);
         long[] pg = pages;
+        long bound = bound(s);
         for (long b = s; b < n; b += STRIPES) {
             int pi = (int) (b >>> PAGE_BITS);
             if (pi >= pg.length) {
                 return false;
             }
             long x = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
-            int hops = 0;
             while (x != 0) {
+                if (out.size() >= bound) {
+                    if (locked) {
+                        throw new CorruptedEntryException(name, null, x, loops(b, bound), mem.pool);
+                    }
+                    return false;
+                }
                 long e = x == Mem.BAD ? Mem.BAD : mem.ptr(x, ENTRY_OFF);
                 byte[] bytes = e <= 0 ? null : entryAt(x, e);
-                if (x == Mem.BAD || ++hops > MAX_HOPS || bytes == null) {
+                if (x == Mem.BAD || bytes == null) {
                     if (locked) {
                         throw new CorruptedEntryException(name, null, x == Mem.BAD ? pg[pi] : x, "the chain of bucket " + b
                                 + " leads outside the pool or to an impossible entry", mem.pool);

@@ -45,6 +45,8 @@ import java.util.function.Function;
  * applied; a transaction ({@link #inTransaction}) commits all its operations in one record.
  */
 public final class Store implements AutoCloseable {
+    /** How errors about the directory itself name the collection. */
+    static final String DIRECTORY = "<directory>";
     static final int KIND_MAP = 1;
     static final int KIND_SORTED = 2;
     static final int KIND_LIST = 3;
@@ -149,16 +151,23 @@ public final class Store implements AutoCloseable {
 
     private void loadDirectory() {
         long d = mem.ptr(root.offset(), StoreTypes.ROOT_DIR);
-        int guard = 0;
+        long from = root.offset();
         while (d != 0) {
-            if (d == Mem.BAD || ++guard > 10_000_000) {
-                throw new CorruptedEntryException("<directory>", null, root.offset(), "directory link leads outside the pool", mem.pool);
+            if (d == Mem.BAD) {
+                throw new CorruptedEntryException(DIRECTORY, null, from, "directory link leads outside the pool", mem.pool);
             }
-            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), "<directory>");
+            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), DIRECTORY);
             long sigOff = mem.ptr(d, StoreTypes.DENT_SIG);
             String sig = sigOff == 0 ? "" : text(sigOff, name);
             int kind = (int) mem.i64(d, StoreTypes.DENT_KIND);
-            dir.put(name, new DirEntry(name, d, kind, sig));
+            // names are unique by construction, so a name seen again means the links loop (which
+            // also bounds this walk by the number of entries)
+            DirEntry seen = dir.putIfAbsent(name, new DirEntry(name, d, kind, sig));
+            if (seen != null) {
+                throw new CorruptedEntryException(DIRECTORY, describeKey(name), d, "the name is in the directory twice (entries at pool offsets "
+                        + seen.offset + " and " + d + "): its links loop back to an earlier entry", mem.pool);
+            }
+            from = d;
             d = mem.ptr(d, StoreTypes.DENT_NEXT);
         }
     }
@@ -568,7 +577,13 @@ public final class Store implements AutoCloseable {
             Tx tx = t.tx;
             Ref e = heap.ref(d.offset);
             Ref prev = null;
+            long steps = 0;
+            long bound = mem.capacity(StoreTypes.DENT);
             for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
+                if (++steps > bound) {
+                    throw new CorruptedEntryException(DIRECTORY, describeKey(name), x.offset(), "the directory links more entries than the"
+                            + " pool can hold without reaching the entry: its links loop", mem.pool);
+                }
                 prev = x;
             }
             Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
