@@ -7,9 +7,6 @@ import io.ferrite.pheap.PField;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
@@ -59,7 +56,6 @@ import java.util.function.Function;
  * @param <V> value type
  */
 public final class PersistentMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
-    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long NEXT_OFF = HNODE_NEXT.offset();
     private static final long HASH_OFF = HNODE_HASH.offset();
     private static final long ENTRY_OFF = HNODE_ENTRY.offset();
@@ -107,10 +103,10 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         this.capacity = mem.capacity(HNODE);
         this.dir1Ref = heap.ref(d1);
         long l = mem.i64(header, HMAP_LP);
-        long n = buckets(l);
-        if ((l >>> 32) < INITIAL_LEVEL || (l >>> 32) > 40 || (l & 0xffffffffL) >= (1L << (l >>> 32)) || n > MAX_BUCKETS) {
+        if (!StoreTypes.lpValid(l)) {
             throw new CorruptedEntryException(name, null, header, "impossible linear-hashing state 0x" + Long.toHexString(l), mem.pool);
         }
+        long n = buckets(l);
         int np = (int) ((n + PAGE_BUCKETS - 1) >>> PAGE_BITS);
         long[] pg = new long[np];
         Ref[] pr = new Ref[np];
@@ -170,21 +166,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     // ================================================================== hashing
 
     static long hash(byte[] k) {
-        long h = 0x9E3779B97F4A7C15L ^ (k.length * 0xC2B2AE3D27D4EB4FL);
-        int i = 0;
-        for (; i + 8 <= k.length; i += 8) {
-            h ^= (long) LONG_LE.get(k, i) * 0xC2B2AE3D27D4EB4FL;
-            h = Long.rotateLeft(h, 31) * 0x9E3779B97F4A7C15L;
-        }
-        for (; i < k.length; i++) {
-            h ^= (k[i] & 0xffL) * 0x27D4EB2F165667C5L;
-            h = Long.rotateLeft(h, 11) * 0x9E3779B97F4A7C15L;
-        }
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        return h ^ (h >>> 33);
+        return StoreTypes.hash(k);
     }
 
     /** Buckets of the applied map (tests). */
@@ -193,16 +175,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     }
 
     static long buckets(long lp) {
-        return (1L << (lp >>> 32)) + (lp & 0xffffffffL);
+        return StoreTypes.buckets(lp);
     }
 
     static long bucketOf(long h, long lp) {
-        int level = (int) (lp >>> 32);
-        long b = h & ((1L << level) - 1);
-        if (b < (lp & 0xffffffffL)) {
-            b = h & ((1L << (level + 1)) - 1);
-        }
-        return b;
+        return StoreTypes.bucketOf(h, lp);
     }
 
     private static int stripe(long h) {

@@ -47,10 +47,10 @@ import java.util.function.Function;
 public final class Store implements AutoCloseable {
     /** How errors about the directory itself name the collection. */
     static final String DIRECTORY = "<directory>";
-    static final int KIND_MAP = 1;
-    static final int KIND_SORTED = 2;
-    static final int KIND_LIST = 3;
-    static final int KIND_VALUE = 4;
+    static final int KIND_MAP = StoreTypes.KIND_MAP;
+    static final int KIND_SORTED = StoreTypes.KIND_SORTED;
+    static final int KIND_LIST = StoreTypes.KIND_LIST;
+    static final int KIND_VALUE = StoreTypes.KIND_VALUE;
 
     private final Heap heap;
     private final Context ctx;
@@ -296,7 +296,7 @@ public final class Store implements AutoCloseable {
     }
 
     public <K, V> PersistentMap<K, V> map(String name, Codec<K> keys, Codec<V> values) {
-        String sig = "map " + keys.name() + " -> " + values.name();
+        String sig = StoreTypes.signature(KIND_MAP, keys.name(), values.name());
         @SuppressWarnings("unchecked")
         PersistentMap<K, V> m = (PersistentMap<K, V>) collection(name, KIND_MAP, sig,
                 tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, headerOf(d), keys, values));
@@ -313,7 +313,7 @@ public final class Store implements AutoCloseable {
      * one every time the map is opened.
      */
     public <K, V> PersistentSortedMap<K, V> sortedMap(String name, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
-        String sig = "sorted " + keys.name() + " -> " + values.name();
+        String sig = StoreTypes.signature(KIND_SORTED, keys.name(), values.name());
         @SuppressWarnings("unchecked")
         PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) collection(name, KIND_SORTED, sig,
                 tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, headerOf(d), keys, values, comparator));
@@ -326,7 +326,7 @@ public final class Store implements AutoCloseable {
     }
 
     public <E> PersistentList<E> list(String name, Codec<E> elements) {
-        String sig = "list " + elements.name();
+        String sig = StoreTypes.signature(KIND_LIST, elements.name(), null);
         @SuppressWarnings("unchecked")
         PersistentList<E> l = (PersistentList<E>) collection(name, KIND_LIST, sig,
                 tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, headerOf(d), elements));
@@ -444,7 +444,7 @@ public final class Store implements AutoCloseable {
         checkName(name);
         Objects.requireNonNull(value, "value");
         Codec<T> c = (Codec<T>) codec(value.getClass());
-        String sig = "value " + c.name();
+        String sig = StoreTypes.signature(KIND_VALUE, c.name(), null);
         byte[] bytes = EntryDescriptor.build(null, c.encode(value));
         Transaction t = txState();
         boolean own = t.beginOp();
@@ -545,7 +545,7 @@ public final class Store implements AutoCloseable {
         if (p != null) {
             throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
         }
-        String want = "value " + c.name();
+        String want = StoreTypes.signature(KIND_VALUE, c.name(), null);
         if (!d.sig.equals(want)) {
             throw new CodecException("root '" + name + "' holds a " + d.sig.substring("value ".length()) + ", not a " + c.name(),
                     "read it with the type it was stored with");
