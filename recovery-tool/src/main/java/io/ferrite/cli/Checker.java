@@ -236,6 +236,9 @@ final class Checker {
             stats.put("types", model.types.size()).put("slabs", n).put("freeSlabs", model.freeSlabs()).put("objects", objects);
             boolean structural = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR);
             checkReachability(image, pointerErrors == 0 && !structural, p, objects);
+            if (StoreChecker.isStore(model)) {
+                new StoreChecker(model, image, findings, stats).run();
+            }
         }
     }
 
