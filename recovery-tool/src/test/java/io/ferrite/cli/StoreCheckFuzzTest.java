@@ -354,7 +354,11 @@ class StoreCheckFuzzTest {
         }
     }
 
-    /** The bank fuzz's random mutator (bit flips, random runs, zeroed blocks, truncation) over a store: never a crash or a hang. */
+    /**
+     * The bank fuzz's random mutator (bit flips, random runs, zeroed blocks, truncation) over a
+     * store, every other pool instead a few bit flips in the slabs the store's objects occupy:
+     * never a crash or a hang.
+     */
     @Test
     void checkSurvivesRandomlyDamagedStores() throws IOException {
         Path basePool = buildStore(TestPools.fresh("store-rfuzz-base"), false);
@@ -368,7 +372,7 @@ class StoreCheckFuzzTest {
             int pools = Math.max(1, ROUNDS * 40);
             for (int i = 0; i < pools; i++) {
                 byte[] img = base.clone();
-                String what = CheckFuzzTest.mutate(img, regions, rnd);
+                String what = i % 2 == 0 ? CheckFuzzTest.mutate(img, regions, rnd) : flipInStoreSlabs(img, regions, rnd);
                 long size = what.startsWith("truncate") ? Long.parseLong(what.substring(what.indexOf('@') + 1)) : img.length;
                 CheckFuzzTest.write(work, img, size);
                 String ctx = "seed " + SEED + " store pool " + i + " (" + what + ")";
@@ -385,6 +389,21 @@ class StoreCheckFuzzTest {
             TestPools.delete(basePool);
             TestPools.delete(work);
         }
+    }
+
+    /** One to three bit flips among the first 16 slabs (where the base store's objects are). */
+    private static String flipInStoreSlabs(byte[] img, CheckFuzzTest.Regions regions, Random rnd) {
+        long[] first3 = regions.ranges()[6];
+        long start = first3[0];
+        long len = Math.min(img.length - start, (first3[1] - first3[0]) / 3 * 16);
+        StringBuilder sb = new StringBuilder("bit flips in the store's slabs:");
+        for (int f = 1 + rnd.nextInt(3); f > 0; f--) {
+            int at = (int) (start + (long) (rnd.nextDouble() * len));
+            int bit = rnd.nextInt(8);
+            img[at] ^= (byte) (1 << bit);
+            sb.append(' ').append(at).append('.').append(bit);
+        }
+        return sb.toString();
     }
 
     @Test
