@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
             "leave it (a crashed pool is replayed in a private copy, never in the file): the type registry",
             "(each descriptor's CRC32C and layout), the slab table, slab headers and allocation bitmaps, that",
             "free space is zero, every pointer (in bounds, at an allocated object of the declared type), and",
-            "reachability from the root object (allocated objects nothing reaches are leaked).",
+            "reachability from the root object (allocated objects nothing reaches are leaked); and, when the pool",
+            "is an object store, its directory and collections (links acyclic and consistent, counts, order, CRCs;",
+            "see docs/operations.md), which are reported and never repaired.",
             "",
             "--repair applies only these explicit repairs, in this order, and prints each one:",
             "  torn tail zero the LSN word of a torn record after the last intact one (an append that never",
@@ -183,6 +185,10 @@ final class CheckCommand implements Callable<Integer> {
                     ro.fields.get("leaked"));
         } else if (r != null) {
             out.printf("  reachability: %s%n", r);
+        }
+        if (c.stats.fields.get("store") instanceof Json.Obj st) {
+            out.printf("  store: %s collections, %s entries, %s objects visited%n", st.fields.get("collections"), st.fields.get("entries"),
+                    st.fields.get("links"));
         }
         for (Finding f : c.findings) {
             out.println("  " + f);

@@ -226,6 +226,10 @@ final class Checker {
                 objects += s.ok ? s.used : 0;
             }
             stats.put("types", model.types.size()).put("slabs", n).put("freeSlabs", model.freeSlabs()).put("objects", objects);
+            if (StoreChecker.isStore(model)) {
+                // before reachability: nodes a broken store link cuts off look leaked, and must not be offered to --repair
+                new StoreChecker(model, image, findings, stats).run();
+            }
             boolean structural = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR);
             checkReachability(image, pointerErrors == 0 && !structural, p, objects);
         }
