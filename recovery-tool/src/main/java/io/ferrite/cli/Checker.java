@@ -239,46 +239,26 @@ final class Checker {
         }
     }
 
+    /** Bytes compared against zero at a time: bounded, whatever the slab size the pool claims. */
+    static final int ZERO_CHUNK = 1 << 20;
+
     private void checkFreeSpace(MemorySegment image, Progress p) {
         Superblock sb = img.sb;
-        MemorySegment zeros = MemorySegment.ofArray(new byte[sb.slabSize()]);
+        MemorySegment zeros = MemorySegment.ofArray(new byte[(int) Math.min(sb.slabSize(), ZERO_CHUNK)]);
         int reported = 0;
-        long badBytes = 0;
         for (PoolModel.Slab s : model.slabs) {
             p.update(s.index);
             if (s.state == SlabTableDescriptor.STATE_FREE) {
                 long at = firstNonZero(image, s.start, sb.slabSize(), zeros);
-                if (at >= 0) {
-                    badBytes++;
-                    if (reported++ < MAX_LISTED) {
-                        add(Severity.ERROR, "free space", at, "slab " + s.index + " is free but holds non-zero bytes from pool offset "
-                                + at + " (an object allocated there would not start zeroed)", Repair.NONE);
-                    }
+                if (at >= 0 && reported++ < MAX_LISTED) {
+                    add(Severity.ERROR, "free space", at, "slab " + s.index + " is free but holds non-zero bytes from pool offset "
+                            + at + " (an object allocated there would not start zeroed)", Repair.NONE);
                 }
             } else if (s.ok) {
-                long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * sb.slabSize();
-                long gap = s.start + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * s.bits.length;
-                long[][] ranges = new long[s.count - s.used + 2][];
-                int k = 0;
-                ranges[k++] = new long[] {gap, s.start + s.dataOffset};
-                for (int i = 0; i < s.count; i++) {
-                    if (!s.allocated(i)) {
-                        ranges[k++] = new long[] {s.objectOffset(i), s.objectOffset(i) + s.objectSize};
-                    }
-                }
-                ranges[k++] = new long[] {s.objectOffset(s.count), runEnd};
-                for (int r = 0; r < k; r++) {
-                    long len = ranges[r][1] - ranges[r][0];
-                    long at = len <= 0 ? -1 : firstNonZero(image, ranges[r][0], len, zeros);
-                    if (at >= 0) {
-                        badBytes++;
-                        if (reported++ < MAX_LISTED) {
-                            add(Severity.ERROR, "free space", at, "slab " + s.index + ": non-zero byte at pool offset " + at
-                                    + " in " + (r == 0 ? "the header padding" : r == k - 1 ? "the space after the last slot"
-                                    : "free slot " + slotAt(s, at)) + " (free space must be zero)", Repair.NONE);
-                        }
-                        break;
-                    }
+                Dirty d = firstNonZeroFree(image, s, zeros);
+                if (d != null && reported++ < MAX_LISTED) {
+                    add(Severity.ERROR, "free space", d.offset, "slab " + s.index + ": non-zero byte at pool offset " + d.offset
+                            + " in " + d.place + " (free space must be zero)", Repair.NONE);
                 }
             }
         }
@@ -287,17 +267,41 @@ final class Checker {
         }
     }
 
-    private static long slotAt(PoolModel.Slab s, long off) {
-        return (off - s.start - s.dataOffset) / s.objectSize;
+    /**
+     * The first non-zero byte of a sound in-use slab's free space, or null:
+     * the header padding, each free slot, the space after the last slot. Walks the slots in
+     * place (no list of ranges: a 1 GiB slab of 8-byte objects has 2^27 of them).
+     */
+    private Dirty firstNonZeroFree(MemorySegment image, PoolModel.Slab s, MemorySegment zeros) {
+        long gap = s.start + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * s.bits.length;
+        long at = firstNonZero(image, gap, s.start + s.dataOffset - gap, zeros);
+        if (at >= 0) {
+            return new Dirty(at, "the header padding");
+        }
+        for (int i = 0; i < s.count; i++) {
+            if (!s.allocated(i)) {
+                at = firstNonZero(image, s.objectOffset(i), s.objectSize, zeros);
+                if (at >= 0) {
+                    return new Dirty(at, "free slot " + i);
+                }
+            }
+        }
+        long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * img.sb.slabSize();
+        at = firstNonZero(image, s.objectOffset(s.count), runEnd - s.objectOffset(s.count), zeros);
+        return at >= 0 ? new Dirty(at, "the space after the last slot") : null;
     }
 
+    /** A non-zero byte in free space: its pool offset, and where in the slab it is. */
+    private record Dirty(long offset, String place) {
+    }
+
+    /** The first non-zero byte in [off, off + len), compared {@code zeros.byteSize()} bytes at a time; -1 if none. */
     private static long firstNonZero(MemorySegment image, long off, long len, MemorySegment zeros) {
         long end = off + len;
         long pos = off;
         while (pos < end) {
-            long n = Math.min(end - pos, 1 << 20);
-            MemorySegment z = zeros != null && zeros.byteSize() >= n ? zeros : MemorySegment.ofArray(new byte[(int) n]);
-            long m = MemorySegment.mismatch(image, pos, pos + n, z, 0, n);
+            long n = Math.min(end - pos, zeros.byteSize());
+            long m = MemorySegment.mismatch(image, pos, pos + n, zeros, 0, n);
             if (m >= 0) {
                 return pos + m;
             }
