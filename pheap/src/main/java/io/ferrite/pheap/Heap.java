@@ -5,6 +5,7 @@ import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
@@ -88,7 +89,9 @@ public final class Heap implements AutoCloseable {
         this.lock = lock;
         this.poolName = media.path() == null ? "<memory pool " + sb.poolId() + ">" : media.path().toString();
         this.options = options;
-        this.seg = media.segment();
+        // the pool's bytes only: a file grown past the pool (after a crash mid-swizzle, say) must not
+        // widen what the swizzle decides by, nor what a pointer may reach
+        this.seg = media.segment().asSlice(0, sb.poolSize());
         this.sb = sb;
         this.base = media.baseAddress();
         this.dirty = new DirtyLineSet(sb.poolSize());
@@ -332,6 +335,7 @@ public final class Heap implements AutoCloseable {
         HeapEvents.Recovery ev = new HeapEvents.Recovery();
         ev.begin();
         Superblock s = sb;
+        registry.checkVersion(); // before anything is written
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
         long[] counts = new long[2];
         long from = s.checkpointLsn();
@@ -362,6 +366,11 @@ public final class Heap implements AutoCloseable {
         }
         registry.load();
         long live = allocator.rebuild(registry);
+        String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
+        if (rootProblem != null) {
+            throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
+                    "run `ferrite check " + poolName + "`");
+        }
         // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
         SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
         // 4. only now records may be appended again: give back slabs found empty
@@ -594,11 +603,8 @@ public final class Heap implements AutoCloseable {
             long obj = s.objectOffset(slot);
             RedoWriter w = c.sysWriter.begin(0);
             w.setBits(s.bitmapWordOffset(slot), 1L << slot);
-            w.writeValue(reg + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET, t.id, 4);
-            w.writeValue(reg + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, obj, 8);
-            w.finish();
             try {
-                commitSystem(w);
+                registry.commitRoot(w, t.id, obj, this::commitSystem);
             } catch (RuntimeException | Error e) {
                 s.release(slot);
                 throw e;
