@@ -370,6 +370,9 @@ final class Checker {
             stats.put("reachability", "not checked: the pool has no root object");
             return;
         }
+        if (model.rootProblem != null) {
+            return; // the model's finding names it
+        }
         int[] rl = model.locate(model.rootOffset);
         if (rl == null || !model.slabs[rl[0]].allocated(rl[1]) || model.slabs[rl[0]].typeId != rt.id()) {
             add(Severity.ERROR, "reachability", model.rootOffset, "the root object (type " + rt.name() + ") at pool offset "

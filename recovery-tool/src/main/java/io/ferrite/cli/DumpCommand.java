@@ -112,6 +112,9 @@ final class DumpCommand implements Callable<Integer> {
                 if (m.rootType() == null) {
                     throw ToolException.usage("pool " + pool + " has no root object", "use `ferrite dump " + pool + "` to list all objects");
                 }
+                if (m.rootProblem != null) {
+                    throw ToolException.damaged("pool " + pool + ": " + m.rootProblem, "run `ferrite check " + pool + "`");
+                }
                 int[] rl = m.locate(m.rootOffset);
                 if (rl == null || !m.slabs[rl[0]].allocated(rl[1]) || m.slabs[rl[0]].typeId != m.rootType().id()) {
                     throw ToolException.damaged("the root object of " + pool + " (type " + m.rootType().name() + ", pool offset "

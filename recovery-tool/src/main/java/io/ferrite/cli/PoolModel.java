@@ -6,6 +6,7 @@ import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_SMALL;
 
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
 import io.ferrite.pheap.format.Superblock;
@@ -100,6 +101,8 @@ final class PoolModel {
     int rootTypeId;
     long rootOffset;
     boolean registryOk;
+    /** Why the root is not an allocated object of its type (the library's check), or null. */
+    String rootProblem;
     Slab[] slabs = new Slab[0];
 
     private PoolModel(MemorySegment seg, Superblock sb) {
@@ -112,6 +115,12 @@ final class PoolModel {
         PoolModel m = new PoolModel(seg, sb);
         m.decodeRegistry();
         m.decodeSlabs();
+        if (m.registryOk && m.rootOffset != 0) {
+            m.rootProblem = PoolValidation.rootProblem(seg, sb, m.rootTypeId, m.rootOffset);
+            if (m.rootProblem != null) {
+                m.error("registry", sb.registryOffset() + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, m.rootProblem);
+            }
+        }
         return m;
     }
 
@@ -133,6 +142,13 @@ final class PoolModel {
         if (registryVersion != TypeRegistryDescriptor.VERSION) {
             error("registry", h + TypeRegistryDescriptor.VERSION_OFFSET, "type registry version " + registryVersion
                     + ", this ferrite reads version " + TypeRegistryDescriptor.VERSION);
+            return;
+        }
+        int crc = seg.get(Le.U32, h + TypeRegistryDescriptor.CRC_OFFSET);
+        int want = TypeRegistryDescriptor.computeCrc(seg, h);
+        if (crc != want) {
+            error("registry", h + TypeRegistryDescriptor.CRC_OFFSET, String.format("registry header CRC32C mismatch (stored 0x%08x,"
+                    + " computed 0x%08x): its type count, used bytes and root cannot be trusted", crc, want));
             return;
         }
         declaredTypeCount = seg.get(Le.U32, h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET);
@@ -339,27 +355,21 @@ final class PoolModel {
             return;
         }
         long h = s.start;
-        int magic = seg.get(Le.U32, h + SlabHeaderDescriptor.MAGIC_OFFSET);
-        short version = seg.get(Le.U16, h + SlabHeaderDescriptor.VERSION_OFFSET);
-        int hType = seg.get(Le.U32, h + SlabHeaderDescriptor.TYPE_ID_OFFSET);
+        int span = large ? s.span : 1;
+        // The library's check of a header against its type (the heap runs it at open): the data
+        // offset and bitmap size are those the count implies, never trusted as stored.
+        String hp = PoolValidation.slabHeaderProblem(seg, sb, i, span, s.typeId, t.variable ? 0 : t.size, t.objectCount);
+        if (hp != null) {
+            error("slab", h, hp + " (type " + t.name + ")");
+            return;
+        }
         int count = seg.get(Le.U32, h + SlabHeaderDescriptor.OBJECT_COUNT_OFFSET);
         long size = seg.get(Le.U64, h + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
         int dataOffset = seg.get(Le.U32, h + SlabHeaderDescriptor.DATA_OFFSET_OFFSET);
         int words = seg.get(Le.U32, h + SlabHeaderDescriptor.BITMAP_WORDS_OFFSET);
-        String where = "slab " + i + " header at pool offset " + h;
-        if (magic != SlabHeaderDescriptor.MAGIC || version != SlabHeaderDescriptor.VERSION) {
-            error("slab", h, String.format("%s: magic 0x%08x version %d, expected \"SLB1\" version %d", where, magic, version,
-                    SlabHeaderDescriptor.VERSION));
-            return;
-        }
-        long runBytes = (long) Math.max(1, large ? s.span : 1) * sb.slabSize();
-        boolean sizeOk = t.variable ? size > 0 && SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) == s.span
-                : size == t.size;
-        if (hType != s.typeId || count != t.objectCount || !sizeOk || dataOffset != t.dataOffset
-                || words != SlabHeaderDescriptor.bitmapWords(count) || dataOffset + (long) count * size > runBytes) {
-            error("slab", h, where + " (type " + hType + ", " + count + " objects of " + size + " bytes, data at " + dataOffset
-                    + ", " + words + " bitmap words) does not match its table entry and type " + t.name + " (" + t.objectCount
-                    + " objects of " + (t.variable ? "any size" : t.size + " bytes") + ", data at " + t.dataOffset + ")");
+        if (t.variable && SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) != span) {
+            error("slab", h, "slab " + i + " header at pool offset " + h + ": a blob of " + size + " bytes spans "
+                    + SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) + " slabs, but its run has " + span);
             return;
         }
         s.count = count;
@@ -441,12 +451,12 @@ final class PoolModel {
         }
         long b = RecordedBaseDescriptor.base(word);
         long size = sb.poolSize();
-        if (b > Long.MAX_VALUE - size + 1) {
-            return String.format("cannot hold a pool of %d bytes ([0x%x, 0x%x) passes 2^63)", size, b, b + size);
+        if (!PoolValidation.baseFits(b, size)) {
+            return String.format("leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)", size);
         }
         if (state == RecordedBaseDescriptor.STATE_SHIFT) {
             long p = sb.baseAddress();
-            if (p <= 0 || (p & ~RecordedBaseDescriptor.BASE_MASK) != 0 || p > Long.MAX_VALUE - size + 1) {
+            if (!PoolValidation.baseFits(p, size)) {
                 return String.format("shifts from the superblock's pool base 0x%x, which is no base a pool of %d bytes can have",
                         p, size);
             }
