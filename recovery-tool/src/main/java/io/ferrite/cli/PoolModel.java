@@ -432,8 +432,8 @@ final class PoolModel {
         Slab c = slabs[first];
         error("slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), first), "slab " + first + " ("
                 + SlabTableDescriptor.stateName(c.state) + ", type " + c.typeId + ", head " + c.span + ")"
-                + (bad > 1 ? " and " + (bad - 1) + " more slab(s)" : "") + " lie inside the " + s.span + "-slab run of large slab "
-                + i + " but are not marked as its continuation: the run overlaps " + (bad > 1 ? "them" : "it")
+                + (bad > 1 ? " and " + (bad - 1) + " more slab(s) lie" : " lies") + " inside the " + s.span + "-slab run of large slab "
+                + i + " but " + (bad > 1 ? "are" : "is") + " not marked as its continuation: the run overlaps " + (bad > 1 ? "them" : "it")
                 + "; neither the run nor what it overlaps is decoded");
         return true;
     }

@@ -321,6 +321,28 @@ class HostilePoolTest {
         System.out.println("escapes: " + outputs + " outputs checked");
     }
 
+    /**
+     * A registry header whose root offset changed without its CRC (issue 20 item 8, the tool's
+     * side): check and info name the header, dump --root refuses in one line instead of following
+     * the root into the registry.
+     */
+    @Test
+    void aDamagedRegistryHeaderIsNamedByEveryCommand() {
+        Path p = track(TestPools.bank("registry-header", 3));
+        long reg = model(p).sb.registryOffset();
+        TestPools.patch(p, reg + io.ferrite.pheap.format.TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, TestPools.le64(reg + 64));
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("registry header CRC32C mismatch"), check.out());
+        TestPools.Run info = run("info", p.toString());
+        assertEquals(4, info.exit(), info.toString());
+        assertTrue(info.err().contains("registry header CRC32C mismatch"), info.toString());
+        TestPools.Run dump = run("dump", "--root", p.toString());
+        assertEquals(4, dump.exit(), dump.toString());
+        assertOneLine(dump, "dump");
+        assertTrue(dump.err().contains("registry header CRC32C mismatch"), dump.toString());
+    }
+
     // ------------------------------------------------------------------ item 13
 
     /**
