@@ -222,7 +222,7 @@ public final class Heap implements AutoCloseable {
      */
     public static Heap open(Media media, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        Superblock sb = choose(media.segment(), media.size(), String.valueOf(media.path()));
+        Superblock sb = choose(media.segment(), media.size(), media.path() == null ? "<memory pool>" : media.path().toString());
         return start(media, false, null, sb, o);
     }
 
@@ -336,6 +336,11 @@ public final class Heap implements AutoCloseable {
         ev.begin();
         Superblock s = sb;
         registry.checkVersion(); // before anything is written
+        String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
+        if (bases != null) {
+            throw new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + bases,
+                    "run `ferrite check " + poolName + "`");
+        }
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
         long[] counts = new long[2];
         long from = s.checkpointLsn();
@@ -351,6 +356,11 @@ public final class Heap implements AutoCloseable {
                 }
                 return true;
             });
+        } catch (IllegalArgumentException e) {
+            // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
+            // the superblock or the log is damaged; replay stopped there
+            throw new PoolFormatException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
+                    + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
         } finally {
             applier.atRecordedBases(false, 0, 0, 1, 0);
         }

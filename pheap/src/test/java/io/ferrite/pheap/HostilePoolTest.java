@@ -474,4 +474,39 @@ class HostilePoolTest {
             assertClear(e, p, "slab " + r.slab, "base");
         }
     }
+
+    /**
+     * Replay stores pointer words for the recorded base of the slab they land in: with a base near
+     * 2^63 it would write words that are no pointer at all, before the open refuses the pool. The
+     * bases are checked before replay: the refused open leaves the slab's bytes as they were.
+     */
+    @Test
+    void aRecordedBaseNear2To63IsRefusedBeforeReplayWritesPointers() throws IOException {
+        try (Pools p = new Pools("basereplay")) {
+            Superblock sb;
+            List<Long> offs;
+            Heap h = p.create();
+            offs = ring(h, 10);
+            h.checkpoint(); // the slab's initialisation (which writes its base) is not replayed
+            try (Tx tx = h.begin()) {
+                for (int i = 0; i < offs.size(); i++) {
+                    tx.setRef(h.ref(offs.get(i)), NEXT, h.ref(offs.get((i + offs.size() - 1) % offs.size())));
+                }
+                tx.commit();
+            }
+            sb = h.superblock();
+            h.crash(); // the relinking's record stays in the log, to be replayed
+            int slab = slabIndex(sb, offs.get(0));
+            long word = entry(sb, slab) + SlabTableDescriptor.RECORDED_BASE_OFFSET;
+            byte[][] before = new byte[1][];
+            edit(p, s -> {
+                s.set(Le.U64, word, RecordedBaseDescriptor.at(Long.MAX_VALUE & RecordedBaseDescriptor.BASE_MASK));
+                before[0] = s.asSlice(sb.slabOffset(slab), sb.slabSize()).toArray(Le.U8);
+            });
+            FerriteException e = assertThrows(FerriteException.class, p::open);
+            assertClear(e, p, "slab " + slab, "base");
+            edit(p, s -> assertArrayEquals(before[0], s.asSlice(sb.slabOffset(slab), sb.slabSize()).toArray(Le.U8),
+                    "the refused open replayed pointer words into slab " + slab));
+        }
+    }
 }

@@ -88,6 +88,25 @@ public final class PoolValidation {
         return null;
     }
 
+    /**
+     * Every valid recorded-base word of a slab in use leaves room for the pool ({@link #baseFits}).
+     * Part of {@link #slabTableProblem}; the heap also runs it before replay, which stores pointer
+     * words for the recorded base of the slab they land in. No legal state, crashed mid-record or
+     * not, holds such a base, so checking it before replay refuses nothing replay would repair.
+     */
+    public static String recordedBasesProblem(MemorySegment seg, Superblock sb) {
+        for (int i = 0; i < sb.slabCount(); i++) {
+            long e = entryOffset(sb.slabTableOffset(), i);
+            if (seg.get(Le.U32, e + STATE_OFFSET) != STATE_FREE) {
+                String b = baseProblem(seg, sb, i, e);
+                if (b != null) {
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
     private static String entry(int slab, long entryOffset) {
         return "slab " + slab + " (slab table entry at pool offset " + entryOffset + ")";
     }

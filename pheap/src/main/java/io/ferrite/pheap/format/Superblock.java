@@ -4,6 +4,7 @@ import static io.ferrite.pheap.format.Le.U32;
 import static io.ferrite.pheap.format.Le.U64;
 import static io.ferrite.pheap.format.SuperblockDescriptor.*;
 
+import io.ferrite.pmlog.LogHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.util.UUID;
 
@@ -144,6 +145,15 @@ public record Superblock(
             }
         } catch (ArithmeticException e) {
             return "region ends overflow 64 bits: " + regions;
+        }
+        // what the readers of each region rely on: aligned u64 words in the registry and slab table,
+        // the log's own alignment and smallest ring, page-aligned slabs
+        if ((registryOffset | registryLength | slabTableOffset) % 8 != 0 || logOffset % 64 != 0
+                || logLength < LogHeaderDescriptor.regionLength(LogHeaderDescriptor.MIN_CAPACITY)
+                || (logLength - LogHeaderDescriptor.regionLength(0)) % LogHeaderDescriptor.CAPACITY_ALIGNMENT != 0
+                || slabAreaOffset % 4096 != 0) {
+            return "regions not aligned (registry and slab table to 8 bytes, log offset to 64 with a ring of a multiple"
+                    + " of 64 and at least " + LogHeaderDescriptor.MIN_CAPACITY + " bytes, slab area to 4096): " + regions;
         }
         if (baseAddress != 0 && !PoolValidation.baseFits(baseAddress, poolSize)) {
             return String.format("base address 0x%x is not a page-aligned address with room for the pool's %d bytes below"
