@@ -150,7 +150,8 @@ final class PoolImage implements AutoCloseable {
             }
             problems.add(msg);
         }
-        String g = geometryProblem(sb);
+        // The library's one geometry check: overflow-checked region sums, every region aligned and inside the pool.
+        String g = sb.geometryProblem();
         if (g != null) {
             String msg = "superblock " + slots[current].name() + " (sequence " + sb.sequence() + ") of pool " + path
                     + " is inconsistent: " + g;
@@ -159,30 +160,6 @@ final class PoolImage implements AutoCloseable {
             }
             problems.add(msg);
         }
-    }
-
-    /**
-     * Why the regions a superblock names cannot be read safely, or null: the library's
-     * {@link Superblock#geometryProblem} (regions in order, each ending inside the pool, in
-     * overflow-checked sums: a sum that wraps past 2^63 once let the tool size arrays from it), and
-     * every region 8-byte aligned, because the tool reads the descriptors with aligned accesses (an
-     * odd offset would end a command with an internal error instead of a finding).
-     */
-    static String geometryProblem(Superblock sb) {
-        String g = sb.geometryProblem();
-        if (g != null) {
-            return g;
-        }
-        long[] offsets = {sb.registryOffset(), sb.registryLength(), sb.slabTableOffset(), sb.slabTableLength(), sb.logOffset(),
-            sb.logLength(), sb.slabAreaOffset()};
-        for (long v : offsets) {
-            if ((v & 7) != 0) {
-                return String.format("regions not 8-byte aligned: registry %d+%d, slab table %d+%d, log %d+%d, slabs at %d",
-                        sb.registryOffset(), sb.registryLength(), sb.slabTableOffset(), sb.slabTableLength(), sb.logOffset(),
-                        sb.logLength(), sb.slabAreaOffset());
-            }
-        }
-        return null;
     }
 
     /** True when the regions the superblock names can be read (sound superblock, file long enough). */
