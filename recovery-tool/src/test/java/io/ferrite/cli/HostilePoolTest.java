@@ -160,35 +160,60 @@ class HostilePoolTest {
      */
     @Test
     void wrappedGeometryIsDamageNotACrash() {
+        List<UnaryOperator<Superblock>> hostile = new ArrayList<>();
         // 2^31-1 slabs of 4 KiB after a log whose length wraps the sum negative
-        Path slabs = track(TestPools.bank("wrap-slabs", 2));
-        rewriteSuperblocks(slabs, s -> {
+        hostile.add(s -> {
             long st = 1L << 36;
             long logOff = s.slabTableOffset() + st;
             long logLen = Long.MAX_VALUE - logOff + 1 + 4096;
             return geometry(s, s.registryLength(), st, logOff, logLen, logOff + logLen, 4096, Integer.MAX_VALUE);
         });
         // a registry whose length wraps its end around to before the slab table
-        Path registry = track(TestPools.bank("wrap-registry", 2));
-        rewriteSuperblocks(registry, s -> new Superblock(s.formatVersion(), s.flags(), s.sequence(), s.poolId(), s.poolSize(),
-                s.slabSize(), s.slabCount(), s.registryOffset(), Long.MAX_VALUE, s.slabTableOffset(), s.slabTableLength(),
-                s.logOffset(), s.logLength(), s.slabAreaOffset(), s.baseAddress(), s.checkpointLsn(), s.term(), s.created()));
+        hostile.add(s -> with(s, "registryLength", Long.MAX_VALUE));
+        // boundary values of single fields
+        hostile.add(s -> with(s, "slabAreaOffset", Long.MAX_VALUE - 4095));
+        hostile.add(s -> with(s, "slabCount", -1));
+        hostile.add(s -> with(s, "slabSize", 0));
+        hostile.add(s -> with(s, "slabSize", Integer.MIN_VALUE));
+        hostile.add(s -> with(s, "registryOffset", s.registryOffset() + 1));
+        hostile.add(s -> with(s, "slabTableLength", 0));
+        hostile.add(s -> with(s, "logLength", -1));
+        hostile.add(s -> with(s, "logOffset", s.slabAreaOffset()));
         int runs = 0;
-        for (Path p : new Path[] {slabs, registry}) {
-            for (String cmd : new String[] {"info", "dump", "recover"}) {
+        for (int i = 0; i < hostile.size(); i++) {
+            Path p = track(TestPools.bank("wrap-" + i, 2));
+            rewriteSuperblocks(p, hostile.get(i));
+            for (String cmd : new String[] {"info", "dump", "recover", "log"}) {
                 TestPools.Run r = run(cmd, p.toString());
                 runs++;
-                assertEquals(4, r.exit(), cmd + " " + p.getFileName() + ": " + r);
+                assertEquals(4, r.exit(), "variant " + i + ": " + cmd + ": " + r);
                 assertOneLine(r, cmd);
                 assertTrue(r.err().contains("is inconsistent") && r.err().contains("ferrite check"), cmd + ": " + r);
             }
             TestPools.Run check = run("check", p.toString());
             runs++;
-            assertEquals(4, check.exit(), check.toString());
+            assertEquals(4, check.exit(), "variant " + i + ": " + check);
             assertTrue(check.err().isEmpty(), check.toString());
             assertTrue(check.out().contains("is inconsistent"), check.out());
         }
-        System.out.println("wrapped geometry: " + runs + " command runs checked");
+        System.out.println("hostile geometry: " + hostile.size() + " superblocks, " + runs + " command runs checked");
+    }
+
+    /** {@code s} with one component replaced (by name), for crafting superblocks. */
+    static Superblock with(Superblock s, String component, long value) {
+        try {
+            var comps = Superblock.class.getRecordComponents();
+            Object[] args = new Object[comps.length];
+            Class<?>[] types = new Class<?>[comps.length];
+            for (int i = 0; i < comps.length; i++) {
+                types[i] = comps[i].getType();
+                args[i] = comps[i].getName().equals(component) ? (types[i] == int.class ? (Object) (int) value : (Object) value)
+                        : comps[i].getAccessor().invoke(s);
+            }
+            return Superblock.class.getDeclaredConstructor(types).newInstance(args);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Whatever escapes a command (an Error too) is one line and exit 8; the trace only with --verbose. */
