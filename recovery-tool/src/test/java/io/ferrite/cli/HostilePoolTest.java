@@ -308,6 +308,38 @@ class HostilePoolTest {
         assertTrue(allocated < 32L << 20, "check allocated " + allocated + " bytes for a pool with 256 MiB slabs");
     }
 
+    /**
+     * Every slot of a 256 MiB slab marked allocated (4.8 million Banks, one of them the root): check
+     * lists the leaks and keeps what --repair would free without a copy per object.
+     */
+    @Test
+    void checkOfMillionsOfLeaksUsesBoundedMemory() {
+        int slab = 256 << 20;
+        Path p = track(TestPools.fresh("many-leaks"));
+        try (Heap h = Heap.create(p, slab + (4L << 20), HeapOptions.defaults().slabSize(slab).logCapacity(256 << 10)
+                .checkpointInterval(Duration.ZERO))) {
+            TestPools.fill(h, 0);
+        }
+        PoolModel.Slab s = slabOf(model(p), "Bank");
+        byte[] ones = new byte[s.bits.length * 8];
+        java.util.Arrays.fill(ones, (byte) -1);
+        if ((s.count & 63) != 0) {
+            for (int b = s.count & 63; b < 64; b++) {
+                ones[ones.length - 8 + b / 8] &= (byte) ~(1 << (b % 8));
+            }
+        }
+        TestPools.patch(p, s.start + io.ferrite.pheap.format.SlabHeaderDescriptor.BITMAP_OFFSET, ones);
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        TestPools.Run check = TestPools.runCheck(p.toString());
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("1 objects reachable from the root, " + (s.count - 1) + " leaked"), check.out());
+        System.out.println("check of " + s.count + " objects, " + (s.count - 1) + " leaked, allocated " + (allocated >> 20)
+                + " MiB on the heap");
+        assertTrue(allocated < 64L << 20, "check allocated " + allocated + " bytes for " + (s.count - 1) + " leaks");
+    }
+
     // ------------------------------------------------------------------ item 12
 
     /** Type and field names come from the pool: control characters in them are escaped, never sent to the terminal. */
