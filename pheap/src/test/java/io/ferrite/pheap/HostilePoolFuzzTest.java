@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * A structure-aware fuzz of {@link Heap#open}: every field of the superblock, the registry header,
  * two type descriptors, the slab table entries in use and their slab headers is set, one at a time,
  * to boundary values (0, 1, -1, 2^31 - 1, 2^31, 2^32 - 1, 2^63 - 1, -2^63, the pool size, offsets of
- * other regions, the old value ± 8 and doubled), with the checksums resealed so that the value
+ * other regions, the old value ± 8 and doubled, 2^63 - old), with the checksums resealed so that the value
  * reaches the checks behind them. Each mutant is copied into fresh media at another address, so
  * every open that gets that far swizzles. An open either succeeds (and then verification and a
  * walk of the ring run without an exception other than a FerriteException) or fails with a
@@ -156,7 +156,8 @@ class HostilePoolFuzzTest {
         long old = get(image, f.offset, f.width);
         Set<Long> v = new LinkedHashSet<>(List.of(0L, 1L, -1L, (long) Integer.MAX_VALUE, 1L << 31, (1L << 32) - 1,
                 Long.MAX_VALUE, Long.MIN_VALUE, sb.poolSize(), sb.poolSize() + 1, sb.registryOffset(), sb.slabTableOffset(),
-                sb.logOffset(), sb.slabAreaOffset(), Long.MAX_VALUE - sb.poolSize() + 1, old + 8, old - 8, old * 2));
+                sb.logOffset(), sb.slabAreaOffset(), Long.MAX_VALUE - sb.poolSize() + 1, old + 8, old - 8, old * 2,
+                Long.MAX_VALUE - old + 1));
         v.remove(old);
         return v;
     }
