@@ -482,14 +482,14 @@ final class Checker {
             }
         }
         long listed = 0;
-        for (long[] l : leaked) {
-            PoolModel.Slab s = model.slabs[(int) l[1]];
-            int i = (int) l[2];
-            if (listed++ < MAX_LISTED) {
-                add(Severity.ERROR, "reachability", l[0], model.byId.get(s.typeId).name() + "@" + l[0] + " (slab " + s.index
-                        + " slot " + i + ") is allocated but not reachable from the root (leaked)"
-                        + (freeable ? "" : "; not freed while other damage is present"),
-                        freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+        for (PoolModel.Slab s : model.slabs) {
+            for (int i = 0; s.ok && i < s.count; i++) {
+                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i)) && listed++ < MAX_LISTED) {
+                    add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
+                            + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
+                            + (freeable ? "" : "; not freed while other damage is present"),
+                            freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                }
             }
         }
         leakedCount = listed;
