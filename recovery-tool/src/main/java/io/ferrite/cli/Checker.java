@@ -17,10 +17,13 @@ import io.ferrite.swizzle.VerifyReport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayDeque;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 /**
  * What {@code ferrite check} verifies, read-only, in order: both superblocks; the log (header,
@@ -41,8 +44,15 @@ final class Checker {
     /** Set when the log ends in a torn record that --repair may drop. */
     long tornLsn = -1;
     long tornOffset = -1;
-    /** Allocated objects no pointer path from the root reaches (pool offsets), when reachability ran. */
-    final List<long[]> leaked = new ArrayList<>();
+    /**
+     * Allocated objects no pointer path from the root reaches, as {pool offset, slab, slot}, when
+     * reachability ran (else empty). A view over the slab bitmaps and the walk's marks, not a
+     * copy: a pool can hold 2^27 objects in one slab, every one of them leaked.
+     */
+    final List<long[]> leaked = new Leaked();
+    /** Per slab, the slots the reachability walk reached; null until it ran. */
+    private BitSet[] seen;
+    private long leakedCount;
     PoolModel model;
     LogScan log;
     private Arena arena;
@@ -235,46 +245,26 @@ final class Checker {
         }
     }
 
+    /** Bytes compared against zero at a time: bounded, whatever the slab size the pool claims. */
+    static final int ZERO_CHUNK = 1 << 20;
+
     private void checkFreeSpace(MemorySegment image, Progress p) {
         Superblock sb = img.sb;
-        MemorySegment zeros = MemorySegment.ofArray(new byte[sb.slabSize()]);
+        MemorySegment zeros = MemorySegment.ofArray(new byte[(int) Math.min(sb.slabSize(), ZERO_CHUNK)]);
         int reported = 0;
-        long badBytes = 0;
         for (PoolModel.Slab s : model.slabs) {
             p.update(s.index);
             if (s.state == SlabTableDescriptor.STATE_FREE) {
                 long at = firstNonZero(image, s.start, sb.slabSize(), zeros);
-                if (at >= 0) {
-                    badBytes++;
-                    if (reported++ < MAX_LISTED) {
-                        add(Severity.ERROR, "free space", at, "slab " + s.index + " is free but holds non-zero bytes from pool offset "
-                                + at + " (an object allocated there would not start zeroed)", Repair.NONE);
-                    }
+                if (at >= 0 && reported++ < MAX_LISTED) {
+                    add(Severity.ERROR, "free space", at, "slab " + s.index + " is free but holds non-zero bytes from pool offset "
+                            + at + " (an object allocated there would not start zeroed)", Repair.NONE);
                 }
             } else if (s.ok) {
-                long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * sb.slabSize();
-                long gap = s.start + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * s.bits.length;
-                long[][] ranges = new long[s.count - s.used + 2][];
-                int k = 0;
-                ranges[k++] = new long[] {gap, s.start + s.dataOffset};
-                for (int i = 0; i < s.count; i++) {
-                    if (!s.allocated(i)) {
-                        ranges[k++] = new long[] {s.objectOffset(i), s.objectOffset(i) + s.objectSize};
-                    }
-                }
-                ranges[k++] = new long[] {s.objectOffset(s.count), runEnd};
-                for (int r = 0; r < k; r++) {
-                    long len = ranges[r][1] - ranges[r][0];
-                    long at = len <= 0 ? -1 : firstNonZero(image, ranges[r][0], len, zeros);
-                    if (at >= 0) {
-                        badBytes++;
-                        if (reported++ < MAX_LISTED) {
-                            add(Severity.ERROR, "free space", at, "slab " + s.index + ": non-zero byte at pool offset " + at
-                                    + " in " + (r == 0 ? "the header padding" : r == k - 1 ? "the space after the last slot"
-                                    : "free slot " + slotAt(s, at)) + " (free space must be zero)", Repair.NONE);
-                        }
-                        break;
-                    }
+                Dirty d = firstNonZeroFree(image, s, zeros);
+                if (d != null && reported++ < MAX_LISTED) {
+                    add(Severity.ERROR, "free space", d.offset, "slab " + s.index + ": non-zero byte at pool offset " + d.offset
+                            + " in " + d.place + " (free space must be zero)", Repair.NONE);
                 }
             }
         }
@@ -283,27 +273,103 @@ final class Checker {
         }
     }
 
-    private static long slotAt(PoolModel.Slab s, long off) {
-        return (off - s.start - s.dataOffset) / s.objectSize;
+    /**
+     * The first non-zero byte of a sound in-use slab's free space, or null:
+     * the header padding, each free slot, the space after the last slot. Walks the slots in
+     * place (no list of ranges: a 1 GiB slab of 8-byte objects has 2^27 of them).
+     */
+    private Dirty firstNonZeroFree(MemorySegment image, PoolModel.Slab s, MemorySegment zeros) {
+        long gap = s.start + SlabHeaderDescriptor.BITMAP_OFFSET + 8L * s.bits.length;
+        long at = firstNonZero(image, gap, s.start + s.dataOffset - gap, zeros);
+        if (at >= 0) {
+            return new Dirty(at, "the header padding");
+        }
+        for (int i = 0; i < s.count; i++) {
+            if (!s.allocated(i)) {
+                at = firstNonZero(image, s.objectOffset(i), s.objectSize, zeros);
+                if (at >= 0) {
+                    return new Dirty(at, "free slot " + i);
+                }
+            }
+        }
+        long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * img.sb.slabSize();
+        at = firstNonZero(image, s.objectOffset(s.count), runEnd - s.objectOffset(s.count), zeros);
+        return at >= 0 ? new Dirty(at, "the space after the last slot") : null;
     }
 
+    /** {@link #leaked}: iterates the allocated slots of sound slabs that the walk did not mark. */
+    private final class Leaked extends AbstractList<long[]> {
+        /** Counted once, when the walk's findings are listed. */
+        @Override
+        public int size() {
+            return (int) Math.min(Integer.MAX_VALUE, leakedCount);
+        }
+
+        @Override
+        public long[] get(int index) {
+            int k = 0;
+            for (long[] l : this) {
+                if (k++ == index) {
+                    return l;
+                }
+            }
+            throw new IndexOutOfBoundsException(index);
+        }
+
+        @Override
+        public Iterator<long[]> iterator() {
+            return new Iterator<>() {
+                private int slab;
+                private int slot = -1;
+                private boolean ready;
+
+                @Override
+                public boolean hasNext() {
+                    if (seen == null) {
+                        return false;
+                    }
+                    while (!ready && slab < model.slabs.length) {
+                        PoolModel.Slab s = model.slabs[slab];
+                        slot++;
+                        if (!s.ok || slot >= s.count) {
+                            slab++;
+                            slot = -1;
+                        } else {
+                            ready = s.allocated(slot) && (seen[slab] == null || !seen[slab].get(slot));
+                        }
+                    }
+                    return ready;
+                }
+
+                @Override
+                public long[] next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    ready = false;
+                    return new long[] {model.slabs[slab].objectOffset(slot), slab, slot};
+                }
+            };
+        }
+    }
+
+    /** A non-zero byte in free space: its pool offset, and where in the slab it is. */
+    private record Dirty(long offset, String place) {
+    }
+
+    /** The first non-zero byte in [off, off + len), compared {@code zeros.byteSize()} bytes at a time; -1 if none. */
     private static long firstNonZero(MemorySegment image, long off, long len, MemorySegment zeros) {
         long end = off + len;
         long pos = off;
         while (pos < end) {
-            long n = Math.min(end - pos, 1 << 20);
-            MemorySegment z = zeros != null && zeros.byteSize() >= n ? zeros : MemorySegment.ofArray(new byte[(int) n]);
-            long m = MemorySegment.mismatch(image, pos, pos + n, z, 0, n);
+            long n = Math.min(end - pos, zeros.byteSize());
+            long m = MemorySegment.mismatch(image, pos, pos + n, zeros, 0, n);
             if (m >= 0) {
                 return pos + m;
             }
             pos += n;
         }
         return -1;
-    }
-
-    private long slabBase(PoolModel.Slab s) {
-        return model.slabBase(s);
     }
 
     /**
@@ -324,15 +390,34 @@ final class Checker {
                         + RecordedBaseDescriptor.describe(s.recordedBase), Repair.NONE);
             }
         }
-        VerifyReport r = PointerVerifier.verify(new ModelView(img.media, image, model), MAX_LISTED);
-        for (BadPointer b : r.problems()) {
-            add(Severity.ERROR, "pointer", b.wordOffset(), b.toString(), Repair.NONE);
+        // A slab in SHIFT or MIXED is a swizzle that a crash interrupted: a legal state that the next
+        // open finishes (the verifier reports it once per slab; the model says which slabs they are).
+        long midSwizzle = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            if (s.ok && PoolModel.midSwizzle(s) && !model.byId.get(s.typeId).pointers().isEmpty()) {
+                midSwizzle++;
+                if (s.baseOk) {
+                    add(Severity.RECOVERY, "pointer", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), s.index)
+                            + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + s.index + " is mid-swizzle ("
+                            + RecordedBaseDescriptor.describe(s.recordedBase) + "): a writer stopped while moving its pointers to a"
+                            + " new base; opening the pool finishes the swizzle", Repair.REPLAY);
+                }
+            }
         }
-        if (r.problemCount() > r.problems().size()) {
-            add(Severity.ERROR, "pointer", -1, (r.problemCount() - r.problems().size()) + " more pointer problems", Repair.NONE);
+        VerifyReport r = PointerVerifier.verify(new ModelView(img.media, image, model), MAX_LISTED);
+        long listed = 0;
+        for (BadPointer b : r.problems()) {
+            if (b.problem() != BadPointer.Problem.SWIZZLE_INCOMPLETE) {
+                add(Severity.ERROR, "pointer", b.wordOffset(), b.toString(), Repair.NONE);
+                listed++;
+            }
+        }
+        long errors = r.problemCount() - midSwizzle;
+        if (errors > listed) {
+            add(Severity.ERROR, "pointer", -1, (errors - listed) + " more pointer problems", Repair.NONE);
         }
         stats.put("pointers", Json.obj().put("checked", r.pointers()).put("nonNull", r.nonNull()).put("by", "swizzle PointerVerifier"));
-        problems += (int) Math.min(Integer.MAX_VALUE, r.problemCount());
+        problems += (int) Math.min(Integer.MAX_VALUE, Math.max(0, errors));
         p.update(2L * model.slabs.length);
         return problems;
     }
@@ -347,66 +432,67 @@ final class Checker {
             stats.put("reachability", "not checked: the pool has no root object");
             return;
         }
+        if (model.rootProblem != null) {
+            return; // the model's finding names it
+        }
         int[] rl = model.locate(model.rootOffset);
         if (rl == null || !model.slabs[rl[0]].allocated(rl[1]) || model.slabs[rl[0]].typeId != rt.id()) {
             add(Severity.ERROR, "reachability", model.rootOffset, "the root object (type " + rt.name() + ") at pool offset "
                     + model.rootOffset + " is not an allocated object of that type", Repair.NONE);
             return;
         }
-        BitSet[] seen = new BitSet[model.slabs.length];
-        ArrayDeque<int[]> todo = new ArrayDeque<>();
+        seen = new BitSet[model.slabs.length];
+        // Pending objects as one long each (slab << 32 | slot): the walk's memory is 8 bytes per
+        // object at most, whatever shape the graph has.
+        long[] todo = new long[64];
+        int pending = 0;
         seen[rl[0]] = new BitSet();
         seen[rl[0]].set(rl[1]);
-        todo.add(rl);
+        todo[pending++] = (long) rl[0] << 32 | rl[1];
         long reached = 0;
-        while (!todo.isEmpty()) {
-            int[] o = todo.poll();
+        while (pending > 0) {
+            long o = todo[--pending];
             if ((++reached & 4095) == 0) {
                 p.update(2L * model.slabs.length + reached * model.slabs.length / Math.max(1, objects));
             }
-            PoolModel.Slab s = model.slabs[o[0]];
-            long base = slabBase(s);
-            if (base < 0) {
-                continue;
-            }
-            long obj = s.objectOffset(o[1]);
+            PoolModel.Slab s = model.slabs[(int) (o >>> 32)];
+            long obj = s.objectOffset((int) o);
             for (PoolModel.Field f : model.byId.get(s.typeId).pointers()) {
                 long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, obj + f.offset());
-                if (v == 0) {
+                long target = v == 0 ? -1 : model.targetOffset(s, v);
+                if (target < 0) {
                     continue;
                 }
-                int[] t = model.locate(v - base);
+                int[] t = model.locate(target);
                 if (t == null || !model.slabs[t[0]].allocated(t[1])) {
                     continue;
                 }
                 BitSet b = seen[t[0]] == null ? (seen[t[0]] = new BitSet()) : seen[t[0]];
                 if (!b.get(t[1])) {
                     b.set(t[1]);
-                    todo.add(t);
-                }
-            }
-        }
-        int listed = 0;
-        for (PoolModel.Slab s : model.slabs) {
-            if (!s.ok) {
-                continue;
-            }
-            for (int i = 0; i < s.count; i++) {
-                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i))) {
-                    leaked.add(new long[] {s.objectOffset(i), s.index, i});
-                    if (listed++ < MAX_LISTED) {
-                        add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
-                                + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
-                                + (freeable ? "" : "; not freed while other damage is present"),
-                                freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                    if (pending == todo.length) {
+                        todo = Arrays.copyOf(todo, todo.length * 2);
                     }
+                    todo[pending++] = (long) t[0] << 32 | t[1];
                 }
             }
         }
+        long listed = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            for (int i = 0; s.ok && i < s.count; i++) {
+                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i)) && listed++ < MAX_LISTED) {
+                    add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
+                            + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
+                            + (freeable ? "" : "; not freed while other damage is present"),
+                            freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                }
+            }
+        }
+        leakedCount = listed;
         if (listed > MAX_LISTED) {
             add(Severity.ERROR, "reachability", -1, (listed - MAX_LISTED) + " more leaked objects",
                     freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
         }
-        stats.put("reachability", Json.obj().put("reachable", reached).put("leaked", leaked.size()));
+        stats.put("reachability", Json.obj().put("reachable", reached).put("leaked", leakedCount));
     }
 }
