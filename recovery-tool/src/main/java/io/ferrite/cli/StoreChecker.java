@@ -129,14 +129,14 @@ final class StoreChecker {
             return 0;
         }
         PoolModel.Slab s = m.slabAt(obj);
-        long base = s == null ? -1 : m.slabBase(s);
-        int[] at = base < 0 ? null : m.locate(v - base);
+        long off = s == null ? -1 : m.targetOffset(s, v);
+        int[] at = off < 0 ? null : m.locate(off);
         if (at == null || !m.slabs[at[0]].allocated(at[1])) {
             return BAD;
         }
         PoolModel.Type t = m.byId.get(m.slabs[at[0]].typeId);
         boolean ok = t != null && (ENTRY_TARGET.equals(f.target()) ? t.blob() : t.name().equals(f.target()));
-        return ok ? v - base : BAD;
+        return ok ? off : BAD;
     }
 
     /** Marks the object at {@code off} (a {@link #ptr} result); false when it was marked before. */
