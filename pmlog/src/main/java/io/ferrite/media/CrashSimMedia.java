@@ -14,14 +14,25 @@ import java.util.function.Consumer;
  * build every image a power failure could leave (DESIGN.md section 10).
  *
  * <p>Stores are not intercepted (FFM writes go straight to the live segment). {@link #flush}
- * snapshots the current content of the named cache lines into a pending set; {@link #fence}
- * copies the pending snapshots into the shadow. At a crash point, an image is the shadow plus any
- * subset of the 8-byte words where the live segment, or a pending snapshot, differs from it. A
- * store made after a line's flush and before the fence is thus, correctly, not known persisted.
+ * snapshots the current content of the named cache lines into the calling thread's pending set;
+ * {@link #fence} copies the calling thread's pending snapshots into the shadow, and only those:
+ * like {@code pmem_drain} (SFENCE), a fence orders the write-backs its own thread started, not
+ * another thread's, so a design that flushes on one thread and fences on another is caught (the
+ * line stays not known persisted). When a fence makes a line's snapshot durable, older snapshots
+ * of that line pending on other threads are dropped: the media holds newer content than theirs.
+ * At a crash point, an image is the shadow plus any subset of the 8-byte words where the live
+ * segment, or any thread's pending snapshot, differs from it. A store made after a line's flush
+ * and before the fence is thus, correctly, not known persisted.
  *
- * <p>A {@linkplain #onCrashPoint listener} is called at every fence, before the fence takes
- * effect, with a {@link CrashPoint} from which any number of images can be built. All methods
- * are synchronized: flush, fence and image building are serialized with each other.
+ * <p>A {@linkplain #onCrashPoint listener} is called at every fence, on the fencing thread and
+ * before the fence takes effect, with a {@link CrashPoint} from which any number of images can be
+ * built. All methods are synchronized: flush, fence and image building are serialized with each
+ * other, so while a listener runs no flush or fence of any thread takes effect. Plain stores of
+ * other threads do go on meanwhile; a word read from the live segment then holds a value it took
+ * after its last persisted snapshot, which a power failure at that moment could have left, so an
+ * image built while other threads run is still an image of a possible crash (at the end of the
+ * scan, before this fence). What such a crash requires to be present is what was acknowledged
+ * before the listener was called.
  */
 public final class CrashSimMedia extends Media {
     public static final int LINE = 64;
@@ -30,7 +41,9 @@ public final class CrashSimMedia extends Media {
     private final Media live;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment shadow;
-    private final Map<Long, long[]> pending = new HashMap<>();
+    /** Per thread, line → its last flushed snapshot (not yet fenced by that thread). */
+    private final Map<Thread, Map<Long, Snapshot>> pending = new HashMap<>();
+    private long flushSeq;
     private Consumer<CrashPoint> listener;
     private long fences;
     private long flushes;
@@ -101,6 +114,7 @@ public final class CrashSimMedia extends Media {
         checkRange(this, offset, length);
         flushes++;
         MemorySegment seg = live.segment();
+        Map<Long, Snapshot> mine = pending.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
         long first = offset / LINE;
         long last = (offset + length - 1) / LINE;
         for (long line = first; line <= last; line++) {
@@ -110,8 +124,14 @@ public final class CrashSimMedia extends Media {
             for (int w = 0; w < words; w++) {
                 snap[w] = seg.get(WORD, start + 8L * w);
             }
-            pending.put(line, snap);
+            mine.put(line, new Snapshot(++flushSeq, snap));
         }
+    }
+
+    /** Lines the calling thread has flushed and not fenced yet (tests of this class). */
+    synchronized int pendingLinesOfCurrentThread() {
+        Map<Long, Snapshot> mine = pending.get(Thread.currentThread());
+        return mine == null ? 0 : mine.size();
     }
 
     @Override
@@ -121,14 +141,26 @@ public final class CrashSimMedia extends Media {
         if (l != null) {
             l.accept(crashPoint());
         }
-        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
-            long start = e.getKey() * LINE;
-            long[] snap = e.getValue();
-            for (int w = 0; w < snap.length; w++) {
-                shadow.set(WORD, start + 8L * w, snap[w]);
+        Map<Long, Snapshot> mine = pending.remove(Thread.currentThread());
+        if (mine == null) {
+            return;
+        }
+        for (Map.Entry<Long, Snapshot> e : mine.entrySet()) {
+            long line = e.getKey();
+            Snapshot snap = e.getValue();
+            long start = line * LINE;
+            for (int w = 0; w < snap.words.length; w++) {
+                shadow.set(WORD, start + 8L * w, snap.words[w]);
+            }
+            // another thread's older snapshot of this line can no longer be what media holds
+            for (Map<Long, Snapshot> other : pending.values()) {
+                Snapshot o = other.get(line);
+                if (o != null && o.seq < snap.seq) {
+                    other.remove(line);
+                }
             }
         }
-        pending.clear();
+        pending.values().removeIf(Map::isEmpty);
     }
 
     /** The state a power failure right now could leave: shadow plus choices per differing word. */
@@ -147,17 +179,14 @@ public final class CrashSimMedia extends Media {
             choices.put(w, new long[] {seg.get(WORD, w)});
             pos = w + 8;
         }
-        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
-            long start = e.getKey() * LINE;
-            long[] snap = e.getValue();
-            for (int i = 0; i < snap.length; i++) {
-                long off = start + 8L * i;
-                if (snap[i] != shadow.get(WORD, off)) {
-                    long[] prev = choices.get(off);
-                    if (prev == null) {
-                        choices.put(off, new long[] {snap[i]});
-                    } else if (prev[0] != snap[i]) {
-                        choices.put(off, new long[] {prev[0], snap[i]});
+        for (Map<Long, Snapshot> perThread : pending.values()) {
+            for (Map.Entry<Long, Snapshot> e : perThread.entrySet()) {
+                long start = e.getKey() * LINE;
+                long[] snap = e.getValue().words;
+                for (int i = 0; i < snap.length; i++) {
+                    long off = start + 8L * i;
+                    if (snap[i] != shadow.get(WORD, off)) {
+                        choices.merge(off, new long[] {snap[i]}, CrashSimMedia::union);
                     }
                 }
             }
@@ -168,6 +197,26 @@ public final class CrashSimMedia extends Media {
             values[i] = choices.get(offsets[i]);
         }
         return new CrashPoint(fences, shadow, offsets, values);
+    }
+
+    /** The distinct values of both (each holds distinct values). */
+    private static long[] union(long[] had, long[] more) {
+        long[] out = had;
+        for (long v : more) {
+            boolean known = false;
+            for (long h : out) {
+                known |= h == v;
+            }
+            if (!known) {
+                out = java.util.Arrays.copyOf(out, out.length + 1);
+                out[out.length - 1] = v;
+            }
+        }
+        return out;
+    }
+
+    /** One line's content when it was flushed; {@code seq} orders flushes of all threads. */
+    private record Snapshot(long seq, long[] words) {
     }
 
     @Override
