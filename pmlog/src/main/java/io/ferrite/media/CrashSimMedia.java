@@ -139,7 +139,13 @@ public final class CrashSimMedia extends Media {
         fences++;
         Consumer<CrashPoint> l = listener;
         if (l != null) {
-            l.accept(crashPoint());
+            // built when the listener first uses it: a listener that skips this fence costs no scan
+            CrashPoint cp = new CrashPoint(fences, this);
+            try {
+                l.accept(cp);
+            } finally {
+                cp.media = null;
+            }
         }
         Map<Long, Snapshot> mine = pending.remove(Thread.currentThread());
         if (mine == null) {
@@ -165,6 +171,13 @@ public final class CrashSimMedia extends Media {
 
     /** The state a power failure right now could leave: shadow plus choices per differing word. */
     public synchronized CrashPoint crashPoint() {
+        CrashPoint cp = new CrashPoint(fences, this);
+        cp.resolve();
+        return cp;
+    }
+
+    /** Scans the live segment and the pending snapshots against the shadow (under this media's lock). */
+    private synchronized void build(CrashPoint cp) {
         MemorySegment seg = live.segment();
         long size = size();
         Map<Long, long[]> choices = new HashMap<>();
@@ -196,7 +209,8 @@ public final class CrashSimMedia extends Media {
         for (int i = 0; i < offsets.length; i++) {
             values[i] = choices.get(offsets[i]);
         }
-        return new CrashPoint(fences, shadow, offsets, values);
+        cp.offsets = offsets;
+        cp.values = values;
     }
 
     /** The distinct values of both (each holds distinct values). */
@@ -230,19 +244,33 @@ public final class CrashSimMedia extends Media {
     /**
      * One crash point: the persisted shadow and, per differing 8-byte word, the values it could
      * hold besides the shadow's. Build images with {@link #image(Random)} or {@link #writeImage}.
-     * Valid only while the listener that received it runs (the shadow moves on after).
+     * Valid only while the listener that received it runs (the shadow moves on after). One handed
+     * to a listener scans the live segment when it is first used ({@link #unpersistedWords()}, an
+     * image): a listener that reads what its threads acknowledged must do so after that scan.
      */
     public static final class CrashPoint {
         private final long fence;
         private final MemorySegment shadow;
-        private final long[] offsets;
-        private final long[][] values;
+        /** Set while the crash point can still be built; null once its listener returned. */
+        private CrashSimMedia media;
+        private long[] offsets;
+        private long[][] values;
 
-        CrashPoint(long fence, MemorySegment shadow, long[] offsets, long[][] values) {
+        CrashPoint(long fence, CrashSimMedia media) {
             this.fence = fence;
-            this.shadow = shadow;
-            this.offsets = offsets;
-            this.values = values;
+            this.shadow = media.shadow;
+            this.media = media;
+        }
+
+        private void resolve() {
+            if (offsets != null) {
+                return;
+            }
+            CrashSimMedia m = media;
+            if (m == null) {
+                throw new IllegalStateException("crash point of fence " + fence + " used after its listener returned");
+            }
+            m.build(this);
         }
 
         /** Which fence of the media this is (1-based). */
@@ -252,6 +280,7 @@ public final class CrashSimMedia extends Media {
 
         /** How many 8-byte words may or may not have reached media. */
         public int unpersistedWords() {
+            resolve();
             return offsets.length;
         }
 
@@ -265,6 +294,7 @@ public final class CrashSimMedia extends Media {
          * images range from "nothing more reached media" to "everything did".
          */
         public void writeImage(Random rnd, MemorySegment dst) {
+            resolve();
             dst.copyFrom(shadow);
             double p = switch (rnd.nextInt(8)) {
                 case 0 -> 0.0;
