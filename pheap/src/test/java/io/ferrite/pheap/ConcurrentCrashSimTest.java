@@ -233,7 +233,7 @@ class ConcurrentCrashSimTest {
         } else {
             pointsAtCommitter++;
         }
-        for (int i = 0; i < IMAGES_PER_POINT && !stop; i++) {
+        for (int i = 0; i < IMAGES_PER_POINT; i++) {
             long imageSeed = seed * 1_000_003L + cp.fence() * 131L + i;
             String ctx = "fence " + cp.fence() + " on " + who + ", image seed " + imageSeed;
             try {
@@ -253,6 +253,7 @@ class ConcurrentCrashSimTest {
             } catch (Throwable e) {
                 errors.add(e instanceof AssertionError ? e : new AssertionError(ctx, e));
                 stop = true;
+                return;
             }
         }
         if (images >= MAX_IMAGES) {
