@@ -310,6 +310,7 @@ public final class PmLog implements AutoCloseable {
         long lsn = reserveRecord(length, type);
         long rec = ringBase + ringPos(lsn);
         try {
+            writer.reserved(lsn);
             writer.write(seg, LogRecordDescriptor.payloadOffset(rec), length);
             complete(rec, lsn, type, length);
         } catch (RuntimeException | Error e) {
