@@ -50,7 +50,7 @@ class ConcurrentCrashSimTest {
     static final int IMAGES_PER_POINT = 4;
     static final long POOL = 5L << 19; // 2.5 MiB: metadata and log take 2 MiB, 32 slabs of 16 KiB
     static final long MILLIS = Long.getLong("ferrite.concurrentCrashsim.millis", 20_000);
-    static final int MAX_IMAGES = Integer.getInteger("ferrite.concurrentCrashsim.images", 3_000);
+    static final int MAX_IMAGES = Integer.getInteger("ferrite.concurrentCrashsim.images", 6_000);
     /** One fence in this many becomes a crash point. */
     static final int SAMPLE = Integer.getInteger("ferrite.concurrentCrashsim.sample", 6);
     static final int MAX_LIST = 60;

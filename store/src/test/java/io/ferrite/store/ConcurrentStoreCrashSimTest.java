@@ -43,7 +43,7 @@ class ConcurrentStoreCrashSimTest {
     static final int IMAGES_PER_POINT = 3;
     static final long POOL = 3L << 20;
     static final long MILLIS = Long.getLong("ferrite.concurrentStoreCrashsim.millis", 30_000);
-    static final int MAX_IMAGES = Integer.getInteger("ferrite.concurrentStoreCrashsim.images", 1_500);
+    static final int MAX_IMAGES = Integer.getInteger("ferrite.concurrentStoreCrashsim.images", 3_000);
     /** One fence in this many becomes a crash point. */
     static final int SAMPLE = Integer.getInteger("ferrite.concurrentStoreCrashsim.sample", 6);
     static final int ACCOUNTS = 150;
