@@ -5,8 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The 64-byte lines of the pool written by applies since the last checkpoint: one bit per line,
- * set with an atomic OR only when not set yet (after a full fence, see {@link #markDirty}). The bits live in chunks of 512 words (2 MiB of
- * pool each) created on first use, so a large pool costs memory only where it is written.
+ * set with an atomic OR only when not set yet (after a full fence, see {@link #markDirty}). The
+ * bits live in chunks of 512 words (2 MiB of pool each) created on first use, so a large pool
+ * costs memory only where it is written.
  * {@link #drain} clears bits word by word with an atomic swap, so a line marked during a
  * checkpoint is either written back by it or kept for the next one.
  */

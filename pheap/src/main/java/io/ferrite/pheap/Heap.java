@@ -709,32 +709,31 @@ public final class Heap implements AutoCloseable {
                     log.maxRecordSize(), log.capacity()), "split it into smaller transactions, or create the pool with a larger logCapacity");
         }
         MemorySegment rec = w.segment().asSlice(0, len);
-        long floor = c.pendingLsn;
-        // No bound before the append: the copy publishes min(floor, lsn) when the log reserves the
-        // record's LSN, before the record is complete, so before it can be durable; a checkpoint
-        // reads the durable LSN first and this bound after, and never passes the record. A bound
-        // published before the append (this thread's previous LSN) could be far older than
-        // anything the thread can still write, and held every checkpoint back while the append
-        // waited for log space that only a checkpoint could free.
-        c.inflight = floor;
-        ThreadCtx.LogCopy copy = c.logCopy.of(rec, floor);
+        // No bound before the append: the copy publishes the record's LSN as this thread's inflight
+        // bound when the log reserves it, before the record is complete, so before it can be
+        // durable; a checkpoint reads the durable LSN first and the bounds after, and never passes
+        // the record. A bound published before the append (this thread's previous LSN) could be
+        // far older than anything the thread can still write, and held every checkpoint back while
+        // the append waited for log space that only a checkpoint could free. The bound is this
+        // append's alone: the thread's pending ASYNC record has its own (pendingLsn), which
+        // another thread may clear meanwhile by applying it.
+        ThreadCtx.LogCopy copy = c.logCopy.of(rec);
         long lsn;
         try {
             lsn = d == Durability.SYNC ? log.append(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy)
                     : log.appendAsync(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy);
         } catch (LogFullException e) {
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
             throw new LogFullException("commit of " + len + " bytes to pool " + poolName + " failed: " + e.getMessage()
                     + " (checkpoint LSN " + sb.checkpointLsn() + ")", "checkpoint more often, create the pool with a larger logCapacity,"
                     + " or use logFullPolicy WAIT");
         } catch (RuntimeException | Error e) {
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
             throw e;
         }
         if (d == Durability.SYNC) {
-            c.inflight = Math.min(floor, lsn);
             applyAndRelease(lsn, rec, len, fSlab, fSlot, frees);
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
         } else {
             synchronized (c) {
                 c.pendingLsn = lsn;
@@ -750,8 +749,8 @@ public final class Heap implements AutoCloseable {
                     System.arraycopy(fSlot, 0, c.pendingFreeSlot, 0, frees);
                 }
                 c.pendingFrees = frees;
-                c.inflight = lsn;
                 pendingAsync.incrementAndGet();
+                c.inflight = ThreadCtx.NONE; // after pendingLsn took over the bound
             }
         }
         commits.increment();
@@ -835,7 +834,6 @@ public final class Heap implements AutoCloseable {
             java.util.Arrays.fill(c.pendingFreeSlab, 0, c.pendingFrees, null);
             c.pendingFrees = 0;
             c.pendingLsn = ThreadCtx.NONE;
-            c.inflight = ThreadCtx.NONE;
             pendingAsync.decrementAndGet();
         }
     }
@@ -860,7 +858,9 @@ public final class Heap implements AutoCloseable {
             reapDeadThreads();
             long cp = log.durableLsn();
             for (ThreadCtx c : allCtxs) {
+                // inflight first: an ASYNC commit sets pendingLsn before it clears inflight
                 cp = Math.min(cp, c.inflight);
+                cp = Math.min(cp, c.pendingLsn);
             }
             Superblock s = sb;
             cp = Math.max(cp, s.checkpointLsn());

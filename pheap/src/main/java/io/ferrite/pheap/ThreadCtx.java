@@ -6,10 +6,10 @@ import java.util.Arrays;
 
 /**
  * Per-thread state of one heap: the reusable transaction, redo buffers, current slab per type,
- * and the LSN this thread has appended but not applied yet ({@link #inflight}), which bounds the
- * checkpoint LSN. Only the owning thread uses it, except the pending ASYNC record, which any
- * thread may apply (under this object's monitor, in log order under the heap's apply-order lock),
- * and the volatile {@link #inflight}, which checkpoints read.
+ * and the LSNs this thread has appended but not applied yet ({@link #inflight}, {@link
+ * #pendingLsn}), which bound the checkpoint LSN. Only the owning thread uses it, except the
+ * pending ASYNC record, which any thread may apply (under this object's monitor, in log order
+ * under the heap's apply-order lock), and the two volatile LSNs, which checkpoints read.
  */
 final class ThreadCtx {
     static final long NONE = Long.MAX_VALUE;
@@ -26,8 +26,9 @@ final class ThreadCtx {
     long txCount;
 
     /**
-     * Lowest LSN this thread appended and has not applied yet, NONE if none. Set to a record's LSN
-     * by {@link LogCopy#reserved} as soon as the log reserves it, before the record can be durable.
+     * The LSN of the record this thread is appending, from the moment the log reserves it ({@link
+     * LogCopy#reserved}, before the record can be durable) until it is applied (SYNC) or handed to
+     * {@link #pendingLsn} (ASYNC); NONE otherwise. Written only by this thread.
      */
     volatile long inflight = NONE;
     final LogCopy logCopy = new LogCopy();
@@ -44,17 +45,15 @@ final class ThreadCtx {
     /** Copies this thread's redo record into the log (reused: the append path allocates nothing). */
     final class LogCopy implements PayloadWriter {
         private MemorySegment record;
-        private long floor;
 
-        LogCopy of(MemorySegment record, long floor) {
+        LogCopy of(MemorySegment record) {
             this.record = record;
-            this.floor = floor;
             return this;
         }
 
         @Override
         public void reserved(long lsn) {
-            inflight = Math.min(floor, lsn);
+            inflight = lsn;
         }
 
         @Override
