@@ -127,8 +127,9 @@ class ConcurrentCrashSimTest {
         return HeapOptions.defaults().slabSize(16 * 1024).logCapacity(128 * 1024).checkpointInterval(Duration.ofMillis(1));
     }
 
+    /** Images open without a checkpointer; a full log fails fast (the listener holds every thread's fences). */
     static HeapOptions imageOptions() {
-        return options().checkpointInterval(Duration.ZERO);
+        return options().checkpointInterval(Duration.ZERO).logFullTimeout(Duration.ofMillis(200));
     }
 
     @Test
