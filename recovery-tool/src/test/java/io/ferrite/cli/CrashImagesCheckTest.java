@@ -45,10 +45,10 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Each sampled image is written to a pool file and run through the CLI in this JVM: {@code
  * check} must find no error (a legal crash state needs recovery at most: every finding it counts
- * is one that recovery repairs), {@code recover} must succeed, and {@code check} must then be
- * clean, for a store including its store level (every collection checked). Bounded by count and
- * time; {@code -Dferrite.test.seed} replays the image choices and the threads' operations (not the
- * interleaving).
+ * is one that recovery repairs), {@code recover} (on every {@value #REPAIR_EVERY}th image {@code
+ * check --repair}) must succeed, and {@code check} must then be clean, for a store including its
+ * store level (every collection checked). Bounded by count and time; {@code -Dferrite.test.seed}
+ * replays the image choices and the threads' operations (not the interleaving).
  */
 class CrashImagesCheckTest {
     private static final int THREADS = 3;
@@ -58,6 +58,8 @@ class CrashImagesCheckTest {
     private static final long HEAP_MILLIS = Long.getLong("ferrite.checkImages.heapMillis", 20_000);
     /** One fence in this many becomes a crash image (the workload must get far enough to fill the heap). */
     private static final int SAMPLE = Integer.getInteger("ferrite.checkImages.sample", 25);
+    /** Every this many images, {@code check --repair} recovers the image instead of {@code recover}. */
+    private static final int REPAIR_EVERY = 5;
     /** accounts, blobs, journal and one list per thread. */
     private static final int STORE_COLLECTIONS = 3 + THREADS;
     private static final Pattern FINDING = Pattern.compile("\\{\\s*\"severity\"\\s*:\\s*\"(\\w+)\"\\s*,\\s*\"area\"\\s*:\\s*\"([^\"]*)\""
@@ -431,6 +433,8 @@ class CrashImagesCheckTest {
         long torn;
         long replayed;
         long tornLeftOver;
+        /** Images recovered by check --repair instead of recover. */
+        long repaired;
         AssertionError failure;
 
         Images(String kind, long seed, long max, long millis, int collections) {
@@ -503,8 +507,15 @@ class CrashImagesCheckTest {
             }
             assertEquals(first.exit() == Ferrite.EXIT_ERRORS_LEFT, counted > 0, where + ": exit code and findings disagree: " + first);
             assertLevels(first.out(), where + ": check before recover");
-            TestPools.Run rec = TestPools.run("recover", "--json", file.toString());
-            assertTrue(rec.exit() == Ferrite.EXIT_CLEAN || rec.exit() == Ferrite.EXIT_REPAIRED, where + ": recover: " + rec);
+            if (images % REPAIR_EVERY == REPAIR_EVERY - 1) {
+                // the other way an operator recovers: check --repair (its torn tail drop, then its open)
+                TestPools.Run rep = TestPools.runCheck("--repair", "--json", file.toString());
+                assertEquals(counted > 0 ? Ferrite.EXIT_REPAIRED : Ferrite.EXIT_CLEAN, rep.exit(), where + ": check --repair: " + rep);
+                repaired++;
+            } else {
+                TestPools.Run rec = TestPools.run("recover", "--json", file.toString());
+                assertTrue(rec.exit() == Ferrite.EXIT_CLEAN || rec.exit() == Ferrite.EXIT_REPAIRED, where + ": recover: " + rec);
+            }
             TestPools.Run after = TestPools.runCheck("--json", file.toString());
             assertEquals(Ferrite.EXIT_CLEAN, after.exit(), where + ": check after recover is not clean: " + after);
             assertLevels(after.out(), where + ": check after recover");
@@ -534,9 +545,9 @@ class CrashImagesCheckTest {
 
         @Override
         public String toString() {
-            return images + " through check, recover, check (" + neededRecovery + " needed recovery: " + replayed
-                    + " with records to replay, " + torn + " with a torn log tail, " + tornLeftOver + " of them left in place by"
-                    + " recover)";
+            return images + " through check, recover, check (" + repaired + " with check --repair instead of recover; "
+                    + neededRecovery + " needed recovery: " + replayed + " with records to replay, " + torn + " with a torn log tail, "
+                    + tornLeftOver + " of them left in place by recover)";
         }
 
         @Override
