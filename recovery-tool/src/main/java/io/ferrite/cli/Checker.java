@@ -171,6 +171,14 @@ final class Checker {
                 add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + ", before the checkpoint LSN " + cp
                         + ", is damaged (" + log.stopReason + ")", Repair.NONE);
                 logOk = false;
+            } else if (sb.cleanClose() && log.tornLsn == cp) {
+                // A recovery already ended the log here and the pool was then closed cleanly (an
+                // open clears the clean mark before it appends): these are the bytes of an append
+                // torn before that recovery, which it ignored and the next append overwrites.
+                // Nothing needs recovery, and `ferrite recover` would leave them as they are.
+                add(Severity.WARNING, "log", ringOff, "the log ends at the remains of an append torn before the pool's last"
+                        + " recovery: " + log.stopReason + log.intactAfterTornWords() + "; that recovery ignored them, the pool"
+                        + " was closed cleanly since, and the next append overwrites them", Repair.NONE);
             } else {
                 tornLsn = log.tornLsn;
                 tornOffset = ringOff;
