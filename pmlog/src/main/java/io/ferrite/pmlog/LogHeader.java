@@ -29,6 +29,6 @@ public record LogHeader(long capacity, int maxRecordSize, long epoch, long headL
 
     /** Validates and reads the header of the log in {@code media[regionOffset, regionOffset+regionLength)}. */
     public static LogHeader read(Media media, long regionOffset, long regionLength) {
-        return PmLog.readHeader(media, regionOffset, regionLength);
+        return LogFormat.readHeader(media, regionOffset, regionLength);
     }
 }
