@@ -202,6 +202,7 @@ final class LogAppender {
             Thread.onSpinWait();
         }
         wakeAll();
+        ring.durableSignal.published();
     }
 
     // ------------------------------------------------------------------ the hot path
@@ -391,6 +392,7 @@ final class LogAppender {
         }
         if (advanced) {
             wakeAll();
+            ring.durableSignal.published();
         }
         return true;
     }

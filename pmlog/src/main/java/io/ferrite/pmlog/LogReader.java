@@ -5,11 +5,29 @@ import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The read side of an open log ({@link PmLog#reader()}): delivers durable records, in LSN order,
  * through a read-only flyweight view of the mapping valid during the callback; nothing is
  * allocated per record.
+ *
+ * <p><b>Tailing.</b> A shipper follows the log as it becomes durable with {@link #poll} (a bounded
+ * batch from an LSN, returning where to go on) and {@link #awaitDurable(long, long, TimeUnit)}
+ * (sleep until the durable LSN passes a point; woken by whoever publishes it, no spinning):
+ * <pre>{@code
+ * long next = log.headLsn();
+ * while (running) {
+ *     long after = reader.poll(next, handler, 256);
+ *     if (after == next) {
+ *         reader.awaitDurable(next, 1, TimeUnit.SECONDS);
+ *     }
+ *     next = after;
+ * }
+ * }</pre>
+ * Waiting is passive: it does not make records durable. A record appended with {@code appendAsync}
+ * becomes visible to a tailing reader when some thread's {@code awaitDurable} (or a synchronous
+ * append after it, or close) commits it.
  *
  * <p><b>Threading.</b> Any number of threads may read at once and alongside appends; a reader sees
  * only records below the durable LSN it read when the call began. The caller must not reclaim what
@@ -30,6 +48,39 @@ public final class LogReader {
     /** Delivers durable records from {@code fromLsn} (a record boundary ≥ head); returns the LSN after the last delivered. */
     public long read(long fromLsn, RecordHandler handler) {
         return read(fromLsn, handler, Long.MAX_VALUE, "read");
+    }
+
+    /**
+     * Delivers at most {@code limit} durable records (padding records are skipped and not counted)
+     * from {@code fromLsn}, a record boundary ≥ head and ≤ the durable LSN, and returns the LSN to
+     * poll from next: the one after the last delivered record, or after the padding it skipped, or
+     * {@code fromLsn} itself when nothing durable lies beyond it. Never waits and never delivers a
+     * record at or above the durable LSN it read when called. The limit counts records, not bytes:
+     * a shipper that batches by bytes stops early by returning false from the handler (the
+     * returned LSN is then the one after that record).
+     */
+    public long poll(long fromLsn, RecordHandler handler, int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("poll(lsn=" + fromLsn + ", limit=" + limit + "): limit must be positive");
+        }
+        return read(fromLsn, handler, limit, "poll");
+    }
+
+    /**
+     * Waits until every record below some LSN above {@code lsn} is durable, i.e. the durable LSN is
+     * above {@code lsn} (for a tailing reader: {@code lsn} is the LSN it polls from next), or the log
+     * is closed, or {@code timeout} passes, or the thread is interrupted (the interrupt flag is set
+     * again). Returns the durable LSN then: above {@code lsn} unless it returned for another reason.
+     * The caller sleeps on a condition signalled after each publication of the durable LSN; when
+     * nobody waits the commit path pays one volatile read.
+     */
+    public long awaitDurable(long lsn, long timeout, TimeUnit unit) {
+        return ring.durableSignal.await(ring, lsn, timeout, unit);
+    }
+
+    /** Every record that starts below this LSN is durable. */
+    public long durableLsn() {
+        return ring.durable.lv();
     }
 
     private long read(long fromLsn, RecordHandler handler, long limit, String op) {

@@ -27,6 +27,8 @@ final class LogRing {
     /** Oldest retained LSN (normalized); only reclaim moves it, after persisting it. */
     final PaddedLong head;
     final AtomicBoolean closed = new AtomicBoolean();
+    /** Wakes threads waiting for the durable LSN to move ({@link LogReader#awaitDurable}). */
+    final DurableSignal durableSignal = new DurableSignal();
     private final ThreadLocal<RingCrc> crcs;
 
     LogRing(Media media, long regionOffset, LogHeader h, long tailLsn) {
