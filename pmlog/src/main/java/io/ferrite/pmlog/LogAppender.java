@@ -186,7 +186,7 @@ final class LogAppender {
                 }
                 floor = seg.get(U32, LogRecordDescriptor.epochOffset(rec)) & 0xFFFF_FFFFL;
             } else {
-                floor = epoch;
+                floor = ring.floorEpoch;
             }
             int slot = 1 - activeSlot;
             LogFormat.persistSlot(ring.media, ring.regionOffset, slot, to, floor);
@@ -209,6 +209,10 @@ final class LogAppender {
 
     private long reserveRecord(long len, short type) {
         ring.checkOpen();
+        if (ring.mirror) {
+            throw new IllegalStateException(ring.where() + " is a mirror: it stores its primary's records through"
+                    + " appendMirrored only (tail=" + ring.normalize(tail.lv()) + ")");
+        }
         if (type == PADDING_TYPE) {
             throw new IllegalArgumentException("record type 0x" + Integer.toHexString(type & 0xFFFF)
                     + " is reserved for padding");

@@ -35,7 +35,8 @@ final class LogFormat {
      * format leaves "not a Ferrite log", never a log with stale records. The head is {@code startLsn}
      * (0 for a new log; a mirror starts where its primary's records it receives start).
      */
-    static LogHeader format(Media media, long regionOffset, long regionLength, PmLogOptions o, long startLsn) {
+    static LogHeader format(Media media, long regionOffset, long regionLength, PmLogOptions o, long startLsn,
+                            int flags) {
         checkRegionBounds(media, regionOffset, regionLength);
         if (media.readOnly()) {
             throw new IllegalArgumentException(where(media, regionOffset) + " is mapped read-only: cannot format a log");
@@ -57,12 +58,16 @@ final class LogFormat {
         } else {
             maxRecord = (int) Math.min(o.maxRecordSize(), limit);
         }
+        if ((flags & LogHeaderDescriptor.FLAG_MIRROR) != 0) {
+            // A mirror stores whatever its primary (of the same capacity) accepted: the largest record there is.
+            maxRecord = (int) limit;
+        }
         MemorySegment seg = media.segment();
         long ringBase = LogHeaderDescriptor.ringOffset(regionOffset);
         seg.asSlice(regionOffset, regionLength).fill((byte) 0);
         seg.set(U64, LogRecordDescriptor.lsnOffset(ringBase + startLsn % capacity), -1L);
         media.persist(regionOffset, regionLength);
-        byte[] stat = staticPart(capacity, maxRecord);
+        byte[] stat = staticPart(capacity, maxRecord, flags);
         MemorySegment.copy(stat, 8, seg, ValueLayout.JAVA_BYTE, regionOffset + 8, stat.length - 8);
         seg.set(U32, regionOffset + LogHeaderDescriptor.STATIC_CRC_OFFSET, crc32c(stat, 0, stat.length));
         seg.set(U64, regionOffset + EPOCH_OFFSET, 1L);
@@ -72,7 +77,7 @@ final class LogFormat {
         media.persist(regionOffset, LogHeaderDescriptor.HEADER_LENGTH);
         seg.set(U64, regionOffset + LogHeaderDescriptor.MAGIC_OFFSET, LogHeaderDescriptor.MAGIC);
         media.persist(regionOffset, 8);
-        return new LogHeader(capacity, maxRecord, 1L, startLsn, 1L, 0, List.of());
+        return new LogHeader(capacity, maxRecord, 1L, startLsn, 1L, 0, List.of(), flags);
     }
 
     /** Persists a new epoch word (one aligned 8-byte store, then persist). */
@@ -110,7 +115,7 @@ final class LogFormat {
         }
     }
 
-    private static byte[] staticPart(long capacity, int maxRecordSize) {
+    private static byte[] staticPart(long capacity, int maxRecordSize, int flags) {
         byte[] b = new byte[LogHeaderDescriptor.STATIC_LENGTH];
         MemorySegment s = MemorySegment.ofArray(b);
         s.set(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), LogHeaderDescriptor.MAGIC_OFFSET,
@@ -123,6 +128,7 @@ final class LogFormat {
                 capacity);
         s.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), LogHeaderDescriptor.MAX_RECORD_SIZE_OFFSET,
                 maxRecordSize);
+        s.set(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), LogHeaderDescriptor.FLAGS_OFFSET, flags);
         return b;
     }
 
@@ -179,6 +185,12 @@ final class LogFormat {
                     regionOffset + LogHeaderDescriptor.HEADER_LENGTH_OFFSET, headerLength,
                     LogHeaderDescriptor.HEADER_LENGTH), hint);
         }
+        int flags = seg.get(U32, regionOffset + LogHeaderDescriptor.FLAGS_OFFSET);
+        if ((flags & ~LogHeaderDescriptor.KNOWN_FLAGS) != 0) {
+            throw new LogFormatException(String.format("%s: unknown header flags 0x%08x at offset %d (this build knows"
+                    + " 0x%08x)", where, flags, regionOffset + LogHeaderDescriptor.FLAGS_OFFSET,
+                    LogHeaderDescriptor.KNOWN_FLAGS), "open it with the Ferrite release that wrote it; " + hint);
+        }
         long capacity = seg.get(U64, regionOffset + LogHeaderDescriptor.CAPACITY_OFFSET);
         if (capacity < LogHeaderDescriptor.MIN_CAPACITY || capacity % LogHeaderDescriptor.CAPACITY_ALIGNMENT != 0) {
             throw new LogCorruptedException(String.format("%s: capacity %d at offset %d is not a multiple of %d of at"
@@ -227,7 +239,7 @@ final class LogFormat {
                     + " fail): the reclaim point is unknown", where, regionOffset + LogHeaderDescriptor.HEAD_SLOT0_OFFSET,
                     regionOffset + LogHeaderDescriptor.HEAD_SLOT1_OFFSET), hint);
         }
-        return new LogHeader(capacity, maxRecord, epoch, normalize(bestLsn, capacity), bestEpoch, best, slots);
+        return new LogHeader(capacity, maxRecord, epoch, normalize(bestLsn, capacity), bestEpoch, best, slots, flags);
     }
 
     /** The LSN moved past the implicit skip at the ring end, where no record starts. */

@@ -47,7 +47,7 @@ public final class LogReader {
 
     /** Delivers durable records from {@code fromLsn} (a record boundary ≥ head); returns the LSN after the last delivered. */
     public long read(long fromLsn, RecordHandler handler) {
-        return read(fromLsn, handler, Long.MAX_VALUE, "read");
+        return walk(fromLsn, handler, null, Long.MAX_VALUE, "read");
     }
 
     /**
@@ -63,7 +63,7 @@ public final class LogReader {
         if (limit <= 0) {
             throw new IllegalArgumentException("poll(lsn=" + fromLsn + ", limit=" + limit + "): limit must be positive");
         }
-        return read(fromLsn, handler, limit, "poll");
+        return walk(fromLsn, handler, null, limit, "poll");
     }
 
     /**
@@ -78,12 +78,25 @@ public final class LogReader {
         return ring.durableSignal.await(ring, lsn, timeout, unit);
     }
 
+    /**
+     * As {@link #poll}, but delivers every record as framed in the ring, padding records included,
+     * for a shipper feeding a mirror ({@link PmLog#appendMirrored}): at most {@code limit} frames.
+     */
+    public long pollFrames(long fromLsn, FrameHandler handler, int limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("pollFrames(lsn=" + fromLsn + ", limit=" + limit
+                    + "): limit must be positive");
+        }
+        return walk(fromLsn, null, handler, limit, "pollFrames");
+    }
+
     /** Every record that starts below this LSN is durable. */
     public long durableLsn() {
         return ring.durable.lv();
     }
 
-    private long read(long fromLsn, RecordHandler handler, long limit, String op) {
+    /** The walk over durable records: user records to {@code records}, or every frame to {@code frames}. */
+    private long walk(long fromLsn, RecordHandler records, FrameHandler frames, long limit, String op) {
         ring.checkOpen();
         long h = ring.head.lv();
         long d = ring.durable.lv();
@@ -119,13 +132,18 @@ public final class LogReader {
             first = false;
             int len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec));
             short type = seg.get(U16, LogRecordDescriptor.typeOffset(rec));
-            if (type == PADDING_TYPE) {
-                pos += HEADER_LENGTH + (len & 0xFFFF_FFFFL);
+            boolean padding = type == PADDING_TYPE;
+            long at = pos;
+            pos += padding ? HEADER_LENGTH + (len & 0xFFFF_FFFFL) : LogRecordDescriptor.recordLength(len);
+            boolean more;
+            if (frames != null) {
+                more = frames.onFrame(at, ring.readView, rec, padding ? HEADER_LENGTH : HEADER_LENGTH + len);
+            } else if (padding) {
                 continue;
+            } else {
+                more = records.onRecord(at, type, ring.readView, LogRecordDescriptor.payloadOffset(rec), len);
             }
             delivered++;
-            boolean more = handler.onRecord(pos, type, ring.readView, LogRecordDescriptor.payloadOffset(rec), len);
-            pos += LogRecordDescriptor.recordLength(len);
             if (!more) {
                 break;
             }

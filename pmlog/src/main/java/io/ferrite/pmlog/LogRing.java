@@ -20,6 +20,8 @@ final class LogRing {
     final long ringBase;
     final long capacity;
     final int maxRecordSize;
+    /** The ring holds another log's records verbatim ({@link LogHeaderDescriptor#FLAG_MIRROR}). */
+    final boolean mirror;
     /** Next LSN to reserve (not normalized: may sit in the implicit-skip bytes before the ring end). */
     final PaddedLong tail;
     /** Every record starting below this is durable (normalized). */
@@ -27,11 +29,16 @@ final class LogRing {
     /** Oldest retained LSN (normalized); only reclaim moves it, after persisting it. */
     final PaddedLong head;
     final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * The least epoch the next record may carry, which a reclaim up to the tail writes as the head
+     * slot's floor: a primary's run epoch (constant), or the epoch of the last record a mirror holds.
+     */
+    volatile long floorEpoch;
     /** Wakes threads waiting for the durable LSN to move ({@link LogReader#awaitDurable}). */
     final DurableSignal durableSignal = new DurableSignal();
     private final ThreadLocal<RingCrc> crcs;
 
-    LogRing(Media media, long regionOffset, LogHeader h, long tailLsn) {
+    LogRing(Media media, long regionOffset, LogHeader h, long tailLsn, long floorEpoch) {
         this.media = media;
         this.seg = media.segment();
         this.readView = seg.asReadOnly();
@@ -39,6 +46,8 @@ final class LogRing {
         this.ringBase = LogHeaderDescriptor.ringOffset(regionOffset);
         this.capacity = h.capacity();
         this.maxRecordSize = h.maxRecordSize();
+        this.mirror = h.mirror();
+        this.floorEpoch = floorEpoch;
         this.tail = new PaddedLong(tailLsn);
         this.durable = new PaddedLong(tailLsn);
         this.head = new PaddedLong(h.headLsn());

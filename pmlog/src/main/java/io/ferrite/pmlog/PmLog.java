@@ -33,15 +33,22 @@ public final class PmLog implements AutoCloseable {
     private final LogRing ring;
     private final LogAppender appender;
     private final LogReader reader;
+    /** Null unless the log is a mirror. */
+    private final MirrorAppender mirror;
     private final boolean ownsMedia;
     private final long epoch;
     private final RecoveryInfo recoveryInfo;
 
-    private PmLog(Media media, boolean ownsMedia, long regionOffset, LogHeader h, long epoch, RecoveryInfo info,
-                  PmLogOptions options) {
-        this.ring = new LogRing(media, regionOffset, h, info.tailLsn());
+    /**
+     * @param epoch      a primary's run epoch; a mirror's header epoch (the highest mirrored)
+     * @param floorEpoch the least epoch the next record may carry (a primary: its epoch; a mirror: its last record's)
+     */
+    private PmLog(Media media, boolean ownsMedia, long regionOffset, LogHeader h, long epoch, long floorEpoch,
+                  RecoveryInfo info, PmLogOptions options) {
+        this.ring = new LogRing(media, regionOffset, h, info.tailLsn(), floorEpoch);
         this.appender = new LogAppender(ring, epoch, h.activeSlot(), options);
         this.reader = new LogReader(ring);
+        this.mirror = h.mirror() ? new MirrorAppender(ring, epoch, options) : null;
         this.ownsMedia = ownsMedia;
         this.epoch = epoch;
         this.recoveryInfo = info;
@@ -90,6 +97,32 @@ public final class PmLog implements AutoCloseable {
     }
 
     /**
+     * Creates a standalone <b>mirror</b> log file: a log that stores another log's records verbatim
+     * ({@link #appendMirrored}), starting at {@code startLsn} (a record boundary of the primary, where
+     * the records it will receive start). {@code capacity} must be the primary's: LSNs and wrap
+     * points then coincide. The largest record is the largest the capacity allows, whatever the
+     * options say, so that any record the primary accepted fits.
+     */
+    public static PmLog createMirror(Path path, long capacity, long startLsn, PmLogOptions options) {
+        PmLogOptions o = options.copy().conclude();
+        LogFormat.checkCapacity(capacity);
+        Media m = Media.create(path, regionLength(capacity), o.mediaOptions());
+        try {
+            return format(m, 0, m.size(), o, true, startLsn, LogHeaderDescriptor.FLAG_MIRROR);
+        } catch (RuntimeException | Error e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** As {@link #createMirror}, in a region of media the caller owns (a replica's pool). */
+    public static PmLog formatMirror(Media media, long regionOffset, long regionLength, long startLsn,
+                                     PmLogOptions options) {
+        return format(media, regionOffset, regionLength, options.copy().conclude(), false, startLsn,
+                LogHeaderDescriptor.FLAG_MIRROR);
+    }
+
+    /**
      * Checks the log in a region without changing a byte (works on read-only media): validates the
      * header (throwing {@link LogFormatException} / {@link LogCorruptedException} as an open would)
      * and scans the tail as recovery would. The result's epoch is the header's, not incremented.
@@ -109,9 +142,14 @@ public final class PmLog implements AutoCloseable {
     }
 
     private static PmLog format(Media media, long regionOffset, long regionLength, PmLogOptions o, boolean owns) {
-        LogHeader h = LogFormat.format(media, regionOffset, regionLength, o, 0L);
-        RecoveryInfo info = new RecoveryInfo(0, 0, 0, 0, 0, 1, "formatted");
-        PmLog log = new PmLog(media, owns, regionOffset, h, 1L, info, o);
+        return format(media, regionOffset, regionLength, o, owns, 0L, 0);
+    }
+
+    private static PmLog format(Media media, long regionOffset, long regionLength, PmLogOptions o, boolean owns,
+                                long startLsn, int flags) {
+        LogHeader h = LogFormat.format(media, regionOffset, regionLength, o, startLsn, flags);
+        RecoveryInfo info = new RecoveryInfo(startLsn, startLsn, 0, 0, 0, 1, "formatted");
+        PmLog log = new PmLog(media, owns, regionOffset, h, 1L, 1L, info, o);
         LOG.log(Level.DEBUG, () -> "formatted log " + log.describe());
         return log;
     }
@@ -122,20 +160,39 @@ public final class PmLog implements AutoCloseable {
                     + " is mapped read-only: opening a log writes its epoch; use PmLog.inspect to check it");
         }
         LogHeader h = LogFormat.readHeader(media, regionOffset, regionLength);
+        if (h.mirror()) {
+            return openMirror(media, regionOffset, h, o, owns);
+        }
         if (h.epoch() >= LogFormat.MAX_EPOCH) {
             throw new LogCorruptedException(LogFormat.where(media, regionOffset) + ": epoch " + h.epoch()
                     + " at offset " + (regionOffset + LogHeaderDescriptor.EPOCH_OFFSET) + " cannot be incremented (limit "
                     + LogFormat.MAX_EPOCH + ")", LogFormat.verifyHint(media));
         }
-        RecoveryInfo scanned = recover(media.segment(), regionOffset, h, null);
+        LogTailScanner.TailScan scanned = new LogTailScanner(media.segment(), regionOffset, h).scan(null);
         long epoch = h.epoch() + 1;
         // The new epoch is durable before any record of this run can be.
         LogFormat.writeEpoch(media, regionOffset, epoch);
-        RecoveryInfo info = new RecoveryInfo(scanned.headLsn(), scanned.tailLsn(), scanned.records(),
-                scanned.payloadBytes(), scanned.bytesIgnored(), epoch, scanned.stopReason());
-        PmLog log = new PmLog(media, owns, regionOffset, h, epoch, info, o);
+        return opened(new PmLog(media, owns, regionOffset, h, epoch, epoch, info(scanned, epoch), o));
+    }
+
+    /**
+     * A mirror's open writes nothing: its epoch word already bounds every record it holds, and its
+     * next record is its primary's, with the primary's epoch. Appends continue at the recovered tail.
+     */
+    private static PmLog openMirror(Media media, long regionOffset, LogHeader h, PmLogOptions o, boolean owns) {
+        LogTailScanner.TailScan scanned = new LogTailScanner(media.segment(), regionOffset, h).scan(null);
+        return opened(new PmLog(media, owns, regionOffset, h, h.epoch(), scanned.lastEpoch(), info(scanned, h.epoch()), o));
+    }
+
+    private static RecoveryInfo info(LogTailScanner.TailScan t, long epoch) {
+        return new RecoveryInfo(t.headLsn(), t.endLsn(), t.records(), t.payloadBytes(), t.ignoredBytes(), epoch,
+                t.reason());
+    }
+
+    private static PmLog opened(PmLog log) {
+        RecoveryInfo info = log.recoveryInfo;
         // A dropped tail is worth a line for an operator; crash images in memory (tests) are not.
-        Level level = info.droppedTail() && media.path() != null ? Level.INFO : Level.DEBUG;
+        Level level = info.droppedTail() && log.media().path() != null ? Level.INFO : Level.DEBUG;
         LOG.log(level, () -> "opened log " + log.describe() + "; recovery: " + info);
         return log;
     }
@@ -148,9 +205,7 @@ public final class PmLog implements AutoCloseable {
         MemorySegment view = seg.asReadOnly();
         LogTailScanner.Visitor visitor = handler == null ? null
                 : e -> e.padding() || handler.onRecord(e.lsn(), e.type(), view, e.payloadOffset(), e.length());
-        LogTailScanner.TailScan t = new LogTailScanner(seg, regionOffset, h).scan(visitor);
-        return new RecoveryInfo(t.headLsn(), t.endLsn(), t.records(), t.payloadBytes(), t.ignoredBytes(), h.epoch(),
-                t.reason());
+        return info(new LogTailScanner(seg, regionOffset, h).scan(visitor), h.epoch());
     }
 
     // ------------------------------------------------------------------ appending
@@ -199,6 +254,27 @@ public final class PmLog implements AutoCloseable {
         appender.awaitDurable(lsn);
     }
 
+    /**
+     * Mirrors one record: {@code frame[offset, offset+length)} is the record's header and payload as
+     * its primary framed them (a padding record: its header alone; what {@link LogReader#pollFrames}
+     * delivers). The record is checked (LSN continuity, length, epoch order, ring fit, CRC32C; a
+     * {@link MirrorFrameException} names the LSN when it is refused, and nothing is written), then
+     * persisted at its LSN; returns the LSN expected next, once the record is durable. Only on a
+     * mirror ({@link #createMirror}); one stream of frames at a time.
+     */
+    public long appendMirrored(MemorySegment frame, long offset, long length) {
+        if (mirror == null) {
+            throw new IllegalStateException(ring.where() + " is not a mirror: appendMirrored takes records into a log"
+                    + " made by createMirror/formatMirror");
+        }
+        return mirror.append(frame, offset, length);
+    }
+
+    /** True when this log is a mirror of another log's records ({@link #createMirror}). */
+    public boolean isMirror() {
+        return mirror != null;
+    }
+
     // ------------------------------------------------------------------ reading and reclaiming
 
     /** Delivers durable records from {@code fromLsn} (a record boundary ≥ head); returns the LSN after the last delivered. */
@@ -244,9 +320,9 @@ public final class PmLog implements AutoCloseable {
         return ring.maxRecordSize;
     }
 
-    /** The epoch of this run: every record appended now carries it. */
+    /** The epoch of this run: every record appended now carries it. A mirror's: the highest epoch it holds a record of. */
     public long epoch() {
-        return epoch;
+        return mirror == null ? epoch : mirror.headerEpoch();
     }
 
     /** What tail recovery found when this log was opened (all zero for a freshly formatted log). */
@@ -267,7 +343,7 @@ public final class PmLog implements AutoCloseable {
     /** One line: where the log is, its size and the media's backend. */
     public String describe() {
         return String.format("%s: capacity=%d maxRecordSize=%d epoch=%d head=%d durable=%d tail=%d; %s",
-                ring.where(), ring.capacity, ring.maxRecordSize, epoch, headLsn(), durableLsn(), tailLsn(),
+                ring.where() + (mirror == null ? "" : " (mirror)"), ring.capacity, ring.maxRecordSize, epoch(), headLsn(), durableLsn(), tailLsn(),
                 ring.media.describe());
     }
 
