@@ -1,7 +1,7 @@
 package io.ferrite.pmlog;
 
 import static io.ferrite.pmlog.LogRecordDescriptor.HEADER_LENGTH;
-import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
+import static io.ferrite.pmlog.LogRecordType.PADDING_CODE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -213,7 +213,7 @@ final class LogAppender {
             throw new IllegalStateException(ring.where() + " is a mirror: it stores its primary's records through"
                     + " appendMirrored only (tail=" + ring.normalize(tail.lv()) + ")");
         }
-        if (type == PADDING_TYPE) {
+        if (type == PADDING_CODE) {
             throw new IllegalArgumentException("record type 0x" + Integer.toHexString(type & 0xFFFF)
                     + " is reserved for padding");
         }
@@ -288,7 +288,7 @@ final class LogAppender {
     /** A padding record over {@code [lsn, lsn+bytes)}: never delivered; its CRC covers its header only. */
     private void writePadding(long rec, long lsn, long bytes) {
         int len = (int) (bytes - HEADER_LENGTH);
-        long tfe = LogRecordDescriptor.packTypeFlagsEpoch(PADDING_TYPE, (short) 0, epoch);
+        long tfe = LogRecordDescriptor.packTypeFlagsEpoch(PADDING_CODE, (short) 0, epoch);
         int crc = ring.crc().record(lsn, tfe, 0, 0);
         seg.set(U64, LogRecordDescriptor.lengthOffset(rec), LogRecordDescriptor.packLengthCrc(len, crc));
         seg.set(U64, LogRecordDescriptor.typeOffset(rec), tfe);
@@ -361,7 +361,7 @@ final class LogAppender {
                     clearComplete(p);
                     long rec = ringBase + p;
                     long len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec)) & 0xFFFF_FFFFL;
-                    if (seg.get(U16, LogRecordDescriptor.typeOffset(rec)) == PADDING_TYPE) {
+                    if (seg.get(U16, LogRecordDescriptor.typeOffset(rec)) == PADDING_CODE) {
                         // Only the padding's header needs to reach media; its body is never read.
                         ring.flushRange(flushFrom, pos + HEADER_LENGTH);
                         pos += HEADER_LENGTH + len;

@@ -1,7 +1,7 @@
 package io.ferrite.pmlog;
 
 import static io.ferrite.pmlog.LogRecordDescriptor.HEADER_LENGTH;
-import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
+import static io.ferrite.pmlog.LogRecordType.PADDING_CODE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -132,7 +132,7 @@ public final class LogReader {
             first = false;
             int len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec));
             short type = seg.get(U16, LogRecordDescriptor.typeOffset(rec));
-            boolean padding = type == PADDING_TYPE;
+            boolean padding = type == PADDING_CODE;
             long at = pos;
             pos += padding ? HEADER_LENGTH + (len & 0xFFFF_FFFFL) : LogRecordDescriptor.recordLength(len);
             boolean more;

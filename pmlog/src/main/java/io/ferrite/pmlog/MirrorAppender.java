@@ -1,7 +1,7 @@
 package io.ferrite.pmlog;
 
 import static io.ferrite.pmlog.LogRecordDescriptor.HEADER_LENGTH;
-import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
+import static io.ferrite.pmlog.LogRecordType.PADDING_CODE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -69,7 +69,7 @@ final class MirrorAppender {
         short type = frame.get(FRAME_U16, offset + LogRecordDescriptor.TYPE_OFFSET);
         short flags = frame.get(FRAME_U16, offset + LogRecordDescriptor.FLAGS_OFFSET);
         long epoch = frame.get(FRAME_U32, offset + LogRecordDescriptor.EPOCH_OFFSET) & 0xFFFF_FFFFL;
-        boolean padding = type == PADDING_TYPE;
+        boolean padding = type == PADDING_CODE;
         long carried = padding ? 0 : len;
         if (length != HEADER_LENGTH + carried) {
             throw refuse(lsn, expected, "the frame has " + length + " bytes, its header says " + (HEADER_LENGTH + carried)
