@@ -15,9 +15,10 @@ import java.util.List;
  * @param headEpoch     that slot's epoch floor: the least epoch the record at the head may carry
  * @param activeSlot    index of that slot
  * @param slots         both head slots as found, valid or not (for diagnostics)
+ * @param flags         the header's flags ({@link LogHeaderDescriptor#FLAG_MIRROR})
  */
 public record LogHeader(long capacity, int maxRecordSize, long epoch, long headLsn, long headEpoch, int activeSlot,
-                        List<HeadSlot> slots) {
+                        List<HeadSlot> slots, int flags) {
 
     /** One head slot as found: its LSN and epoch floor, and whether its checksum and values are valid. */
     public record HeadSlot(long lsn, long epoch, boolean valid) {
@@ -27,8 +28,13 @@ public record LogHeader(long capacity, int maxRecordSize, long epoch, long headL
         slots = List.copyOf(slots);
     }
 
+    /** True for a mirror: a log holding another log's records verbatim; its epoch is the highest mirrored. */
+    public boolean mirror() {
+        return (flags & LogHeaderDescriptor.FLAG_MIRROR) != 0;
+    }
+
     /** Validates and reads the header of the log in {@code media[regionOffset, regionOffset+regionLength)}. */
     public static LogHeader read(Media media, long regionOffset, long regionLength) {
-        return PmLog.readHeader(media, regionOffset, regionLength);
+        return LogFormat.readHeader(media, regionOffset, regionLength);
     }
 }

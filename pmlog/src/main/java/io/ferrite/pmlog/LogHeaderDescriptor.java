@@ -20,11 +20,12 @@ import java.nio.charset.StandardCharsets;
  *      12     4  headerLength     {@value #HEADER_LENGTH}: the ring starts here
  *      16     8  capacity         ring bytes (multiple of 64)
  *      24     4  maxRecordSize    largest payload an append accepts
- *      28     4  reserved0        0
+ *      28     4  flags            bit 0: MIRROR (the ring holds another log's records verbatim)
  *      32     4  staticCrc        crc32c of bytes 0..32 (the static part above)
  *      36    28  (reserved, 0)
  *  ---- cache line 1 (dynamic) ----
- *      64     8  epoch            incremented and persisted by every open, before any append
+ *      64     8  epoch            incremented and persisted by every open, before any append;
+ *                                 of a mirror: the highest epoch it holds a record of
  *      72    56  (reserved, 0)
  *  ---- cache line 2 ----
  *     128    16  headSlot0        { u64 lsn, u32 epoch, u32 crc32c of the 12 bytes before }
@@ -38,6 +39,13 @@ import java.nio.charset.StandardCharsets;
  * a torn write leaves the other slot intact. A head slot's epoch is the lowest epoch the first
  * record at the head may carry (the epoch of the record there, or of the run that reclaimed up to
  * the tail).
+ *
+ * <p>A <b>mirror</b> ({@link #FLAG_MIRROR}, fixed at format, covered by the static CRC) stores
+ * another log's records verbatim, with their LSNs, epochs and CRCs, and has that log's capacity.
+ * Its opens do not increment the epoch word: the word holds the highest epoch among the records
+ * it mirrors, raised and persisted before the first record of a new epoch is written, so that
+ * recovery's rule (a record's epoch is at most the header's) holds for a mirror unchanged. A
+ * log without the flag (every log before mirrors existed) has flags 0; unknown flags are refused.
  */
 public final class LogHeaderDescriptor {
     public static final ValueLayout.OfInt U32 = LogRecordDescriptor.U32;
@@ -54,7 +62,11 @@ public final class LogHeaderDescriptor {
     public static final int HEADER_LENGTH_OFFSET = 12;
     public static final int CAPACITY_OFFSET = 16;
     public static final int MAX_RECORD_SIZE_OFFSET = 24;
-    public static final int RESERVED0_OFFSET = 28;
+    public static final int FLAGS_OFFSET = 28;
+    /** Flag: the log is a mirror of another log (see the class comment). */
+    public static final int FLAG_MIRROR = 1;
+    /** Every flag this build knows; a header with another bit set is refused. */
+    public static final int KNOWN_FLAGS = FLAG_MIRROR;
     public static final int STATIC_CRC_OFFSET = 32;
     /** The static CRC covers bytes [0, STATIC_CRC_OFFSET). */
     public static final int STATIC_LENGTH = STATIC_CRC_OFFSET;
@@ -86,7 +98,7 @@ public final class LogHeaderDescriptor {
             U32.withName("headerLength"),
             U64.withName("capacity"),
             U32.withName("maxRecordSize"),
-            U32.withName("reserved0"),
+            U32.withName("flags"),
             U32.withName("staticCrc"),
             MemoryLayout.paddingLayout(28),
             U64.withName("epoch"),

@@ -46,6 +46,8 @@ import java.nio.ByteOrder;
  * <li>{@code epoch} must be non-decreasing along the chain of records and at most the epoch in
  * the log header ({@link LogHeaderDescriptor}): a stale record of an earlier run that happens to
  * follow a record of a newer run is refused.</li>
+ * <li>{@code type} values Ferrite writes are listed in {@link LogRecordType}, the one table of
+ * record types; {@code 0xFF00..0xFFFF} are reserved for the log and replication.</li>
  * <li>{@code flags} is 0 in format version 1.</li>
  * </ul>
  */
@@ -76,8 +78,8 @@ public final class LogRecordDescriptor {
      */
     public static final int ALIGNMENT = 64;
 
-    /** Type of a padding record (never delivered; user records may not use it). */
-    public static final short PADDING_TYPE = (short) 0xFFFF;
+    /** Type of a padding record (never delivered; user records may not use it): {@link LogRecordType#PADDING}. */
+    public static final short PADDING_TYPE = LogRecordType.PADDING_CODE;
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
             U32.withName("length"),

@@ -1,7 +1,7 @@
 package io.ferrite.pmlog;
 
 import static io.ferrite.pmlog.LogRecordDescriptor.HEADER_LENGTH;
-import static io.ferrite.pmlog.LogRecordDescriptor.PADDING_TYPE;
+import static io.ferrite.pmlog.LogRecordType.PADDING_CODE;
 
 import io.ferrite.media.Media;
 import java.lang.foreign.MemorySegment;
@@ -246,7 +246,7 @@ public final class LogTailScanner {
             short t = seg.get(LogRecordDescriptor.U16, LogRecordDescriptor.typeOffset(rec));
             short f = seg.get(LogRecordDescriptor.U16, LogRecordDescriptor.flagsOffset(rec));
             long e = seg.get(LogRecordDescriptor.U32, LogRecordDescriptor.epochOffset(rec)) & 0xFFFF_FFFFL;
-            boolean pad = t == PADDING_TYPE;
+            boolean pad = t == PADDING_CODE;
             long sz = pad ? HEADER_LENGTH + len : LogRecordDescriptor.recordLength(len);
             if ((!pad && len > header.maxRecordSize()) || sz % LogRecordDescriptor.ALIGNMENT != 0 || sz > capacity - p
                     || pos + sz - header.headLsn() > capacity) {

@@ -18,6 +18,31 @@
  * beyond a torn one. A record whose epoch is below the one before it is the clean end of the log:
  * a newer run already recovered the log to an end before it, so it was never durable.
  *
+ * <p><b>Classes, one job each.</b> {@link io.ferrite.pmlog.PmLog} is the facade (create, open,
+ * inspect, close). Behind it: {@code LogFormat} reads, validates and writes the header;
+ * {@link io.ferrite.pmlog.LogTailScanner} decides where a log ends; {@code LogAppender} reserves,
+ * completes, group-commits and reclaims; {@link io.ferrite.pmlog.LogReader} reads and tails;
+ * {@code MirrorAppender} is the append path of a mirror; {@code LogRing} holds what they share
+ * (the ring, the tail, durable and head LSNs); {@code DurableSignal} wakes threads waiting for the
+ * durable LSN. {@link io.ferrite.pmlog.LogRecordType} is the one table of record types.
+ *
+ * <p><b>Tailing reader</b> ({@link io.ferrite.pmlog.LogReader}). Thread-safe, any number of
+ * readers alongside appends. {@code poll} and {@code pollFrames} never wait and deliver only
+ * records below the durable LSN read at the call (at most {@code limit} records or frames).
+ * {@code awaitDurable(lsn, timeout, unit)} sleeps until the durable LSN passes {@code lsn}; it is
+ * signalled by whoever publishes a durable LSN (the group-commit leader, the mirror append), after
+ * the volatile store, and costs the commit path one volatile read when nobody waits; it never
+ * makes records durable itself.
+ *
+ * <p><b>Mirror logs.</b> A log made by {@code createMirror}/{@code formatMirror} (header flag
+ * {@link io.ferrite.pmlog.LogHeaderDescriptor#FLAG_MIRROR}) stores another log's records verbatim
+ * through {@code PmLog.appendMirrored}, one stream at a time (serialized). Durability: a frame is
+ * checked whole before a byte is written ({@link io.ferrite.pmlog.MirrorFrameException} otherwise);
+ * a new epoch is persisted in the header before the first record of that epoch; the record is
+ * flushed and fenced before the tail and durable LSN move, so when {@code appendMirrored} returns
+ * the record is durable and a crash recovers a prefix of the primary's frames. A mirror's open
+ * does not change its epoch; its own appends are refused.
+ *
  * <p><b>Threading.</b> A {@link io.ferrite.pmlog.PmLog} is safe for any number of threads:
  * appends reserve space with a CAS on the tail (no lock, no allocation per record); durability
  * waits elect one leader at a time who flushes and fences for the whole group; other waiters spin

@@ -37,7 +37,7 @@ class LogDescriptorTest {
         assertEquals(LogHeaderDescriptor.HEADER_LENGTH_OFFSET, l.byteOffset(groupElement("headerLength")));
         assertEquals(LogHeaderDescriptor.CAPACITY_OFFSET, l.byteOffset(groupElement("capacity")));
         assertEquals(LogHeaderDescriptor.MAX_RECORD_SIZE_OFFSET, l.byteOffset(groupElement("maxRecordSize")));
-        assertEquals(LogHeaderDescriptor.RESERVED0_OFFSET, l.byteOffset(groupElement("reserved0")));
+        assertEquals(LogHeaderDescriptor.FLAGS_OFFSET, l.byteOffset(groupElement("flags")));
         assertEquals(LogHeaderDescriptor.STATIC_CRC_OFFSET, l.byteOffset(groupElement("staticCrc")));
         assertEquals(LogHeaderDescriptor.EPOCH_OFFSET, l.byteOffset(groupElement("epoch")));
         assertEquals(LogHeaderDescriptor.HEAD_SLOT0_OFFSET, l.byteOffset(groupElement("headSlot0")));

@@ -1,6 +1,5 @@
 package io.ferrite.cli;
 
-import io.ferrite.pmlog.LogDemo;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -26,7 +26,7 @@ class DemoTest {
             String s = new String(out, StandardCharsets.UTF_8);
             System.out.println(s);
             assertEquals(0, p.exitValue(), s);
-            // part 1 is pmlog's LogDemo (its wording is pmlog's): it ran and did not report a failure
+            // part 1 is LogDemo (pmlog's API, driven by the CLI): it ran and did not report a failure
             assertTrue(s.contains("== Ferrite demo, part 1") && !s.contains("MISMATCH") && !s.contains("FAILED"), s);
             assertTrue(s.contains("crash: SIGKILL to the service mid-run"), s);
             assertTrue(s.contains("ferrite check (before recovery): exit 4"), s);

@@ -45,7 +45,7 @@ import java.lang.foreign.StructLayout;
  */
 public final class RedoRecordDescriptor {
     /** The pmlog record type of a redo record. */
-    public static final short LOG_RECORD_TYPE = 1;
+    public static final short LOG_RECORD_TYPE = io.ferrite.pmlog.LogRecordType.REDO_CODE;
     public static final short VERSION = 1;
 
     public static final int VERSION_OFFSET = 0;

@@ -1,6 +1,10 @@
-package io.ferrite.pmlog;
+package io.ferrite.cli;
 
 import io.ferrite.media.Media;
+import io.ferrite.pmlog.LogRecordDescriptor;
+import io.ferrite.pmlog.PmLog;
+import io.ferrite.pmlog.PmLogOptions;
+import io.ferrite.pmlog.RecoveryInfo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
@@ -15,9 +19,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * A small runnable demo of the log: creates a log on /dev/shm (or the directory given), appends
  * from 4 threads (10,000 durable records each), closes, reopens, reads everything back and checks
  * every record byte for byte and the LSNs gap-free, prints what happened, deletes the file.
- * Exits non-zero on any mismatch. {@code ferrite demo} calls {@link #run(Path, PrintStream)}.
+ * Part 1 of {@code ferrite demo} ({@link DemoCommand} calls {@link #run(Path, PrintStream)}); it
+ * uses pmlog's public API only, as an embedder would.
  */
-public final class LogDemo {
+final class LogDemo {
     static final int THREADS = 4;
     static final int RECORDS_PER_THREAD = 10_000;
     static final long CAPACITY = 64L << 20;
@@ -25,14 +30,8 @@ public final class LogDemo {
     private LogDemo() {
     }
 
-    public static void main(String[] args) {
-        Path dir = args.length > 0 ? Path.of(args[0])
-                : Files.isDirectory(Path.of("/dev/shm")) ? Path.of("/dev/shm") : Path.of(System.getProperty("java.io.tmpdir"));
-        System.exit(run(dir, System.out) ? 0 : 1);
-    }
-
     /** Runs the demo in {@code dir}; returns true when every record came back intact. */
-    public static boolean run(Path dir, PrintStream out) {
+    static boolean run(Path dir, PrintStream out) {
         Path file = dir.resolve("ferrite-demo-" + ProcessHandle.current().pid() + ".log");
         try {
             return demo(file, out);
