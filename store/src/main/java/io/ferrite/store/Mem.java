@@ -2,6 +2,7 @@ package io.ferrite.store;
 
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.PField;
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -71,8 +72,8 @@ final class Mem {
 
     /** The entry bytes of the blob at {@code off}, or null when its length is impossible. */
     byte[] blob(long off) {
-        long len = seg.get(U32, off + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
-        long data = off + EntryDescriptor.BLOB_DATA_OFFSET;
+        long len = seg.get(U32, BlobHeaderDescriptor.lengthOffset(off)) & 0xffffffffL;
+        long data = BlobHeaderDescriptor.dataOffset(off);
         if (len > hi - data || len > Integer.MAX_VALUE - 16) {
             return null;
         }
