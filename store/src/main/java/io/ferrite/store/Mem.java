@@ -2,13 +2,14 @@ package io.ferrite.store;
 
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.PField;
+import io.ferrite.pheap.PoolView;
 import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * Direct reads of applied pool memory, for the read paths that run outside a transaction (under a
- * read lock, or optimistically and validated after). Pointer fields hold absolute addresses; they
+ * read lock, or optimistically and validated after), through pheap's read-only {@link PoolView}. Pointer fields hold absolute addresses; they
  * are turned into pool offsets against the heap's current base and range-checked, so a torn or
  * corrupted pointer is seen as such instead of being followed out of the pool.
  */
@@ -24,11 +25,12 @@ final class Mem {
     final String pool;
 
     Mem(Heap heap) {
-        this.seg = heap.media().segment();
-        this.base = heap.baseAddress();
-        this.lo = heap.superblock().slabAreaOffset();
-        this.hi = heap.superblock().poolSize();
-        this.pool = heap.path() == null ? "<memory pool " + heap.poolId() + ">" : heap.path().toString();
+        PoolView view = PoolView.of(heap);
+        this.seg = view.segment();
+        this.base = view.baseAddress();
+        this.lo = view.slabAreaOffset();
+        this.hi = view.poolSize();
+        this.pool = view.poolName();
     }
 
     /** The pool offset a pointer field holds: 0 for null, {@link #BAD} when it points outside the slab area. */
