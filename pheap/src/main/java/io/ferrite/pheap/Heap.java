@@ -553,7 +553,7 @@ public final class Heap implements AutoCloseable {
         }
         long off = address - base;
         if (off < sb.slabAreaOffset() || off >= sb.poolSize()) {
-            throw new FerriteException(String.format("pointer at pool offset %d of %s holds 0x%x, outside the slab area of the pool"
+            throw new PoolCorruptedException(String.format("pointer at pool offset %d of %s holds 0x%x, outside the slab area of the pool"
                     + " mapped at 0x%x", fieldOffset, poolName, address, base), "run `ferrite check " + poolName + "`");
         }
         return off;

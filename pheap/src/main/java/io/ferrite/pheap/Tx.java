@@ -271,7 +271,7 @@ public final class Tx implements AutoCloseable {
         if (i < 0) {
             long capacity = BlobHeaderDescriptor.capacity(heap.allocator().slabOf(blob.offset()).objectSize);
             if (len < 0 || len > capacity) {
-                throw new io.ferrite.FerriteException("blob at pool offset " + blob.offset() + " of " + heap + " says it holds "
+                throw new PoolCorruptedException("blob at pool offset " + blob.offset() + " of " + heap + " says it holds "
                         + Integer.toUnsignedString(len) + " bytes but has room for " + capacity, "run `ferrite check` on the pool");
             }
         }
