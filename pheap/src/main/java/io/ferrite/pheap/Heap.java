@@ -263,7 +263,7 @@ public final class Heap implements AutoCloseable {
             sb = Superblock.layout(UUID.randomUUID(), size, o.slabSize(), o.registryLength(), logRegion,
                     HeapOptions.SLAB_AREA_ALIGNMENT, System.currentTimeMillis());
         } catch (IllegalArgumentException e) {
-            throw new FerriteException("cannot create pool " + media.path() + ": " + e.getMessage(), "choose a larger size");
+            throw new FerriteException("cannot create pool " + media.path() + ": " + e.getMessage(), "choose a larger size", e);
         }
         MemorySegment seg = media.segment();
         seg.asSlice(0, sb.logOffset()).fill((byte) 0);
@@ -302,9 +302,9 @@ public final class Heap implements AutoCloseable {
                 // read the two superblock slots
             }
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new PoolFormatException("no such pool file: " + path, "check the path, or create the pool with Heap.create");
+            throw new PoolFormatException("no such pool file: " + path, "check the path, or create the pool with Heap.create", e);
         } catch (IOException e) {
-            throw new PoolFormatException("cannot read pool " + path + ": " + e, "check its permissions");
+            throw new PoolFormatException("cannot read pool " + path + ": " + e, "check its permissions", e);
         }
         MemorySegment s = MemorySegment.ofArray(new long[PROBE_LENGTH / 8]).asSlice(0, buf.position());
         MemorySegment.copy(MemorySegment.ofArray(buf.array()), 0, s, 0, buf.position());
@@ -323,7 +323,7 @@ public final class Heap implements AutoCloseable {
                 throw new PoolFormatException(path + " is not a Ferrite pool (no superblock magic \"FERRITE\\0\" at offset 0 or 4096; "
                         + fileSize + " bytes)", "check the path; `ferrite check " + path + "` describes the file");
             }
-            throw new PoolFormatException("both superblocks of pool " + path + " are damaged: A at offset 0: " + pa
+            throw new PoolCorruptedException("both superblocks of pool " + path + " are damaged: A at offset 0: " + pa
                     + "; B at offset 4096: " + pb, "run `ferrite check " + path + "`");
         }
         Superblock a = pa == null ? Superblock.read(s, SuperblockDescriptor.A_OFFSET) : null;
@@ -336,12 +336,12 @@ public final class Heap implements AutoCloseable {
                     + sb.formatVersion() + "; `ferrite check " + path + "` shows the header");
         }
         if (fileSize < sb.poolSize()) {
-            throw new PoolFormatException("pool " + path + " is " + fileSize + " bytes but its superblock says " + sb.poolSize()
+            throw new PoolCorruptedException("pool " + path + " is " + fileSize + " bytes but its superblock says " + sb.poolSize()
                     + " (truncated?)", "run `ferrite check " + path + "`; restore the pool from a replica or backup");
         }
         String g = sb.geometryProblem();
         if (g != null) {
-            throw new PoolFormatException("pool " + path + " superblock (sequence " + sb.sequence() + ") is inconsistent: " + g,
+            throw new PoolCorruptedException("pool " + path + " superblock (sequence " + sb.sequence() + ") is inconsistent: " + g,
                     "run `ferrite check " + path + "`");
         }
         return sb;
@@ -367,7 +367,7 @@ public final class Heap implements AutoCloseable {
         registry.checkVersion(); // before anything is written
         String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
         if (bases != null) {
-            throw new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + bases,
+            throw new PoolCorruptedException("slab metadata of pool " + poolName + " is damaged: " + bases,
                     "run `ferrite check " + poolName + "`");
         }
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
@@ -388,7 +388,7 @@ public final class Heap implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
             // the superblock or the log is damaged; replay stopped there
-            throw new PoolFormatException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
+            throw new PoolCorruptedException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
                     + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
         } finally {
             applier.atRecordedBases(false, 0, 0, 1, 0);
@@ -407,7 +407,7 @@ public final class Heap implements AutoCloseable {
         long live = allocator.rebuild(registry);
         String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
         if (rootProblem != null) {
-            throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
+            throw new PoolCorruptedException("type registry of pool " + poolName + ": " + rootProblem,
                     "run `ferrite check " + poolName + "`");
         }
         // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
@@ -553,7 +553,7 @@ public final class Heap implements AutoCloseable {
         }
         long off = address - base;
         if (off < sb.slabAreaOffset() || off >= sb.poolSize()) {
-            throw new FerriteException(String.format("pointer at pool offset %d of %s holds 0x%x, outside the slab area of the pool"
+            throw new PoolCorruptedException(String.format("pointer at pool offset %d of %s holds 0x%x, outside the slab area of the pool"
                     + " mapped at 0x%x", fieldOffset, poolName, address, base), "run `ferrite check " + poolName + "`");
         }
         return off;

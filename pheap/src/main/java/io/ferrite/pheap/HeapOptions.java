@@ -1,8 +1,8 @@
 package io.ferrite.pheap;
 
+import io.ferrite.ConfigurationException;
 import io.ferrite.media.MediaOptions;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Options of a {@link Heap}. Fluent setters, documented defaults, one {@link #conclude()}.
@@ -202,40 +202,40 @@ public final class HeapOptions {
         return c;
     }
 
-    /** Validates the combination; throws {@link IllegalArgumentException} naming the bad value. */
+    /** Validates the combination; throws {@link ConfigurationException} naming the bad value. */
     public HeapOptions conclude() {
-        Objects.requireNonNull(mediaOptions, "mediaOptions must not be null");
-        Objects.requireNonNull(durability, "durability must not be null");
-        Objects.requireNonNull(logFullPolicy, "logFullPolicy must not be null");
+        ConfigurationException.requireSet(mediaOptions, "mediaOptions");
+        ConfigurationException.requireSet(durability, "durability");
+        ConfigurationException.requireSet(logFullPolicy, "logFullPolicy");
         if (slabSize < 4096 || slabSize > (1 << 30) || Integer.bitCount(slabSize) != 1) {
-            throw new IllegalArgumentException("slabSize=" + slabSize + " must be a power of two between 4096 and 1 GiB");
+            throw new ConfigurationException("slabSize=" + slabSize + " must be a power of two between 4096 and 1 GiB");
         }
         if (logCapacity < 0 || (logCapacity > 0 && logCapacity < 64 * 1024)) {
-            throw new IllegalArgumentException("logCapacity=" + logCapacity + " must be 0 (automatic) or at least 64 KiB");
+            throw new ConfigurationException("logCapacity=" + logCapacity + " must be 0 (automatic) or at least 64 KiB");
         }
         if (registryLength < 4096 || registryLength % 4096 != 0) {
-            throw new IllegalArgumentException("registryLength=" + registryLength + " must be a multiple of 4096, at least 4096");
+            throw new ConfigurationException("registryLength=" + registryLength + " must be a multiple of 4096, at least 4096");
         }
         if (checkpointInterval == null || checkpointInterval.isNegative()) {
-            throw new IllegalArgumentException("checkpointInterval=" + checkpointInterval + " must be zero (off) or positive");
+            throw new ConfigurationException("checkpointInterval=" + checkpointInterval + " must be zero (off) or positive");
         }
         if (logFullTimeout == null || logFullTimeout.isNegative()) {
-            throw new IllegalArgumentException("logFullTimeout=" + logFullTimeout + " must be zero or positive");
+            throw new ConfigurationException("logFullTimeout=" + logFullTimeout + " must be zero or positive");
         }
         if (mediaOptions.addressHint() != 0 || mediaOptions.requireAddress()) {
-            throw new IllegalArgumentException("mediaOptions.addressHint/requireAddress are set by the heap (the pool's recorded base);"
+            throw new ConfigurationException("mediaOptions.addressHint/requireAddress are set by the heap (the pool's recorded base);"
                     + " leave them unset and use HeapOptions.addressHint / forceRelocation");
         }
         if (swizzleParallelism < 0 || swizzleParallelism > 1024) {
-            throw new IllegalArgumentException("swizzleParallelism=" + swizzleParallelism + " must be 0 (all cores) or 1..1024 ("
+            throw new ConfigurationException("swizzleParallelism=" + swizzleParallelism + " must be 0 (all cores) or 1..1024 ("
                     + SWIZZLE_PARALLELISM_PROP_NAME + ")");
         }
         if (addressHint < 0 || (addressHint & 4095) != 0) {
-            throw new IllegalArgumentException("addressHint=0x" + Long.toHexString(addressHint) + " must be 0 or a page-aligned"
+            throw new ConfigurationException("addressHint=0x" + Long.toHexString(addressHint) + " must be 0 or a page-aligned"
                     + " user-space address");
         }
         if (mediaOptions.backend() == io.ferrite.media.FlushBackend.JDK_SYNC && addressHint != 0) {
-            throw new IllegalArgumentException("addressHint=0x" + Long.toHexString(addressHint)
+            throw new ConfigurationException("addressHint=0x" + Long.toHexString(addressHint)
                     + " needs a backend that maps at a chosen address; backend jdk-sync maps through the JDK (use libpmem or msync)");
         }
         mediaOptions.conclude();

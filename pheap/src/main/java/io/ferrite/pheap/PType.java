@@ -3,6 +3,7 @@ package io.ferrite.pheap;
 import io.ferrite.pheap.annotation.Bytes;
 import io.ferrite.pheap.annotation.Persistent;
 import io.ferrite.pheap.annotation.Pointer;
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.StructLayout;
@@ -28,9 +29,6 @@ public final class PType {
     /** Name of the variable-size built-in blob type; as a pointer target it means "any blob". */
     public static final String ANY_BLOB = "ferrite.blob";
     static final String BLOB_CLASS_PREFIX = "ferrite.blob.";
-    /** Offset of the u32 length in a blob; the bytes start at {@link #BLOB_DATA_OFFSET}. */
-    static final int BLOB_LENGTH_OFFSET = 0;
-    static final int BLOB_DATA_OFFSET = 8;
     /**
      * Largest object size, 2^31 - 8 bytes: field offsets and lengths are 32-bit in the registry
      * ({@link io.ferrite.pheap.format.TypeDescriptor}) and in {@link PField}, and swizzling's
@@ -97,11 +95,11 @@ public final class PType {
         return new Builder(name);
     }
 
-    /** The built-in blob class holding up to {@code capacity} bytes (object size capacity + 8). */
+    /** The built-in blob class of objects of {@code objectSize} bytes (its {@link BlobHeaderDescriptor}, then data). */
     static PType blobClass(long objectSize) {
         List<FieldSpec> specs = List.of(new FieldSpec("length", FieldKind.INT32, 4, null),
                 new FieldSpec("reserved", FieldKind.INT32, 4, null),
-                new FieldSpec("data", FieldKind.BYTES, (int) (objectSize - BLOB_DATA_OFFSET), null));
+                new FieldSpec("data", FieldKind.BYTES, (int) BlobHeaderDescriptor.capacity(objectSize), null));
         return new PType(BLOB_CLASS_PREFIX + objectSize, specs, true, 0);
     }
 

@@ -2,7 +2,6 @@ package io.ferrite.pheap;
 
 import static io.ferrite.pheap.format.RedoRecordDescriptor.*;
 
-import io.ferrite.FerriteException;
 import io.ferrite.pheap.format.Le;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,7 +14,7 @@ import java.lang.invoke.VarHandle;
  * <p>Every operation is idempotent; applying a record twice, or applying records again over a
  * pool that already holds some of their effects, ends in the same bytes. A record is validated
  * whole before its first byte is applied (kinds, lengths, every range inside the writable part of
- * the pool): a malformed record changes nothing and raises {@link FerriteException}.
+ * the pool): a malformed record changes nothing and raises {@link RedoRecordException}.
  *
  * <p>Thread-safe: concurrent applies of different records are fine when they touch different
  * bytes, which transaction isolation (the caller's) ensures, except for allocation bitmap words,
@@ -212,8 +211,8 @@ public final class RedoApplier {
         return ops;
     }
 
-    private static FerriteException bad(long lsn, String what) {
-        return new FerriteException("malformed redo record at LSN " + lsn + ": " + what,
+    private static RedoRecordException bad(long lsn, String what) {
+        return new RedoRecordException(lsn, "malformed redo record at LSN " + lsn + ": " + what,
                 "run `ferrite check` on the pool; `ferrite log` shows the record");
     }
 }

@@ -10,14 +10,15 @@ import java.lang.foreign.ValueLayout;
 /**
  * Encodes one redo record ({@link io.ferrite.pheap.format.RedoRecordDescriptor}) into a reusable
  * buffer. Not thread-safe: one per thread; {@link #begin} starts over without allocating.
+ * Package-private: only the commit path writes redo records; everything else applies them.
  */
-public final class RedoWriter {
+final class RedoWriter {
     private static final long MAX_OP_LENGTH = 0x7fff_fff8L;
     private MemorySegment buf;
     private int pos;
     private int ops;
 
-    public RedoWriter(int initialCapacity) {
+    RedoWriter(int initialCapacity) {
         buf = Arena.ofAuto().allocate(Math.max(256, initialCapacity), 8);
     }
 

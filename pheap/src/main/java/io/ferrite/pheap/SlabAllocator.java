@@ -244,12 +244,12 @@ final class SlabAllocator {
         return live;
     }
 
-    private PoolFormatException corrupt(long at, String what) {
+    private PoolCorruptedException corrupt(long at, String what) {
         return corrupt("at pool offset " + at + ": " + what);
     }
 
-    private PoolFormatException corrupt(String what) {
-        return new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + what,
+    private PoolCorruptedException corrupt(String what) {
+        return new PoolCorruptedException("slab metadata of pool " + poolName + " is damaged: " + what,
                 "run `ferrite check " + poolName + "`");
     }
 

@@ -2,6 +2,7 @@ package io.ferrite.pheap;
 
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
 
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
@@ -245,11 +246,11 @@ public final class Tx implements AutoCloseable {
     public Ref allocateBytes(byte[] bytes) {
         ensureActive();
         TypeInfo t = heap.registry().blobFor(bytes.length);
-        long size = t.variable ? (PType.BLOB_DATA_OFFSET + bytes.length + 7) & ~7L : t.objectSize;
+        long size = t.variable ? BlobHeaderDescriptor.objectSize(bytes.length) : t.objectSize;
         Ref r = new Ref(reserve(t, size), t.def);
-        put(r.offset() + PType.BLOB_LENGTH_OFFSET, K_VALUE, 4, bytes.length);
+        put(BlobHeaderDescriptor.lengthOffset(r.offset()), K_VALUE, 4, bytes.length);
         if (bytes.length > 0) {
-            putBytes(r.offset() + PType.BLOB_DATA_OFFSET, bytes, 0, bytes.length);
+            putBytes(BlobHeaderDescriptor.dataOffset(r.offset()), bytes, 0, bytes.length);
         }
         return r;
     }
@@ -265,21 +266,21 @@ public final class Tx implements AutoCloseable {
         if (!blob.type().isBlob()) {
             throw new IllegalArgumentException(blob + " is not a blob");
         }
-        int i = lookup(blob.offset() + PType.BLOB_LENGTH_OFFSET);
-        int len = i >= 0 ? (int) eVal[i] : heap.segment().get(Le.U32, blob.offset() + PType.BLOB_LENGTH_OFFSET);
+        int i = lookup(BlobHeaderDescriptor.lengthOffset(blob.offset()));
+        int len = i >= 0 ? (int) eVal[i] : heap.segment().get(Le.U32, BlobHeaderDescriptor.lengthOffset(blob.offset()));
         if (i < 0) {
-            long capacity = heap.allocator().slabOf(blob.offset()).objectSize - PType.BLOB_DATA_OFFSET;
+            long capacity = BlobHeaderDescriptor.capacity(heap.allocator().slabOf(blob.offset()).objectSize);
             if (len < 0 || len > capacity) {
-                throw new io.ferrite.FerriteException("blob at pool offset " + blob.offset() + " of " + heap + " says it holds "
+                throw new PoolCorruptedException("blob at pool offset " + blob.offset() + " of " + heap + " says it holds "
                         + Integer.toUnsignedString(len) + " bytes but has room for " + capacity, "run `ferrite check` on the pool");
             }
         }
         byte[] out = new byte[len];
-        int j = lookup(blob.offset() + PType.BLOB_DATA_OFFSET);
+        int j = lookup(BlobHeaderDescriptor.dataOffset(blob.offset()));
         if (j >= 0) {
             System.arraycopy(data, (int) eVal[j], out, 0, len);
         } else {
-            MemorySegment.copy(heap.segment(), ValueLayout.JAVA_BYTE, blob.offset() + PType.BLOB_DATA_OFFSET, out, 0, len);
+            MemorySegment.copy(heap.segment(), ValueLayout.JAVA_BYTE, BlobHeaderDescriptor.dataOffset(blob.offset()), out, 0, len);
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package io.ferrite.pheap;
 
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -33,7 +34,7 @@ final class TypeInfo {
         this.objectCount = large ? 1 : count;
         this.dataOffset = SlabHeaderDescriptor.dataOffset(objectCount);
         this.bitmapWords = SlabHeaderDescriptor.bitmapWords(objectCount);
-        this.blobCapacity = blob && !variable ? objectSize - PType.BLOB_DATA_OFFSET : 0;
+        this.blobCapacity = blob && !variable ? BlobHeaderDescriptor.capacity(objectSize) : 0;
     }
 
     @Override

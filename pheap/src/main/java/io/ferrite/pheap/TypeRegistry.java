@@ -129,9 +129,13 @@ final class TypeRegistry {
         return d.toArray(Le.U8);
     }
 
-    private PoolFormatException corrupt(long at, String what) {
-        return new PoolFormatException("type registry of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
-                "run `ferrite check " + poolName + "`");
+    private PoolCorruptedException corrupt(long at, String what) {
+        return corrupt(at, what, null);
+    }
+
+    private PoolCorruptedException corrupt(long at, String what, Throwable cause) {
+        return new PoolCorruptedException("type registry of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
+                "run `ferrite check " + poolName + "`", cause);
     }
 
     /**
@@ -261,7 +265,7 @@ final class TypeRegistry {
         try {
             t = PType.decoded(name, (flags & FLAG_BLOB) != 0, size, specs);
         } catch (RuntimeException e) {
-            throw corrupt(at, e.getMessage());
+            throw corrupt(at, e.getMessage(), e);
         }
         for (int i = 0; i < nf; i++) {
             // the layout is derived from the fields in order; a stored offset that differs is damage

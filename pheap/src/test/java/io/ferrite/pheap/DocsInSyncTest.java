@@ -26,7 +26,7 @@ class DocsInSyncTest {
     void poolFormatPageQuotesTheDescriptorDiagrams() throws Exception {
         String page = Files.readString(Path.of("..", "docs", "pool-format.md"));
         for (String cls : List.of("SuperblockDescriptor", "SlabTableDescriptor", "SlabHeaderDescriptor", "TypeRegistryDescriptor",
-                "TypeDescriptor", "RedoRecordDescriptor")) {
+                "TypeDescriptor", "RedoRecordDescriptor", "BlobHeaderDescriptor")) {
             String src = Files.readString(Path.of("src", "main", "java", "io", "ferrite", "pheap", "format", cls + ".java"));
             int a = src.indexOf('\n', src.indexOf("<pre>")) + 1;
             int b = src.indexOf("</pre>");

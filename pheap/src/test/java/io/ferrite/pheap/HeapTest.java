@@ -414,6 +414,7 @@ class HeapTest {
             write(p.path, new byte[1 << 20]);
             PoolFormatException e = assertThrows(PoolFormatException.class, p::open);
             assertTrue(e.getMessage().contains("not a Ferrite pool") && e.getMessage().contains(p.path.toString()), e.getMessage());
+            assertFalse(e instanceof PoolCorruptedException, "another file is not a damaged pool");
             assertTrue(e.getMessage().contains("ferrite check"), e.getMessage());
             Files.delete(p.path);
             p.create().close();
@@ -427,6 +428,7 @@ class HeapTest {
             write(p.path, Arrays.copyOf(all, all.length / 2));
             e = assertThrows(PoolFormatException.class, p::open);
             assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+            assertInstanceOf(PoolCorruptedException.class, e);
             // newer format version, valid CRC
             byte[] newer = all.clone();
             java.lang.foreign.MemorySegment s = java.lang.foreign.MemorySegment.ofArray(new long[1024]);
@@ -444,6 +446,7 @@ class HeapTest {
             write(p.path, newer);
             e = assertThrows(PoolFormatException.class, p::open);
             assertTrue(e.getMessage().contains("format version 2") && e.getMessage().contains("newer"), e.getMessage());
+            assertFalse(e instanceof PoolCorruptedException, "a newer format is not damage");
             // both superblocks damaged
             byte[] bad = all.clone();
             bad[100] ^= 1;
@@ -451,6 +454,7 @@ class HeapTest {
             write(p.path, bad);
             e = assertThrows(PoolFormatException.class, p::open);
             assertTrue(e.getMessage().contains("both superblocks") && e.getMessage().contains("ferrite check"), e.getMessage());
+            assertInstanceOf(PoolCorruptedException.class, e);
             // one damaged: the other wins
             byte[] one = all.clone();
             one[100] ^= 1;

@@ -381,7 +381,7 @@ class HostilePoolTest {
                     bad.write(s, SuperblockDescriptor.A_OFFSET);
                     bad.write(s, SuperblockDescriptor.B_OFFSET);
                 });
-                PoolFormatException e = assertThrows(PoolFormatException.class, p::open);
+                PoolFormatException e = assertThrows(PoolCorruptedException.class, p::open);
                 assertClear(e, p, "superblock");
                 checked++;
             }

@@ -2,7 +2,6 @@ package io.ferrite.pheap;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.ferrite.FerriteException;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
@@ -69,27 +68,28 @@ class RedoApplierTest {
             w.writeValue(30000, 7, 8);
             w.writeValue(LOG_START + 8, 7, 8);
             int len = w.finish();
-            FerriteException e = assertThrows(FerriteException.class, () -> ap.apply(5, w.segment(), 0, len));
+            RedoRecordException e = assertThrows(RedoRecordException.class, () -> ap.apply(5, w.segment(), 0, len));
             assertTrue(e.getMessage().contains("LSN 5") && e.getMessage().contains("outside the writable pool"), e.getMessage());
+            assertEquals(5, e.lsn());
             assertEquals(0, pool.get(Le.U64, 30000));
             // superblock, past the end, unaligned bit op, truncated record, unknown kind
             for (long off : new long[] {0, 4096, POOL - 4}) {
                 RedoWriter x = new RedoWriter(64).begin(1);
                 x.writeValue(off, 1, 8);
                 int l = x.finish();
-                assertThrows(FerriteException.class, () -> ap.apply(1, x.segment(), 0, l), "offset " + off);
+                assertThrows(RedoRecordException.class, () -> ap.apply(1, x.segment(), 0, l), "offset " + off);
             }
             RedoWriter u = new RedoWriter(64).begin(1);
             u.setBits(30001, 1);
             int ul = u.finish();
-            assertThrows(FerriteException.class, () -> ap.apply(1, u.segment(), 0, ul));
+            assertThrows(RedoRecordException.class, () -> ap.apply(1, u.segment(), 0, ul));
             RedoWriter t = new RedoWriter(64).begin(1);
             t.writeValue(30000, 1, 8);
             int tl = t.finish();
-            assertThrows(FerriteException.class, () -> ap.apply(1, t.segment(), 0, tl - 8));
+            assertThrows(RedoRecordException.class, () -> ap.apply(1, t.segment(), 0, tl - 8));
             t.segment().set(ValueLayout.JAVA_BYTE, RedoRecordDescriptor.HEADER_LENGTH, (byte) 99);
-            assertThrows(FerriteException.class, () -> ap.apply(1, t.segment(), 0, tl));
-            assertThrows(FerriteException.class, () -> ap.apply(1, t.segment(), 0, 8));
+            assertThrows(RedoRecordException.class, () -> ap.apply(1, t.segment(), 0, tl));
+            assertThrows(RedoRecordException.class, () -> ap.apply(1, t.segment(), 0, 8));
             assertEquals(0, pool.get(Le.U64, 30000));
         }
     }

@@ -39,10 +39,10 @@ final class Mapper {
             Files.createFile(path);
         } catch (FileAlreadyExistsException e) {
             throw new MediaException("cannot create " + path + ": the file already exists",
-                    "open it instead, or remove it if it is not needed");
+                    "open it instead, or remove it if it is not needed", e);
         } catch (IOException e) {
             throw new MediaException("cannot create " + path + ": " + e.getMessage(),
-                    "check that the directory is writable");
+                    "check that the directory is writable", e);
         }
         boolean ok = false;
         try {
@@ -52,7 +52,7 @@ final class Mapper {
                 ch.write(java.nio.ByteBuffer.wrap(new byte[1]));
             } catch (IOException e) {
                 throw new MediaException("cannot size " + path + " to " + size + " bytes: " + e.getMessage(),
-                        "check free space on " + parent);
+                        "check free space on " + parent, e);
             }
             if (LINUX && o.preallocate()) {
                 preallocate(path, size);
@@ -82,9 +82,9 @@ final class Mapper {
             }
             size = Files.size(path);
         } catch (NoSuchFileException e) {
-            throw new MediaException("no such file: " + path, "check the path, or create it first");
+            throw new MediaException("no such file: " + path, "check the path, or create it first", e);
         } catch (IOException e) {
-            throw new MediaException("cannot read " + path + ": " + e.getMessage(), "check its permissions");
+            throw new MediaException("cannot read " + path + ": " + e.getMessage(), "check its permissions", e);
         }
         if (size == 0) {
             throw new MediaException(path + " is empty (0 bytes): nothing to map", "it is not a Ferrite file; check the path");
@@ -216,7 +216,7 @@ final class Mapper {
         } catch (UnsupportedOperationException | IOException e) {
             if (sync) {
                 throw new MediaException("backend jdk-sync needs a DAX file system (MAP_SYNC); " + path + " is on " + fs
-                        + ": " + e.getMessage(), "use backend msync or libpmem on this file system");
+                        + ": " + e.getMessage(), "use backend msync or libpmem on this file system", e);
             }
             throw new MediaException("cannot map " + path + " (" + fs + "): " + e.getMessage(),
                     "check that the file system supports mmap and that the file is readable and writable");

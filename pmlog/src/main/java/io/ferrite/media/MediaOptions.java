@@ -1,5 +1,7 @@
 package io.ferrite.media;
 
+import io.ferrite.ConfigurationException;
+
 /**
  * How a file is mapped. Fluent setters, documented defaults, one {@link #conclude()}.
  *
@@ -94,25 +96,25 @@ public final class MediaOptions {
         return c;
     }
 
-    /** Validates the combination; throws {@link IllegalArgumentException} naming the bad pair. */
+    /** Validates the combination; throws {@link ConfigurationException} naming the bad pair. */
     public MediaOptions conclude() {
         if (backend == null) {
-            throw new IllegalArgumentException("backend must not be null (use auto)");
+            throw new ConfigurationException("backend must not be null (use auto)");
         }
         if (backend == FlushBackend.MEMORY) {
-            throw new IllegalArgumentException("backend=memory is for in-memory test images; files use auto, libpmem, jdk-sync, msync or crashsim");
+            throw new ConfigurationException("backend=memory is for in-memory test images; files use auto, libpmem, jdk-sync, msync or crashsim");
         }
         if (requireAddress && addressHint == 0) {
-            throw new IllegalArgumentException("requireAddress=true needs an addressHint");
+            throw new ConfigurationException("requireAddress=true needs an addressHint");
         }
         if (addressHint != 0 && (addressHint & (LibC.PAGE_SIZE - 1)) != 0) {
-            throw new IllegalArgumentException("addressHint=0x" + Long.toHexString(addressHint) + " is not page aligned");
+            throw new ConfigurationException("addressHint=0x" + Long.toHexString(addressHint) + " is not page aligned");
         }
         if (addressHint != 0 && addressHint == avoidAddress) {
-            throw new IllegalArgumentException("addressHint and avoidAddress are both 0x" + Long.toHexString(addressHint));
+            throw new ConfigurationException("addressHint and avoidAddress are both 0x" + Long.toHexString(addressHint));
         }
         if (backend == FlushBackend.JDK_SYNC && (addressHint != 0 || avoidAddress != 0)) {
-            throw new IllegalArgumentException("backend=jdk-sync maps through the JDK, which takes no address hint; use libpmem or msync");
+            throw new ConfigurationException("backend=jdk-sync maps through the JDK, which takes no address hint; use libpmem or msync");
         }
         return this;
     }

@@ -1,8 +1,8 @@
 package io.ferrite.pmlog;
 
+import io.ferrite.ConfigurationException;
 import io.ferrite.media.MediaOptions;
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Options of a {@link PmLog}. Fluent setters, documented defaults, one {@link #conclude()}.
@@ -63,7 +63,7 @@ public final class PmLogOptions {
                 return p;
             }
         }
-        throw new IllegalArgumentException(FULL_POLICY_PROP_NAME + "=" + name + " is not a full policy; expected FAIL or WAIT");
+        throw new ConfigurationException(FULL_POLICY_PROP_NAME + "=" + name + " is not a full policy; expected FAIL or WAIT");
     }
 
     public static PmLogOptions defaults() {
@@ -156,22 +156,24 @@ public final class PmLogOptions {
         return c;
     }
 
-    /** Validates the combination; throws {@link IllegalArgumentException} naming the bad value. */
+    /** Validates the combination; throws {@link ConfigurationException} naming the bad value. */
     public PmLogOptions conclude() {
         if (maxRecordSize < 0) {
-            throw new IllegalArgumentException("maxRecordSize=" + maxRecordSize + " must not be negative");
+            throw new ConfigurationException("maxRecordSize=" + maxRecordSize + " must not be negative");
         }
-        Objects.requireNonNull(fullPolicy, "fullPolicy must not be null");
-        Objects.requireNonNull(onFull, "onFull must not be null (use () -> { })");
-        Objects.requireNonNull(mediaOptions, "mediaOptions must not be null");
+        ConfigurationException.requireSet(fullPolicy, "fullPolicy");
+        if (onFull == null) {
+            throw new ConfigurationException("onFull must not be null (use () -> { })");
+        }
+        ConfigurationException.requireSet(mediaOptions, "mediaOptions");
         if (fullWaitTimeout == null || fullWaitTimeout.isNegative()) {
-            throw new IllegalArgumentException("fullWaitTimeout=" + fullWaitTimeout + " must be zero or positive");
+            throw new ConfigurationException("fullWaitTimeout=" + fullWaitTimeout + " must be zero or positive");
         }
         if (groupWaitNanos < 0) {
-            throw new IllegalArgumentException("groupWaitNanos=" + groupWaitNanos + " must not be negative");
+            throw new ConfigurationException("groupWaitNanos=" + groupWaitNanos + " must not be negative");
         }
         if (spinNanos < 0) {
-            throw new IllegalArgumentException("spinNanos=" + spinNanos + " must not be negative");
+            throw new ConfigurationException("spinNanos=" + spinNanos + " must not be negative");
         }
         return this;
     }

@@ -171,8 +171,8 @@ class MediaTest {
         for (MediaException x : new MediaException[] {e}) {
             assertFalse(x.hint().isEmpty());
         }
-        assertThrows(IllegalArgumentException.class, () -> MediaOptions.defaults().requireAddress(true).conclude());
-        assertThrows(IllegalArgumentException.class, () -> MediaOptions.defaults().addressHint(4097).conclude());
+        assertThrows(io.ferrite.ConfigurationException.class, () -> MediaOptions.defaults().requireAddress(true).conclude());
+        assertThrows(io.ferrite.ConfigurationException.class, () -> MediaOptions.defaults().addressHint(4097).conclude());
         assertThrows(IllegalArgumentException.class, () -> FlushBackend.parse("nvme"));
     }
 }

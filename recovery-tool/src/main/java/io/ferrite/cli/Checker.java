@@ -3,7 +3,6 @@ package io.ferrite.cli;
 import static io.ferrite.cli.Finding.Repair;
 import static io.ferrite.cli.Finding.Severity;
 
-import io.ferrite.FerriteException;
 import io.ferrite.pheap.RedoApplier;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
@@ -202,7 +201,7 @@ final class Checker {
         for (io.ferrite.pmlog.LogTailScanner.Entry r : redo) {
             try {
                 v.validate(r.lsn(), seg, r.payloadOffset(), r.length());
-            } catch (FerriteException e) {
+            } catch (io.ferrite.pheap.RedoRecordException e) {
                 add(Severity.ERROR, "log", r.offset(), "redo record at LSN " + r.lsn() + " is malformed: " + e.getMessage()
                         + "; opening the pool will fail", Repair.NONE);
                 logOk = false;

@@ -1,5 +1,6 @@
 package io.ferrite.cli;
 
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import io.ferrite.pheap.format.Le;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
@@ -220,14 +221,14 @@ final class DumpCommand implements Callable<Integer> {
     }
 
     private Object blobValue(long off, PoolModel.Slab s) {
-        long len = Integer.toUnsignedLong(seg.get(Le.U32, off));
-        long max = s.objectSize - 8;
+        long len = Integer.toUnsignedLong(seg.get(Le.U32, BlobHeaderDescriptor.lengthOffset(off)));
+        long max = BlobHeaderDescriptor.capacity(s.objectSize);
         if (len > max) {
             damaged = true;
             return "<bad blob length " + len + ", capacity " + max + ">";
         }
         byte[] b = new byte[(int) len];
-        MemorySegment.copy(seg, Le.U8, off + 8, b, 0, b.length);
+        MemorySegment.copy(seg, Le.U8, BlobHeaderDescriptor.dataOffset(off), b, 0, b.length);
         try {
             String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b)).toString();

@@ -1,8 +1,11 @@
 package io.ferrite.cli;
 
+import io.ferrite.ConfigurationException;
 import io.ferrite.FerriteException;
 import io.ferrite.pheap.HeapLockedException;
+import io.ferrite.pheap.PoolCorruptedException;
 import io.ferrite.pheap.PoolFormatException;
+import io.ferrite.pheap.RedoRecordException;
 import io.ferrite.media.MediaException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -136,17 +139,24 @@ public final class Ferrite {
         }
     }
 
-    /** The exit code an exception ends a command with (an Error or an unexpected exception: 8). */
+    /**
+     * The exit code an exception ends a command with, from its type alone (never its message):
+     * the pool is damaged, or its log holds a record that cannot be applied, or the library
+     * reported another fault in the pool: 4; the pool is not a pool of this format, is in use,
+     * cannot be mapped, or an option is wrong, so the command did not look at it: 8; an Error or an
+     * unexpected exception: 8. The order matters: {@link PoolCorruptedException} is a
+     * {@link PoolFormatException}, and every Ferrite exception is a {@link FerriteException}.
+     */
     static int exitCodeOf(Throwable ex) {
         if (ex instanceof ToolException t) {
             return t.exitCode();
         }
-        if (ex instanceof HeapLockedException || ex instanceof MediaException) {
-            return EXIT_USAGE;
+        if (ex instanceof PoolCorruptedException || ex instanceof RedoRecordException) {
+            return EXIT_ERRORS_LEFT;
         }
-        if (ex instanceof PoolFormatException p) {
-            String m = String.valueOf(p.getMessage());
-            return m.contains("damaged") || m.contains("truncated") || m.contains("inconsistent") ? EXIT_ERRORS_LEFT : EXIT_USAGE;
+        if (ex instanceof PoolFormatException || ex instanceof HeapLockedException || ex instanceof MediaException
+                || ex instanceof ConfigurationException) {
+            return EXIT_USAGE;
         }
         if (ex instanceof FerriteException) {
             return EXIT_ERRORS_LEFT;

@@ -25,7 +25,7 @@ final class LockProbe {
     static void requireFree(Path pool, String hint) {
         Optional<String> h = holder(pool);
         if (h.isPresent()) {
-            throw inUse(pool, h.get(), hint);
+            throw inUse(pool, h.get(), hint, null);
         }
     }
 
@@ -38,9 +38,9 @@ final class LockProbe {
             return Heap.lock(pool);
         } catch (HeapLockedException e) {
             if (e.holder().isPresent()) {
-                throw inUse(pool, e.holder().get(), hint);
+                throw inUse(pool, e.holder().get(), hint, e);
             }
-            throw ToolException.usage(e.getMessage(), "");
+            throw ToolException.usage(e.getMessage(), "", e);
         }
     }
 
@@ -49,7 +49,7 @@ final class LockProbe {
         return Heap.lockHolder(pool);
     }
 
-    private static ToolException inUse(Path pool, String holder, String hint) {
-        return ToolException.usage("pool " + pool + " is in use: open for writing by " + holder, hint);
+    private static ToolException inUse(Path pool, String holder, String hint, Throwable cause) {
+        return ToolException.usage("pool " + pool + " is in use: open for writing by " + holder, hint, cause);
     }
 }

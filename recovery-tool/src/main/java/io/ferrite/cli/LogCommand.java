@@ -4,6 +4,7 @@ import io.ferrite.FerriteException;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.RedoApplier;
+import io.ferrite.pheap.RedoRecordException;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pmlog.LogHeaderDescriptor;
@@ -80,7 +81,7 @@ final class LogCommand implements Callable<Integer> {
         try {
             media = Media.open(file, MediaOptions.defaults().readOnly(true));
         } catch (FerriteException e) {
-            throw ToolException.usage("cannot map " + file + " read-only: " + e.getMessage(), "check the file");
+            throw ToolException.usage("cannot map " + file + " read-only: " + e.getMessage(), "check the file", e);
         }
         try {
             long magic = media.size() >= 8 ? media.segment().get(Le.U64_UNALIGNED, 0) : 0;
@@ -207,7 +208,7 @@ final class LogCommand implements Callable<Integer> {
             if (checker != null) {
                 try {
                     checker.validate(r.lsn(), seg, p, r.length());
-                } catch (FerriteException e) {
+                } catch (RedoRecordException e) {
                     malformed[0]++;
                     j.put("malformed", e.getMessage());
                 }

@@ -80,7 +80,7 @@ final class PoolImage implements AutoCloseable {
         try {
             media = Media.open(path, MediaOptions.defaults().readOnly(true));
         } catch (FerriteException e) {
-            throw ToolException.usage("cannot map " + path + " read-only: " + e.getMessage(), "check the file");
+            throw ToolException.usage("cannot map " + path + " read-only: " + e.getMessage(), "check the file", e);
         }
         PoolImage img = new PoolImage(path, media, size);
         try {
@@ -110,7 +110,7 @@ final class PoolImage implements AutoCloseable {
             }
             return size;
         } catch (IOException e) {
-            throw ToolException.usage("cannot read " + path + ": " + e.getMessage(), "check its permissions");
+            throw ToolException.usage("cannot read " + path + ": " + e.getMessage(), "check its permissions", e);
         }
     }
 

@@ -81,7 +81,7 @@ final class RecoverCommand implements Callable<Integer> {
         try {
             heap = Heap.open(held, HeapOptions.defaults().checkpointInterval(Duration.ZERO).forceRelocation(relocate));
         } catch (FerriteException | IllegalArgumentException | IllegalStateException e) {
-            throw ToolException.damaged("recovery of " + pool + " failed: " + e.getMessage(), "run `ferrite check " + pool + "`");
+            throw ToolException.damaged("recovery of " + pool + " failed: " + e.getMessage(), "run `ferrite check " + pool + "`", e);
         }
         RecoveryReport r = heap.recoveryReport();
         long base = heap.baseAddress();
@@ -89,7 +89,7 @@ final class RecoverCommand implements Callable<Integer> {
             heap.close();
         } catch (FerriteException e) {
             throw ToolException.damaged("recovery of " + pool + " replayed the log but the final checkpoint failed: " + e.getMessage(),
-                    "run `ferrite check " + pool + "`");
+                    "run `ferrite check " + pool + "`", e);
         }
         boolean recovered = !r.cleanClose() || r.recordsReplayed() > 0 || r.relocated();
         String swizzle = r.relocated() ? r.swizzle().toString() : relocation(recordedBase, base);

@@ -4,6 +4,7 @@ import static io.ferrite.store.StoreTypes.*;
 
 import io.ferrite.pheap.PField;
 import io.ferrite.pheap.PType;
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.store.Codec;
 import io.ferrite.store.Codecs;
@@ -154,12 +155,12 @@ final class StoreChecker {
     /** The data of the blob at {@code off} (a {@link #ptr} result), or null when its length exceeds its slot. */
     private byte[] blob(long off) {
         int[] at = m.locate(off);
-        long len = img.get(Le.U32_UNALIGNED, off + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
-        if (len > m.slabs[at[0]].objectSize - EntryDescriptor.BLOB_DATA_OFFSET) {
+        long len = img.get(Le.U32_UNALIGNED, BlobHeaderDescriptor.lengthOffset(off)) & 0xffffffffL;
+        if (len > BlobHeaderDescriptor.capacity(m.slabs[at[0]].objectSize)) {
             return null;
         }
         byte[] b = new byte[(int) len];
-        MemorySegment.copy(img, Le.U8, off + EntryDescriptor.BLOB_DATA_OFFSET, b, 0, (int) len);
+        MemorySegment.copy(img, Le.U8, BlobHeaderDescriptor.dataOffset(off), b, 0, (int) len);
         return b;
     }
 

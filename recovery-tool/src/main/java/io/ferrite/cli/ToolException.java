@@ -29,7 +29,15 @@ final class ToolException extends FerriteException {
         return new ToolException(Ferrite.EXIT_USAGE, message, hint);
     }
 
+    static ToolException usage(String message, String hint, Throwable cause) {
+        return new ToolException(Ferrite.EXIT_USAGE, message, hint, cause);
+    }
+
     static ToolException damaged(String message, String hint) {
         return new ToolException(Ferrite.EXIT_ERRORS_LEFT, message, hint);
+    }
+
+    static ToolException damaged(String message, String hint, Throwable cause) {
+        return new ToolException(Ferrite.EXIT_ERRORS_LEFT, message, hint, cause);
     }
 }

@@ -78,7 +78,7 @@ class StoreCheckFuzzTest {
 
         /** [data offset, length] of the blob at {@code off}. */
         long[] blob(long off) {
-            return new long[] {off + EntryDescriptor.BLOB_DATA_OFFSET, buf().getInt((int) off) & 0xffffffffL};
+            return new long[] {io.ferrite.pheap.format.BlobHeaderDescriptor.dataOffset(off), buf().getInt((int) off) & 0xffffffffL};
         }
 
         String text(long blobOff) {

@@ -26,6 +26,8 @@ import java.util.zip.CRC32C;
  * — in the blob, with the same CRC: a 16-byte key and a 100-byte value then fit pheap's 128-byte
  * blob class instead of the 256-byte one. {@link #join} rebuilds the entry for the shared checks.
  *
+ * <p>The blob header around the entry is pheap's {@link io.ferrite.pheap.format.BlobHeaderDescriptor}.
+ *
  * <p>Public for tools ({@code ferrite check}), which check entries through these functions.
  */
 public final class EntryDescriptor {
@@ -35,10 +37,6 @@ public final class EntryDescriptor {
     public static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfInt U32_UNALIGNED = U32.withByteAlignment(1);
-
-    /** pheap's blob layout: u32 length at 0, data from 8 (mirrors PType.BLOB_*_OFFSET). */
-    public static final int BLOB_LENGTH_OFFSET = 0;
-    public static final int BLOB_DATA_OFFSET = 8;
 
     public static final int CRC_OFFSET = 0;
     public static final int KEY_LENGTH_OFFSET = 4;

@@ -2,12 +2,14 @@ package io.ferrite.store;
 
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.PField;
+import io.ferrite.pheap.PoolView;
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * Direct reads of applied pool memory, for the read paths that run outside a transaction (under a
- * read lock, or optimistically and validated after). Pointer fields hold absolute addresses; they
+ * read lock, or optimistically and validated after), through pheap's read-only {@link PoolView}. Pointer fields hold absolute addresses; they
  * are turned into pool offsets against the heap's current base and range-checked, so a torn or
  * corrupted pointer is seen as such instead of being followed out of the pool.
  */
@@ -23,11 +25,12 @@ final class Mem {
     final String pool;
 
     Mem(Heap heap) {
-        this.seg = heap.media().segment();
-        this.base = heap.baseAddress();
-        this.lo = heap.superblock().slabAreaOffset();
-        this.hi = heap.superblock().poolSize();
-        this.pool = heap.path() == null ? "<memory pool " + heap.poolId() + ">" : heap.path().toString();
+        PoolView view = PoolView.of(heap);
+        this.seg = view.segment();
+        this.base = view.baseAddress();
+        this.lo = view.slabAreaOffset();
+        this.hi = view.poolSize();
+        this.pool = view.poolName();
     }
 
     /** The pool offset a pointer field holds: 0 for null, {@link #BAD} when it points outside the slab area. */
@@ -71,8 +74,8 @@ final class Mem {
 
     /** The entry bytes of the blob at {@code off}, or null when its length is impossible. */
     byte[] blob(long off) {
-        long len = seg.get(U32, off + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
-        long data = off + EntryDescriptor.BLOB_DATA_OFFSET;
+        long len = seg.get(U32, BlobHeaderDescriptor.lengthOffset(off)) & 0xffffffffL;
+        long data = BlobHeaderDescriptor.dataOffset(off);
         if (len > hi - data || len > Integer.MAX_VALUE - 16) {
             return null;
         }

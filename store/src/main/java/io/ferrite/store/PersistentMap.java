@@ -6,6 +6,7 @@ import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.PField;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
+import io.ferrite.pheap.format.BlobHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
@@ -320,8 +321,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
                 if (e <= 0) {
                     return INCONSISTENT;
                 }
-                long k0 = e + EntryDescriptor.BLOB_DATA_OFFSET;
-                long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
+                long k0 = BlobHeaderDescriptor.dataOffset(e);
+                long len = seg.get(Mem.U32, BlobHeaderDescriptor.lengthOffset(e)) & 0xffffffffL;
                 if (len < kb.length || len > mem.hi - k0) {
                     return INCONSISTENT;
                 }
@@ -483,8 +484,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             if (e <= 0) {
                 throw corrupted(key, kb, n, "the node's entry pointer is " + (e == 0 ? "null" : "outside the pool"));
             }
-            long k0 = e + EntryDescriptor.BLOB_DATA_OFFSET;
-            long len = seg.get(Mem.U32, e + EntryDescriptor.BLOB_LENGTH_OFFSET) & 0xffffffffL;
+            long k0 = BlobHeaderDescriptor.dataOffset(e);
+            long len = seg.get(Mem.U32, BlobHeaderDescriptor.lengthOffset(e)) & 0xffffffffL;
             boolean match = false;
             if (len >= kb.length && len <= mem.hi - k0 && EntryDescriptor.metaKeyLength(seg.get(Mem.U64, n + META_OFF)) == kb.length) {
                 match = MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1;

@@ -1,6 +1,7 @@
 package io.ferrite.store;
 
 import com.esotericsoftware.kryo.Kryo;
+import io.ferrite.ConfigurationException;
 import io.ferrite.media.Media;
 import io.ferrite.pheap.Durability;
 import io.ferrite.pheap.Heap;
@@ -94,7 +95,7 @@ public final class Store implements AutoCloseable {
             this.root = heap.root(StoreTypes.ROOT);
         } catch (IllegalArgumentException e) {
             throw new StoreException("pool " + mem.pool + " is not an object store: " + e.getMessage(),
-                    "open it with Heap.open (it is an application's own heap), or create a new pool for the store");
+                    "open it with Heap.open (it is an application's own heap), or create a new pool for the store", e);
         }
         long v = heap.getLong(root, StoreTypes.ROOT_VERSION);
         if (v == 0) {
@@ -766,34 +767,34 @@ public final class Store implements AutoCloseable {
             return c;
         }
 
-        /** Validates the options together; {@link IllegalArgumentException} naming the bad value or combination. */
+        /** Validates the options together; {@link ConfigurationException} naming the bad value or combination. */
         public Context conclude() {
-            Objects.requireNonNull(heapOptions, "heapOptions must not be null");
+            ConfigurationException.requireSet(heapOptions, "heapOptions");
             if (heapOptions.durability() != Durability.SYNC) {
-                throw new IllegalArgumentException("heapOptions.durability=" + heapOptions.durability() + ": the store needs SYNC;"
+                throw new ConfigurationException("heapOptions.durability=" + heapOptions.durability() + ": the store needs SYNC;"
                         + " its collections publish a change once it is applied, and ASYNC applies later");
             }
             if (lockTimeout == null || lockTimeout.isNegative() || lockTimeout.isZero()) {
-                throw new IllegalArgumentException("lockTimeout=" + lockTimeout + " must be positive");
+                throw new ConfigurationException("lockTimeout=" + lockTimeout + " must be positive");
             }
             if (maxAttempts < 1) {
-                throw new IllegalArgumentException("maxAttempts=" + maxAttempts + " must be at least 1");
+                throw new ConfigurationException("maxAttempts=" + maxAttempts + " must be at least 1");
             }
             Map<Integer, Class<?>> byId = new HashMap<>();
             for (Map.Entry<Class<?>, Integer> e : registrations.entrySet()) {
                 Class<?> c = e.getKey();
                 int id = e.getValue();
                 if (id < MIN_KRYO_ID) {
-                    throw new IllegalArgumentException("register(" + c.getName() + ", " + id + "): ids below " + MIN_KRYO_ID
+                    throw new ConfigurationException("register(" + c.getName() + ", " + id + "): ids below " + MIN_KRYO_ID
                             + " are Kryo's own");
                 }
                 if (Codecs.nativeCodec(c) != null) {
-                    throw new IllegalArgumentException("register(" + c.getName() + ", " + id + "): " + c.getName()
+                    throw new ConfigurationException("register(" + c.getName() + ", " + id + "): " + c.getName()
                             + " has a native codec; it needs no registration");
                 }
                 Class<?> other = byId.put(id, c);
                 if (other != null) {
-                    throw new IllegalArgumentException("register: id " + id + " given to both " + other.getName() + " and "
+                    throw new ConfigurationException("register: id " + id + " given to both " + other.getName() + " and "
                             + c.getName());
                 }
             }

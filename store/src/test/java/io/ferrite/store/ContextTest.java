@@ -16,7 +16,7 @@ class ContextTest {
     }
 
     static String refused(Store.Context c) {
-        return assertThrows(IllegalArgumentException.class, c::conclude).getMessage();
+        return assertThrows(io.ferrite.ConfigurationException.class, c::conclude).getMessage();
     }
 
     @Test
@@ -37,6 +37,9 @@ class ContextTest {
         assertTrue(refused(new Store.Context().register(String.class, 40)).contains("native codec"));
         assertTrue(refused(new Store.Context().lockTimeout(Duration.ZERO)).contains("lockTimeout=PT0S"));
         assertTrue(refused(new Store.Context().maxAttempts(0)).contains("maxAttempts=0"));
+        assertTrue(refused(new Store.Context().heapOptions(null)).contains("heapOptions must not be null"));
+        assertTrue(refused(new Store.Context().heapOptions(HeapOptions.defaults().slabSize(3000))).contains("slabSize=3000"));
+        System.out.println("Store.Context.conclude: 8 rules checked");
     }
 
     @Test

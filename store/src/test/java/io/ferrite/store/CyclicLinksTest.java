@@ -21,13 +21,13 @@ import org.junit.jupiter.api.function.Executable;
 class CyclicLinksTest {
     private static final Duration HANG = Duration.ofSeconds(20);
 
-    /** Rewrites a pointer field in applied memory, as damage on media would leave it. */
+    /** Rewrites a pointer field in applied memory, as damage on media would leave it (the store's own view is read-only). */
     private static void link(Store s, long obj, PField f, long target) {
-        s.mem.seg.set(Mem.U64, obj + f.offset(), target == 0 ? 0 : s.mem.base + target);
+        s.heap().media().segment().set(Mem.U64, obj + f.offset(), target == 0 ? 0 : s.mem.base + target);
     }
 
     private static void setLong(Store s, long obj, PField f, long v) {
-        s.mem.seg.set(Mem.U64, obj + f.offset(), v);
+        s.heap().media().segment().set(Mem.U64, obj + f.offset(), v);
     }
 
     /** The directory entry of {@code name}'s object (its header offset through {@code f}). */

@@ -53,9 +53,9 @@ class LayoutTest {
                 tx.commit();
             }
             MemorySegment seg = s.heap().media().segment();
-            assertEquals(bytes.length, seg.get(EntryDescriptor.U32, blob.offset() + EntryDescriptor.BLOB_LENGTH_OFFSET));
+            assertEquals(bytes.length, seg.get(EntryDescriptor.U32, io.ferrite.pheap.format.BlobHeaderDescriptor.lengthOffset(blob.offset())));
             byte[] raw = new byte[bytes.length];
-            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, blob.offset() + EntryDescriptor.BLOB_DATA_OFFSET, raw, 0, raw.length);
+            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, io.ferrite.pheap.format.BlobHeaderDescriptor.dataOffset(blob.offset()), raw, 0, raw.length);
             assertArrayEquals(bytes, raw);
             assertArrayEquals(bytes, s.mem.blob(blob.offset()));
         }

@@ -1,5 +1,7 @@
 package io.ferrite.swizzle;
 
+import io.ferrite.ConfigurationException;
+
 /**
  * How a swizzle runs. Fluent setters, documented defaults, one {@link #conclude()}.
  *
@@ -61,18 +63,18 @@ public final class SwizzleOptions {
         return new SwizzleOptions().parallelism(parallelism).batchBytes(batchBytes).flushChunkBytes(flushChunkBytes);
     }
 
-    /** Validates; throws {@link IllegalArgumentException} naming the bad value. */
+    /** Validates; throws {@link ConfigurationException} naming the bad value. */
     public SwizzleOptions conclude() {
         if (parallelism < 1 || parallelism > 1024) {
-            throw new IllegalArgumentException("parallelism=" + parallelism + " must be in 1..1024 ("
+            throw new ConfigurationException("parallelism=" + parallelism + " must be in 1..1024 ("
                     + PARALLELISM_PROP_NAME + ")");
         }
         if (batchBytes < 1) {
-            throw new IllegalArgumentException("batchBytes=" + batchBytes + " must be positive (" + BATCH_BYTES_PROP_NAME
+            throw new ConfigurationException("batchBytes=" + batchBytes + " must be positive (" + BATCH_BYTES_PROP_NAME
                     + "); 1 makes every slab its own batch");
         }
         if (flushChunkBytes < 64) {
-            throw new IllegalArgumentException("flushChunkBytes=" + flushChunkBytes + " must be at least one cache line (64) ("
+            throw new ConfigurationException("flushChunkBytes=" + flushChunkBytes + " must be at least one cache line (64) ("
                     + FLUSH_CHUNK_BYTES_PROP_NAME + ")");
         }
         return this;

@@ -111,8 +111,12 @@ class DescriptorTest {
 
     @Test
     void optionsAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> SwizzleOptions.defaults().parallelism(0).conclude());
-        assertThrows(IllegalArgumentException.class, () -> SwizzleOptions.defaults().batchBytes(0).conclude());
+        assertTrue(assertThrows(io.ferrite.ConfigurationException.class, () -> SwizzleOptions.defaults().parallelism(0).conclude())
+                .getMessage().contains("parallelism=0"));
+        assertTrue(assertThrows(io.ferrite.ConfigurationException.class, () -> SwizzleOptions.defaults().batchBytes(0).conclude())
+                .getMessage().contains("batchBytes=0"));
+        assertTrue(assertThrows(io.ferrite.ConfigurationException.class,
+                () -> SwizzleOptions.defaults().flushChunkBytes(8).conclude()).getMessage().contains("flushChunkBytes=8"));
         assertTrue(SwizzleOptions.defaults().conclude().parallelism() >= 1);
     }
 }

@@ -130,4 +130,19 @@ class DescriptorLayoutTest {
         at(o, "poolOffset", RedoRecordDescriptor.OP_POOL_OFFSET_OFFSET);
         assertEquals(RedoRecordDescriptor.OP_HEADER_LENGTH, o.byteSize());
     }
+
+    @Test
+    void blobHeader() {
+        StructLayout l = BlobHeaderDescriptor.LAYOUT;
+        at(l, "length", BlobHeaderDescriptor.LENGTH_OFFSET);
+        at(l, "reserved", BlobHeaderDescriptor.RESERVED_OFFSET);
+        assertEquals(BlobHeaderDescriptor.HEADER_LENGTH, l.byteSize());
+        assertEquals(BlobHeaderDescriptor.HEADER_LENGTH, BlobHeaderDescriptor.DATA_OFFSET);
+        assertEquals(1000L + BlobHeaderDescriptor.DATA_OFFSET, BlobHeaderDescriptor.dataOffset(1000));
+        assertEquals(56, BlobHeaderDescriptor.capacity(64));
+        assertEquals(8, BlobHeaderDescriptor.objectSize(0));
+        assertEquals(16, BlobHeaderDescriptor.objectSize(1));
+        assertEquals(16, BlobHeaderDescriptor.objectSize(8));
+        assertEquals(24, BlobHeaderDescriptor.objectSize(9));
+    }
 }
