@@ -69,7 +69,7 @@ public final class Heap implements AutoCloseable {
     private final TypeRegistry registry;
     private final SlabAllocator allocator;
     private final DirtyLineSet dirty;
-    private final RedoApplier applier;
+    private final Replay applier;
     private final long base;
     private final ThreadLocal<ThreadCtx> ctxs = new ThreadLocal<>();
     private final List<ThreadCtx> allCtxs = new CopyOnWriteArrayList<>();
@@ -99,8 +99,7 @@ public final class Heap implements AutoCloseable {
         this.sb = sb;
         this.base = media.baseAddress();
         this.dirty = new DirtyLineSet(sb.poolSize());
-        this.applier = new RedoApplier(seg, base, 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                sb.logOffset() + sb.logLength(), dirty);
+        this.applier = Replay.atBase(seg, sb, base, dirty);
         if ((base & 4095) != 0 || base <= 0) {
             throw new FerriteException(String.format("pool %s is mapped at 0x%x, which is not page aligned", poolName, base),
                     "map pools with Media.create/Media.open (page-aligned mappings)");
@@ -371,38 +370,62 @@ public final class Heap implements AutoCloseable {
                     "run `ferrite check " + poolName + "`");
         }
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
-        long[] counts = new long[2];
         long from = s.checkpointLsn();
         // 1. replay: pointer words in the form of their slab's recorded base (the swizzle moves them)
-        applier.atRecordedBases(true, s.slabTableOffset(), s.slabAreaOffset(), s.slabSize(), s.slabCount());
-        long to;
+        Replay.Result replayed;
         try {
-            to = log.read(from, (lsn, type, rec, off, len) -> {
-                if (type == RedoRecordDescriptor.LOG_RECORD_TYPE) {
-                    applier.apply(lsn, rec, off, len);
-                    counts[0]++;
-                    counts[1] += len;
-                }
-                return true;
-            });
+            replayed = Replay.atRecordedBases(seg, s, base, dirty).replay(log, from);
         } catch (IllegalArgumentException e) {
             // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
             // the superblock or the log is damaged; replay stopped there
             throw new PoolFormatException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
                     + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
-        } finally {
-            applier.atRecordedBases(false, 0, 0, 1, 0);
         }
+        long to = replayed.endLsn();
         long t1 = System.nanoTime();
         // 2. checkpoint: the replayed writes durable before the checkpoint LSN passes them, so no
         //    redo record remains that a later replay would apply over swizzled words
-        if (counts[0] > 0) {
+        if (replayed.records() > 0) {
             flushDirty();
         }
         writeSuperblock(s.next(Math.max(to, s.checkpointLsn()), false));
         // also when nothing was replayed: a crash between a checkpoint's superblock and its
         // reclaim leaves the log's head behind the checkpoint LSN, and a full log would stay full
         log.reclaim(to);
+        // 3. what the heap keeps in DRAM, from the replayed pool; swizzles when the base moved
+        VolatileState vs = rebuildVolatileState();
+        long live = vs.live();
+        SwizzleReport swz = vs.swizzle();
+        // 4. only now records may be appended again: give back slabs found empty
+        if (allocator.hasRetiring()) {
+            allocator.retirePending(ctx().sysWriter, this::commitSystem);
+        }
+        long t3 = System.nanoTime();
+        recovery = new RecoveryReport(s.cleanClose(), from, to, replayed.records(), replayed.bytes(), live, Duration.ofNanos(t1 - t0),
+                Duration.ofNanos(t3 - t0), swz, swz.nothingToDo() ? Duration.ZERO : Duration.ofNanos(swz.nanos()));
+        if (ev.shouldCommit()) {
+            ev.pool = poolName;
+            ev.records = replayed.records();
+            ev.bytes = replayed.bytes();
+            ev.cleanClose = s.cleanClose();
+            ev.commit();
+        }
+        LOG.log(replayed.records() > 0 || recovery.relocated() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
+    }
+
+    /** What {@link #rebuildVolatileState} found: live objects, and what the swizzle did. */
+    private record VolatileState(long live, SwizzleReport swizzle) {
+    }
+
+    /**
+     * Rebuilds what the heap keeps in DRAM from the pool as replay left it: loads the type
+     * registry, rebuilds the allocator from the slab table and bitmaps, checks the root, and
+     * swizzles when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise).
+     * Separate from the replay, so that a heap that was replayed into by other means (a replica
+     * being promoted) can call it. Appends nothing to the log.
+     */
+    private VolatileState rebuildVolatileState() {
+        Superblock s = sb;
         registry.load();
         long live = allocator.rebuild(registry);
         String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
@@ -410,23 +433,8 @@ public final class Heap implements AutoCloseable {
             throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
                     "run `ferrite check " + poolName + "`");
         }
-        // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
         SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
-        // 4. only now records may be appended again: give back slabs found empty
-        if (allocator.hasRetiring()) {
-            allocator.retirePending(ctx().sysWriter, this::commitSystem);
-        }
-        long t3 = System.nanoTime();
-        recovery = new RecoveryReport(s.cleanClose(), from, to, counts[0], counts[1], live, Duration.ofNanos(t1 - t0),
-                Duration.ofNanos(t3 - t0), swz, swz.nothingToDo() ? Duration.ZERO : Duration.ofNanos(swz.nanos()));
-        if (ev.shouldCommit()) {
-            ev.pool = poolName;
-            ev.records = counts[0];
-            ev.bytes = counts[1];
-            ev.cleanClose = s.cleanClose();
-            ev.commit();
-        }
-        LOG.log(counts[0] > 0 || recovery.relocated() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
+        return new VolatileState(live, swz);
     }
 
     private void writeSuperblock(Superblock next) {

@@ -5,7 +5,7 @@
  * {@link io.ferrite.pheap.Heap} (create, open with recovery, checkpoint, close),
  * {@link io.ferrite.pheap.Tx} (transactions), the type system ({@link io.ferrite.pheap.PType},
  * {@link io.ferrite.pheap.PField}, the persisted type registry), the slab allocator (DRAM state
- * rebuilt from the bitmaps at open), and {@link io.ferrite.pheap.RedoApplier}, the one replay
+ * rebuilt from the bitmaps at open), and {@link io.ferrite.pheap.Replay}, the one replay
  * code shared by commit, crash recovery and replicas. The on-media layout lives in
  * {@link io.ferrite.pheap.format}.
  *
