@@ -66,8 +66,9 @@ public final class Heap implements AutoCloseable {
     private volatile Superblock sb;
     private final Object sbLock = new Object();
     private PmLog log;
-    private final TypeRegistry registry;
-    private final SlabAllocator allocator;
+    /** Replaced only by {@link #loadVolatileState} (a replica that applied records reloads them). */
+    private volatile TypeRegistry registry;
+    private volatile SlabAllocator allocator;
     private final DirtyLineSet dirty;
     private final Replay applier;
     private final long base;
@@ -79,6 +80,13 @@ public final class Heap implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger pendingAsync = new java.util.concurrent.atomic.AtomicInteger();
     /** Held while pending ASYNC records are applied, so that they are applied in log order. */
     private final Object applyOrderLock = new Object();
+    private final AdmissionGate admission;
+    /** Opened as a replica: no transactions; records come in through {@link #applyReplicated}. */
+    private final boolean replica;
+    /** Serializes replicated applies and the reload of the DRAM state they make stale. */
+    private final Object replicaLock = new Object();
+    /** A replicated apply changed the pool since the registry and allocator were loaded. */
+    private volatile boolean replicaStale;
     private RecoveryReport recovery;
     private Thread checkpointer;
     private volatile boolean closed;
@@ -106,6 +114,8 @@ public final class Heap implements AutoCloseable {
         }
         this.registry = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
         this.allocator = new SlabAllocator(seg, sb, poolName);
+        this.admission = new AdmissionGate(allCtxs, poolName);
+        this.replica = options.replica();
     }
 
     // ================================================================== create / open
@@ -391,13 +401,14 @@ public final class Heap implements AutoCloseable {
         writeSuperblock(s.next(Math.max(to, s.checkpointLsn()), false));
         // also when nothing was replayed: a crash between a checkpoint's superblock and its
         // reclaim leaves the log's head behind the checkpoint LSN, and a full log would stay full
-        log.reclaim(to);
+        log.reclaim(reclaimBound(to));
         // 3. what the heap keeps in DRAM, from the replayed pool; swizzles when the base moved
         VolatileState vs = rebuildVolatileState();
         long live = vs.live();
         SwizzleReport swz = vs.swizzle();
-        // 4. only now records may be appended again: give back slabs found empty
-        if (allocator.hasRetiring()) {
+        // 4. only now records may be appended again: give back slabs found empty (a replica
+        //    appends nothing; its primary retires its own slabs)
+        if (!replica && allocator.hasRetiring()) {
             allocator.retirePending(ctx().sysWriter, this::commitSystem);
         }
         long t3 = System.nanoTime();
@@ -425,16 +436,89 @@ public final class Heap implements AutoCloseable {
      * being promoted) can call it. Appends nothing to the log.
      */
     private VolatileState rebuildVolatileState() {
+        long live = loadVolatileState(registry, allocator);
+        SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
+        return new VolatileState(live, swz);
+    }
+
+    /** Loads {@code reg} and rebuilds {@code alloc} from the pool, checks the root; returns the live objects. */
+    private long loadVolatileState(TypeRegistry reg, SlabAllocator alloc) {
         Superblock s = sb;
-        registry.load();
-        long live = allocator.rebuild(registry);
-        String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
+        reg.load();
+        long live = alloc.rebuild(reg);
+        String rootProblem = PoolValidation.rootProblem(seg, s, reg.rootTypeId(), reg.rootOffset());
         if (rootProblem != null) {
             throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
                     "run `ferrite check " + poolName + "`");
         }
-        SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
-        return new VolatileState(live, swz);
+        return live;
+    }
+
+    // ================================================================== replica
+
+    /**
+     * Applies one redo record of the primary to this replica's pool ({@link HeapOptions#replica}
+     * only), through the heap's {@link Replay} at its base; the lines it writes are flushed at the
+     * next checkpoint. Records must come in LSN order, each whole and at most once past what the
+     * pool already holds (replaying one again is harmless). Readers of this heap see the record
+     * once this returns (the registry and allocator are reloaded before the next read).
+     *
+     * <p>Not durable by itself: a replica keeps the records in its own log (the mirror) before it
+     * applies them, or asks its primary for them again after a crash. Returns the operations
+     * applied; a malformed record changes nothing and raises {@link FerriteException}.
+     */
+    public int applyReplicated(long lsn, MemorySegment record, long offset, int length) {
+        ensureOpen();
+        if (!replica) {
+            throw new IllegalStateException("heap " + poolName + " is not a replica: its pool changes through transactions only"
+                    + " (open it with HeapOptions.replica(true) to apply a primary's records)");
+        }
+        synchronized (replicaLock) {
+            int ops = applier.apply(lsn, record, offset, length);
+            replicaStale = true;
+            return ops;
+        }
+    }
+
+    /** Before a read of a replica: the registry and allocator as of the last applied record. */
+    private void reloadIfStale() {
+        if (!replicaStale) {
+            return;
+        }
+        synchronized (replicaLock) {
+            if (!replicaStale) {
+                return;
+            }
+            TypeRegistry reg = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
+            SlabAllocator alloc = new SlabAllocator(seg, sb, poolName);
+            loadVolatileState(reg, alloc);
+            registry = reg;
+            allocator = alloc;
+            replicaStale = false;
+        }
+    }
+
+    /** Refuses a write on a replica. */
+    private void ensureWritable() {
+        if (replica) {
+            throw new ReadOnlyHeapException("heap " + poolName + " is open as a replica: transactions, new types and a new root"
+                    + " are refused; its pool changes only through the primary's records", "write to the primary, or open the pool"
+                    + " without HeapOptions.replica to promote it");
+        }
+    }
+
+    /**
+     * The heap's admission gate: closing it refuses new transactions and commits at once ({@link
+     * AdmissionClosedException}) while those in flight finish; see {@link AdmissionGate}.
+     */
+    public AdmissionGate admission() {
+        return admission;
+    }
+
+    /** What the log may be reclaimed up to: {@code cp}, held back by the retention floor. */
+    private long reclaimBound(long cp) {
+        RetentionFloor f = options.retentionFloor();
+        return f == null ? cp : Math.min(cp, f.floorLsn());
     }
 
     private void writeSuperblock(Superblock next) {
@@ -579,6 +663,7 @@ public final class Heap implements AutoCloseable {
 
     /** A reference to the object at {@code poolOffset} (its type from its slab); checks it is an object start. */
     public Ref ref(long poolOffset) {
+        reloadIfStale();
         return new Ref(poolOffset, allocator.slabOf(poolOffset).type.def);
     }
 
@@ -604,6 +689,7 @@ public final class Heap implements AutoCloseable {
     }
 
     TypeInfo typeInfo(PType type) {
+        reloadIfStale();
         TypeInfo t = registry.lookup(type);
         if (t != null) {
             return t;
@@ -614,12 +700,14 @@ public final class Heap implements AutoCloseable {
 
     /** The registered type of that name (application or decoded from the pool), or null. */
     public PType type(String name) {
+        reloadIfStale();
         TypeInfo t = registry.byName(name);
         return t == null ? null : t.def;
     }
 
     /** Every type in the pool's registry, in id order. */
     public List<PType> types() {
+        reloadIfStale();
         return registry.all().stream().map(t -> t.def).toList();
     }
 
@@ -642,6 +730,7 @@ public final class Heap implements AutoCloseable {
                 }
                 return new Ref(off, type);
             }
+            ensureWritable();
             if (t.large || t.variable) {
                 throw new IllegalArgumentException("root type " + type.name() + " must fit in a slab");
             }
@@ -663,6 +752,7 @@ public final class Heap implements AutoCloseable {
 
     /** Statistics: live objects, slabs in use and free, commits, checkpoints. */
     public HeapStats stats() {
+        reloadIfStale();
         long[] u = allocator.usage();
         return new HeapStats(u[0], u[1], allocator.freeSlabs(), allocator.slabCount(), sb.slabSize(), commits.sum(),
                 checkpoints.get(), sb.checkpointLsn(), log.durableLsn());
@@ -717,6 +807,8 @@ public final class Heap implements AutoCloseable {
     /** Begins a transaction on this thread (one at a time per thread). */
     public Tx begin(Durability durability) {
         ensureOpen();
+        ensureWritable();
+        admission.checkBegin();
         ThreadCtx c = ctx();
         if (c.tx.isActive()) {
             throw new IllegalStateException("thread " + c.thread.getName() + " already has an open transaction on " + poolName
@@ -738,6 +830,7 @@ public final class Heap implements AutoCloseable {
     /** Appends, makes durable and applies a record of the heap's own (slab init, registry, root). */
     void commitSystem(RedoWriter w) {
         ensureOpen();
+        ensureWritable();
         ThreadCtx c = ctx();
         append(c, w, Durability.SYNC, null, null, 0);
     }
@@ -749,6 +842,21 @@ public final class Heap implements AutoCloseable {
     }
 
     private void append(ThreadCtx c, RedoWriter w, Durability d, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
+        // one gate pass per commit: a record of the heap's own inside it (none today) would not pass twice
+        boolean outer = !c.committing;
+        if (outer) {
+            admission.enter(c);
+        }
+        try {
+            appendAdmitted(c, w, d, fSlab, fSlot, frees);
+        } finally {
+            if (outer) {
+                admission.exit(c);
+            }
+        }
+    }
+
+    private void appendAdmitted(ThreadCtx c, RedoWriter w, Durability d, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
         HeapEvents.Commit ev = new HeapEvents.Commit();
         ev.begin();
         int len = w.length();
@@ -834,6 +942,7 @@ public final class Heap implements AutoCloseable {
      * ASYNC defers durability, not visibility. One volatile read when nothing is pending.
      */
     private void applyPendingAsync() {
+        reloadIfStale();
         if (pendingAsync.get() != 0) {
             applyPendingBelow(log.tailLsn());
         }
@@ -919,7 +1028,7 @@ public final class Heap implements AutoCloseable {
             }
             // even at an unchanged checkpoint LSN: the head may lag it (a crash between the two
             // persists); a no-op when the head is there already
-            log.reclaim(cp);
+            log.reclaim(reclaimBound(cp));
             checkpoints.incrementAndGet();
             if (ev.shouldCommit()) {
                 ev.lsn = cp;

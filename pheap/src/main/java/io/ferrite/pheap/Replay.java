@@ -9,9 +9,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * The one replay path: applies redo records, from whatever source holds them (the pool's own log,
  * a replica's mirror log, an archive, a list the CLI scanned), into one pool's segment. Crash
- * recovery ({@link Heap#open}), the heap's own commits and the {@code ferrite} tool's
- * recover/check/dump/info all apply records through an instance of this class; nothing else
- * applies a redo record.
+ * recovery ({@link Heap#open}), the heap's own commits, a replica heap ({@link
+ * Heap#applyReplicated}) and the {@code ferrite} tool's recover/check/dump/info all apply records
+ * through an instance of this class; nothing else applies a redo record.
  *
  * <p>The pointer form is fixed when the replay is made: {@link #atBase} stores every WRITE_PTR as
  * the absolute address at one base (commits, a pool whose slabs all assume that base); {@link

@@ -18,7 +18,11 @@
  * log fills, and at close. One process, one writer: a second open of a pool file, by any path to
  * it (a link, another mount), in this process or another, fails
  * ({@link io.ferrite.pheap.HeapLockedException}); the lock is an exclusive {@code flock} on the
- * pool file ({@link io.ferrite.pheap.PoolLock}).
+ * pool file ({@link io.ferrite.pheap.PoolLock}). The admission gate ({@link
+ * io.ferrite.pheap.AdmissionGate}) may be closed and reopened by any thread; a closed gate refuses
+ * new transactions at once while commits that passed it finish. A heap opened as a replica takes
+ * no transactions; {@link io.ferrite.pheap.Heap#applyReplicated} applies a primary's records
+ * (serialized among themselves) and readers see them at their next read.
  *
  * <h2>Durability</h2>
  * Every change to the pool besides the log and the superblocks is a redo record: a commit appends
@@ -31,7 +35,8 @@
  * whole and no part of any other. Allocation reserves in DRAM and logs the bitmap bit, so an aborted or crashed
  * transaction leaks nothing. A checkpoint writes back the lines applied since the previous one,
  * then persists the checkpoint LSN (never beyond a record not yet applied) in the alternate
- * superblock and reclaims the log before it. Recovery replays from the checkpoint LSN.
+ * superblock and reclaims the log before it, but not past the retention floor ({@link
+ * io.ferrite.pheap.RetentionFloor}) when one is set. Recovery replays from the checkpoint LSN.
  *
  * <h2>Pointers</h2>
  * A pointer field holds the absolute address of its target in the current mapping (0 = null);
