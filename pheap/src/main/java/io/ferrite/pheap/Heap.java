@@ -823,10 +823,6 @@ public final class Heap implements AutoCloseable {
         return c.tx;
     }
 
-    void txEnded(ThreadCtx c) {
-        // nothing to release today; kept as the hook for per-thread statistics
-    }
-
     /** Appends, makes durable and applies a record of the heap's own (slab init, registry, root). */
     void commitSystem(RedoWriter w) {
         ensureOpen();
@@ -1163,10 +1159,20 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
-     * Simulates a crash for tests: stops background work and drops the heap without a checkpoint
-     * or a clean-close mark; whatever is not durable stays so. The media is closed if owned.
+     * Simulates a crash, for tests only: {@link #abandon()} under a name no application calls by
+     * mistake for a close.
      */
-    public void crash() {
+    public void crashForTesting() {
+        abandon();
+    }
+
+    /**
+     * Drops the heap without a checkpoint or a clean-close mark, as a crash would: background work
+     * stops, whatever is not durable stays so, and the next open recovers. The media is closed if
+     * owned, the writer lock released. For a repair that failed half way (`ferrite check
+     * --repair`), which must not mark the pool clean; {@link #close()} is the normal end.
+     */
+    public void abandon() {
         closed = true;
         stopCheckpointer();
         closeLogQuietly();

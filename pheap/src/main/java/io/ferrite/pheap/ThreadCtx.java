@@ -75,9 +75,4 @@ final class ThreadCtx {
         }
         return current;
     }
-
-    /** The lowest not-yet-applied LSN this thread is responsible for besides a commit in progress. */
-    long pendingFloor() {
-        return pendingLsn;
-    }
 }

@@ -248,7 +248,7 @@ class HeapRelocationTest {
                     mutate(h, rnd, 20);
                 }
                 if (crash) {
-                    h.crash();
+                    h.crashForTesting();
                 } else {
                     h.close();
                 }
@@ -346,7 +346,7 @@ class HeapRelocationTest {
                     assertFalse(bp.toString().isEmpty());
                 }
                 // and a relocation leaves garbage as it is and reports it again
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = Heap.open(p.path, options().forceRelocation(true))) {
                 assertTrue(h.recoveryReport().relocated());

@@ -495,7 +495,7 @@ class HostilePoolTest {
                 tx.commit();
             }
             sb = h.superblock();
-            h.crash(); // the relinking's record stays in the log, to be replayed
+            h.crashForTesting(); // the relinking's record stays in the log, to be replayed
             int slab = slabIndex(sb, offs.get(0));
             long word = entry(sb, slab) + SlabTableDescriptor.RECORDED_BASE_OFFSET;
             byte[][] before = new byte[1][];

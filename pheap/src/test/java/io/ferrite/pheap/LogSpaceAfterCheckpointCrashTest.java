@@ -67,7 +67,7 @@ class LogSpaceAfterCheckpointCrashTest {
                 }
             }
             media.onCrashPoint(null);
-            h.crash();
+            h.crashForTesting();
             assertNotNull(image[0], "no checkpoint asked for by a full log");
             try (Media img = image[0]) {
                 Heap r = Heap.open(img, options());
@@ -84,7 +84,7 @@ class LogSpaceAfterCheckpointCrashTest {
                         }
                     }
                 } finally {
-                    r.crash();
+                    r.crashForTesting();
                 }
             }
         }
