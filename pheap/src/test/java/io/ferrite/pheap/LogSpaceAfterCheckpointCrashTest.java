@@ -41,7 +41,7 @@ class LogSpaceAfterCheckpointCrashTest {
     static boolean atReclaimOfLogFullCheckpoint() {
         return StackWalker.getInstance().walk(f -> {
             List<String> names = f.map(x -> x.getClassName() + "." + x.getMethodName()).toList();
-            return names.contains("io.ferrite.pmlog.PmLog.reclaim") && names.contains("io.ferrite.pheap.Heap.onLogFull");
+            return names.contains("io.ferrite.pmlog.PmLog.reclaim") && names.contains("io.ferrite.pheap.Checkpointer.onLogFull");
         });
     }
 
