@@ -5,7 +5,6 @@ import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
-import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
 import io.ferrite.pheap.format.TypeRegistryDescriptor;
@@ -20,7 +19,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,6 +38,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * was interrupted, recovery replays the log, checkpoints, and then rewrites every pointer with the
  * swizzle module ({@link io.ferrite.swizzle.Swizzler}) before the heap is handed out; the
  * {@link RecoveryReport} says what the swizzle did (docs/swizzling.md).
+ *
+ * <p>Why this class is longer than the others: it is the package's facade, and most of its lines
+ * are the javadoc of its public API (create and open variants, direct reads, types, root, the
+ * replication hooks). Each job behind that API is a class of its own: {@link PoolFiles} (probe,
+ * map options, format), {@link Recovery}, {@link Replay}, {@link DramState} (registry and
+ * allocator), {@link CommitPath}, {@link Checkpointer} and {@link AdmissionGate}.
  */
 public final class Heap implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ferrite.pheap");
@@ -55,9 +59,8 @@ public final class Heap implements AutoCloseable {
     private volatile Superblock sb;
     private final Object sbLock = new Object();
     private PmLog log;
-    /** Replaced only by {@link #loadVolatileState} (a replica that applied records reloads them). */
-    private volatile TypeRegistry registry;
-    private volatile SlabAllocator allocator;
+    /** The registry and the allocator (a replica reloads them after applies). */
+    private final DramState dram;
     private final DirtyLineSet dirty;
     private final Replay applier;
     private final long base;
@@ -68,10 +71,6 @@ public final class Heap implements AutoCloseable {
     private final AdmissionGate admission;
     /** Opened as a replica: no transactions; records come in through {@link #applyReplicated}. */
     private final boolean replica;
-    /** Serializes replicated applies and the reload of the DRAM state they make stale. */
-    private final Object replicaLock = new Object();
-    /** A replicated apply changed the pool since the registry and allocator were loaded. */
-    private volatile boolean replicaStale;
     private RecoveryReport recovery;
     /** Made once the log is open, in {@link #recover}; the heap is handed out only after. */
     private Checkpointer checkpointer;
@@ -95,8 +94,7 @@ public final class Heap implements AutoCloseable {
             throw new FerriteException(String.format("pool %s is mapped at 0x%x, which is not page aligned", poolName, base),
                     "map pools with Media.create/Media.open (page-aligned mappings)");
         }
-        this.registry = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
-        this.allocator = new SlabAllocator(seg, sb, poolName);
+        this.dram = new DramState(seg, sb, poolName);
         this.admission = new AdmissionGate(allCtxs, poolName);
         this.replica = options.replica();
     }
@@ -213,7 +211,7 @@ public final class Heap implements AutoCloseable {
     private static Heap start(Media media, boolean owns, PoolLock lock, Superblock sb, HeapOptions o) {
         Heap h = new Heap(media, owns, lock, sb, o);
         try {
-            h.recover();
+            h.recovery = Recovery.run(h);
         } catch (RuntimeException | Error e) {
             h.closeLogQuietly();
             throw e;
@@ -222,66 +220,36 @@ public final class Heap implements AutoCloseable {
         return h;
     }
 
-    private void recover() {
-        long t0 = System.nanoTime();
-        HeapEvents.Recovery ev = new HeapEvents.Recovery();
-        ev.begin();
+    /**
+     * Opens the pool's log (its own recovery finds the durable end) and makes the checkpointer and
+     * the commit path over it; once, from {@link Recovery}, before any record is appended.
+     */
+    PmLog openLog() {
         Superblock s = sb;
-        registry.checkVersion(); // before anything is written
-        String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
-        if (bases != null) {
-            throw new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + bases,
-                    "run `ferrite check " + poolName + "`");
-        }
         log = PmLog.open(media, s.logOffset(), s.logLength(), PoolFiles.logOptions(() -> checkpointer.onLogFull(), options, s));
         checkpointer = new Checkpointer(this, log, media, dirty, allCtxs, checkpointLock, poolName, options);
         commitPath = new CommitPath(this, log, applier, admission, checkpointer, allCtxs, poolName);
-        long from = s.checkpointLsn();
-        // 1. replay: pointer words in the form of their slab's recorded base (the swizzle moves them)
-        Replay.Result replayed;
-        try {
-            replayed = Replay.atRecordedBases(seg, s, base, dirty).replay(log, from);
-        } catch (IllegalArgumentException e) {
-            // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
-            // the superblock or the log is damaged; replay stopped there
-            throw new PoolFormatException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
-                    + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
-        }
-        long to = replayed.endLsn();
-        long t1 = System.nanoTime();
-        // 2. checkpoint: the replayed writes durable before the checkpoint LSN passes them, so no
-        //    redo record remains that a later replay would apply over swizzled words
-        if (replayed.records() > 0) {
-            checkpointer.flushDirty();
-        }
-        writeSuperblock(s.next(Math.max(to, s.checkpointLsn()), false));
-        // also when nothing was replayed: a crash between a checkpoint's superblock and its
-        // reclaim leaves the log's head behind the checkpoint LSN, and a full log would stay full
-        log.reclaim(checkpointer.reclaimBound(to));
-        // 3. what the heap keeps in DRAM, from the replayed pool; swizzles when the base moved
-        VolatileState vs = rebuildVolatileState();
-        long live = vs.live();
-        SwizzleReport swz = vs.swizzle();
-        // 4. only now records may be appended again: give back slabs found empty (a replica
-        //    appends nothing; its primary retires its own slabs)
-        if (!replica && allocator.hasRetiring()) {
-            allocator.retirePending(ctx().sysWriter, this::commitSystem);
-        }
-        long t3 = System.nanoTime();
-        recovery = new RecoveryReport(s.cleanClose(), from, to, replayed.records(), replayed.bytes(), live, Duration.ofNanos(t1 - t0),
-                Duration.ofNanos(t3 - t0), swz, swz.nothingToDo() ? Duration.ZERO : Duration.ofNanos(swz.nanos()));
-        if (ev.shouldCommit()) {
-            ev.pool = poolName;
-            ev.records = replayed.records();
-            ev.bytes = replayed.bytes();
-            ev.cleanClose = s.cleanClose();
-            ev.commit();
-        }
-        LOG.log(replayed.records() > 0 || recovery.relocated() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
+        return log;
+    }
+
+    Checkpointer checkpointer() {
+        return checkpointer;
+    }
+
+    DirtyLineSet dirty() {
+        return dirty;
+    }
+
+    String name() {
+        return poolName;
+    }
+
+    boolean isReplica() {
+        return replica;
     }
 
     /** What {@link #rebuildVolatileState} found: live objects, and what the swizzle did. */
-    private record VolatileState(long live, SwizzleReport swizzle) {
+    record VolatileState(long live, SwizzleReport swizzle) {
     }
 
     /**
@@ -291,23 +259,10 @@ public final class Heap implements AutoCloseable {
      * Separate from the replay, so that a heap that was replayed into by other means (a replica
      * being promoted) can call it. Appends nothing to the log.
      */
-    private VolatileState rebuildVolatileState() {
-        long live = loadVolatileState(registry, allocator);
+    VolatileState rebuildVolatileState() {
+        long live = dram.load();
         SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
         return new VolatileState(live, swz);
-    }
-
-    /** Loads {@code reg} and rebuilds {@code alloc} from the pool, checks the root; returns the live objects. */
-    private long loadVolatileState(TypeRegistry reg, SlabAllocator alloc) {
-        Superblock s = sb;
-        reg.load();
-        long live = alloc.rebuild(reg);
-        String rootProblem = PoolValidation.rootProblem(seg, s, reg.rootTypeId(), reg.rootOffset());
-        if (rootProblem != null) {
-            throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
-                    "run `ferrite check " + poolName + "`");
-        }
-        return live;
     }
 
     // ================================================================== replica
@@ -329,29 +284,7 @@ public final class Heap implements AutoCloseable {
             throw new IllegalStateException("heap " + poolName + " is not a replica: its pool changes through transactions only"
                     + " (open it with HeapOptions.replica(true) to apply a primary's records)");
         }
-        synchronized (replicaLock) {
-            int ops = applier.apply(lsn, record, offset, length);
-            replicaStale = true;
-            return ops;
-        }
-    }
-
-    /** Before a read of a replica: the registry and allocator as of the last applied record. */
-    private void reloadIfStale() {
-        if (!replicaStale) {
-            return;
-        }
-        synchronized (replicaLock) {
-            if (!replicaStale) {
-                return;
-            }
-            TypeRegistry reg = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
-            SlabAllocator alloc = new SlabAllocator(seg, sb, poolName);
-            loadVolatileState(reg, alloc);
-            registry = reg;
-            allocator = alloc;
-            replicaStale = false;
-        }
+        return dram.applyReplicated(applier, lsn, record, offset, length);
     }
 
     /** Refuses a write on a replica. */
@@ -384,7 +317,7 @@ public final class Heap implements AutoCloseable {
 
     /** The pool as the swizzle module sees it, with the registry as it is now. */
     PoolSwizzleView swizzleView() {
-        return new PoolSwizzleView(media, sb, registry, poolName, () -> sb.baseAddress(), this::persistPoolBase);
+        return new PoolSwizzleView(media, sb, registry(), poolName, () -> sb.baseAddress(), this::persistPoolBase);
     }
 
     /** Swizzling's pool base P: the superblock's "base the pointers assume", durable on return. */
@@ -473,11 +406,11 @@ public final class Heap implements AutoCloseable {
     }
 
     TypeRegistry registry() {
-        return registry;
+        return dram.registry();
     }
 
     SlabAllocator allocator() {
-        return allocator;
+        return dram.allocator();
     }
 
     PmLog log() {
@@ -503,18 +436,18 @@ public final class Heap implements AutoCloseable {
 
     Ref refAt(long offset, String targetType) {
         if (targetType != null && !PType.ANY_BLOB.equals(targetType)) {
-            TypeInfo t = registry.byName(targetType);
+            TypeInfo t = registry().byName(targetType);
             if (t != null) {
                 return new Ref(offset, t.def);
             }
         }
-        return new Ref(offset, allocator.slabOf(offset).type.def);
+        return new Ref(offset, allocator().slabOf(offset).type.def);
     }
 
     /** A reference to the object at {@code poolOffset} (its type from its slab); checks it is an object start. */
     public Ref ref(long poolOffset) {
-        reloadIfStale();
-        return new Ref(poolOffset, allocator.slabOf(poolOffset).type.def);
+        dram.reloadIfStale();
+        return new Ref(poolOffset, allocator().slabOf(poolOffset).type.def);
     }
 
     /** The object an absolute address points to (0 = null). */
@@ -526,7 +459,7 @@ public final class Heap implements AutoCloseable {
     public boolean isAllocated(Ref ref) {
         readBarrier();
         try {
-            SlabAllocator.SlabState s = allocator.slabOf(ref.offset());
+            SlabAllocator.SlabState s = allocator().slabOf(ref.offset());
             return s.isSet(SlabAllocator.slotOf(s, ref.offset()));
         } catch (IllegalArgumentException e) {
             return false;
@@ -539,26 +472,26 @@ public final class Heap implements AutoCloseable {
     }
 
     TypeInfo typeInfo(PType type) {
-        reloadIfStale();
-        TypeInfo t = registry.lookup(type);
+        dram.reloadIfStale();
+        TypeInfo t = registry().lookup(type);
         if (t != null) {
             return t;
         }
         ensureOpen();
-        return registry.register(type, this::commitSystem, ctx().sysWriter);
+        return registry().register(type, this::commitSystem, ctx().sysWriter);
     }
 
     /** The registered type of that name (application or decoded from the pool), or null. */
     public PType type(String name) {
-        reloadIfStale();
-        TypeInfo t = registry.byName(name);
+        dram.reloadIfStale();
+        TypeInfo t = registry().byName(name);
         return t == null ? null : t.def;
     }
 
     /** Every type in the pool's registry, in id order. */
     public List<PType> types() {
-        reloadIfStale();
-        return registry.all().stream().map(t -> t.def).toList();
+        dram.reloadIfStale();
+        return registry().all().stream().map(t -> t.def).toList();
     }
 
     /**
@@ -574,7 +507,7 @@ public final class Heap implements AutoCloseable {
             int tid = seg.get(Le.U32, reg + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET);
             if (off != 0) {
                 if (tid != t.id) {
-                    TypeInfo had = registry.byId(tid);
+                    TypeInfo had = registry().byId(tid);
                     throw new IllegalArgumentException("pool " + poolName + " has a root of type " + (had == null ? "#" + tid : had.name)
                             + ", not " + type.name());
                 }
@@ -585,13 +518,13 @@ public final class Heap implements AutoCloseable {
                 throw new IllegalArgumentException("root type " + type.name() + " must fit in a slab");
             }
             ThreadCtx c = ctx();
-            SlabAllocator.SlabState s = allocator.reserveSmall(c.current(t.id), t, c.slotOut, c.sysWriter, this::commitSystem);
+            SlabAllocator.SlabState s = allocator().reserveSmall(c.current(t.id), t, c.slotOut, c.sysWriter, this::commitSystem);
             int slot = c.slotOut[0];
             long obj = s.objectOffset(slot);
             RedoWriter w = c.sysWriter.begin(0);
             w.setBits(s.bitmapWordOffset(slot), 1L << slot);
             try {
-                registry.commitRoot(w, t.id, obj, this::commitSystem);
+                registry().commitRoot(w, t.id, obj, this::commitSystem);
             } catch (RuntimeException | Error e) {
                 s.release(slot);
                 throw e;
@@ -602,9 +535,10 @@ public final class Heap implements AutoCloseable {
 
     /** Statistics: live objects, slabs in use and free, commits, checkpoints. */
     public HeapStats stats() {
-        reloadIfStale();
-        long[] u = allocator.usage();
-        return new HeapStats(u[0], u[1], allocator.freeSlabs(), allocator.slabCount(), sb.slabSize(), commitPath.commits(),
+        dram.reloadIfStale();
+        SlabAllocator a = allocator();
+        long[] u = a.usage();
+        return new HeapStats(u[0], u[1], a.freeSlabs(), a.slabCount(), sb.slabSize(), commitPath.commits(),
                 checkpointer.count(), sb.checkpointLsn(), log.durableLsn());
     }
 
@@ -633,7 +567,7 @@ public final class Heap implements AutoCloseable {
 
     // ================================================================== transactions
 
-    private ThreadCtx ctx() {
+    ThreadCtx ctx() {
         ThreadCtx c = ctxs.get();
         if (c == null) {
             c = new ThreadCtx(this, Thread.currentThread());
@@ -666,8 +600,8 @@ public final class Heap implements AutoCloseable {
         }
         // what this transaction reads includes every commit that returned before it began
         readBarrier();
-        if (allocator.hasRetiring()) {
-            allocator.retirePending(c.sysWriter, this::commitSystem);
+        if (allocator().hasRetiring()) {
+            allocator().retirePending(c.sysWriter, this::commitSystem);
         }
         c.tx.start(durability, ++c.txCount);
         return c.tx;
@@ -694,7 +628,7 @@ public final class Heap implements AutoCloseable {
      * durability, not visibility). Two volatile reads when there is nothing to do.
      */
     private void readBarrier() {
-        reloadIfStale();
+        dram.reloadIfStale();
         commitPath.applyPendingAsync();
     }
 
@@ -742,7 +676,7 @@ public final class Heap implements AutoCloseable {
                 }
                 for (SlabAllocator.SlabState s : c.current) {
                     if (s != null && s.disown()) {
-                        allocator.retireLater(s);
+                        allocator().retireLater(s);
                     }
                 }
                 java.util.Arrays.fill(c.current, null);

@@ -106,10 +106,6 @@ final class RedoApplier {
         return pointerBase + target;
     }
 
-    long pointerBase() {
-        return pointerBase;
-    }
-
     /**
      * Validates, then applies the record in {@code rec[offset, offset+length)}.
      *

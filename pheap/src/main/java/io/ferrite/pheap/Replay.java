@@ -81,11 +81,6 @@ public final class Replay {
         return type == RedoRecordDescriptor.LOG_RECORD_TYPE;
     }
 
-    /** The base WRITE_PTR and WRITE_BASE assume (for slabs without their own recorded base). */
-    public long pointerBase() {
-        return applier.pointerBase();
-    }
-
     /**
      * Checks the redo record in {@code rec[offset, offset+length)} whole (kinds, lengths, every range
      * inside the writable pool) without writing anything; returns its operation count.

@@ -6,8 +6,13 @@
  * {@link io.ferrite.pheap.Tx} (transactions), the type system ({@link io.ferrite.pheap.PType},
  * {@link io.ferrite.pheap.PField}, the persisted type registry), the slab allocator (DRAM state
  * rebuilt from the bitmaps at open), and {@link io.ferrite.pheap.Replay}, the one replay
- * code shared by commit, crash recovery and replicas. The on-media layout lives in
- * {@link io.ferrite.pheap.format}.
+ * code shared by commit, crash recovery, the {@code ferrite} tool and replicas. Behind the
+ * {@code Heap} facade each job is a class of its own: {@code PoolFiles} (probe, map options,
+ * format), {@code Recovery} (replay, then the DRAM state as a separate step), {@code DramState}
+ * (registry and allocator), {@code CommitPath} (admission, append, apply in log order),
+ * {@code Checkpointer} (write-back, checkpoint LSN, reclaim, background thread) and
+ * {@link io.ferrite.pheap.AdmissionGate}; their class notes state their own threading and
+ * durability rules. The on-media layout lives in {@link io.ferrite.pheap.format}.
  *
  * <h2>Threading</h2>
  * A {@code Heap} is shared by any number of threads. Each thread runs at most one transaction at
