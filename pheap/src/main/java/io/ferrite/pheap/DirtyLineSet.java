@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  * {@link #drain} clears bits word by word with an atomic swap, so a line marked during a
  * checkpoint is either written back by it or kept for the next one.
  */
-final class DirtyLineSet implements RedoApplier.DirtyLines {
+final class DirtyLineSet implements Replay.DirtyLines {
     static final int LINE_SHIFT = 6;
     private static final int CHUNK_WORDS = 512;
     private static final int CHUNK_SHIFT = 9;

@@ -5,14 +5,10 @@ import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
-import io.ferrite.pheap.format.PoolValidation;
-import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
 import io.ferrite.pheap.format.TypeRegistryDescriptor;
-import io.ferrite.pmlog.LogFullException;
 import io.ferrite.pmlog.PmLog;
-import io.ferrite.pmlog.PmLogOptions;
 import io.ferrite.swizzle.PointerVerifier;
 import io.ferrite.swizzle.SwizzleOptions;
 import io.ferrite.swizzle.SwizzleReport;
@@ -21,17 +17,11 @@ import io.ferrite.swizzle.VerifyReport;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A persistent heap in one pool file: slabs of typed objects, a type registry, and a redo log,
@@ -48,14 +38,17 @@ import java.util.concurrent.locks.LockSupport;
  * was interrupted, recovery replays the log, checkpoints, and then rewrites every pointer with the
  * swizzle module ({@link io.ferrite.swizzle.Swizzler}) before the heap is handed out; the
  * {@link RecoveryReport} says what the swizzle did (docs/swizzling.md).
+ *
+ * <p>Why this class is longer than the others: it is the package's facade, and most of its lines
+ * are the javadoc of its public API (create and open variants, direct reads, types, root, the
+ * replication hooks). Each job behind that API is a class of its own: {@link PoolFiles} (probe,
+ * map options, format), {@link Recovery}, {@link Replay}, {@link DramState} (registry and
+ * allocator), {@link CommitPath}, {@link Checkpointer} and {@link AdmissionGate}.
  */
 public final class Heap implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ferrite.pheap");
-    /** Header bytes read before mapping, to validate a file and learn its recorded base. */
-    private static final int PROBE_LENGTH = 2 * SuperblockDescriptor.SLOT_LENGTH;
     /** System property: the address hint used at create (0 = let the kernel choose). */
     public static final String CREATE_HINT_PROP_NAME = "ferrite.heap.createAddressHint";
-    private static final long CREATE_HINT_BASE = 0x2000_0000_0000L;
 
     private final Media media;
     private final boolean ownsMedia;
@@ -66,26 +59,23 @@ public final class Heap implements AutoCloseable {
     private volatile Superblock sb;
     private final Object sbLock = new Object();
     private PmLog log;
-    private final TypeRegistry registry;
-    private final SlabAllocator allocator;
+    /** The registry and the allocator (a replica reloads them after applies). */
+    private final DramState dram;
     private final DirtyLineSet dirty;
-    private final RedoApplier applier;
+    private final Replay applier;
     private final long base;
     private final ThreadLocal<ThreadCtx> ctxs = new ThreadLocal<>();
     private final List<ThreadCtx> allCtxs = new CopyOnWriteArrayList<>();
     private final Object checkpointLock = new Object();
     private final Object rootLock = new Object();
-    /** ASYNC records appended and not applied yet, over all threads (each holds at most one). */
-    private final java.util.concurrent.atomic.AtomicInteger pendingAsync = new java.util.concurrent.atomic.AtomicInteger();
-    /** Held while pending ASYNC records are applied, so that they are applied in log order. */
-    private final Object applyOrderLock = new Object();
+    private final AdmissionGate admission;
+    /** Opened as a replica: no transactions; records come in through {@link #applyReplicated}. */
+    private final boolean replica;
     private RecoveryReport recovery;
-    private Thread checkpointer;
+    /** Made once the log is open, in {@link #recover}; the heap is handed out only after. */
+    private Checkpointer checkpointer;
+    private CommitPath commitPath;
     private volatile boolean closed;
-    private volatile boolean stopping;
-    private volatile boolean checkpointWanted;
-    private final java.util.concurrent.atomic.LongAdder commits = new java.util.concurrent.atomic.LongAdder();
-    private final AtomicLong checkpoints = new AtomicLong();
 
     private Heap(Media media, boolean ownsMedia, PoolLock lock, Superblock sb, HeapOptions options) {
         this.media = media;
@@ -99,14 +89,14 @@ public final class Heap implements AutoCloseable {
         this.sb = sb;
         this.base = media.baseAddress();
         this.dirty = new DirtyLineSet(sb.poolSize());
-        this.applier = new RedoApplier(seg, base, 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                sb.logOffset() + sb.logLength(), dirty);
+        this.applier = Replay.atBase(seg, sb, base, dirty);
         if ((base & 4095) != 0 || base <= 0) {
             throw new FerriteException(String.format("pool %s is mapped at 0x%x, which is not page aligned", poolName, base),
                     "map pools with Media.create/Media.open (page-aligned mappings)");
         }
-        this.registry = new TypeRegistry(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize(), poolName);
-        this.allocator = new SlabAllocator(seg, sb, poolName);
+        this.dram = new DramState(seg, sb, poolName);
+        this.admission = new AdmissionGate(allCtxs, poolName);
+        this.replica = options.replica();
     }
 
     // ================================================================== create / open
@@ -119,12 +109,12 @@ public final class Heap implements AutoCloseable {
         try {
             MediaOptions mo = o.mediaOptions().copy();
             if (mo.backend() != FlushBackend.JDK_SYNC) {
-                mo.addressHint(o.addressHint() != 0 ? o.addressHint() : createAddressHint());
+                mo.addressHint(o.addressHint() != 0 ? o.addressHint() : PoolFiles.createAddressHint());
             }
             media = Media.create(path, size, mo);
             // the lock is on the pool file itself, so it exists first; an open before this sees no superblock
             lock = PoolLock.acquire(path);
-            Superblock sb = format(media, o);
+            Superblock sb = PoolFiles.format(media, o);
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
             if (media != null) {
@@ -148,22 +138,8 @@ public final class Heap implements AutoCloseable {
      */
     public static Heap create(Media media, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        Superblock sb = format(media, o);
+        Superblock sb = PoolFiles.format(media, o);
         return start(media, false, null, sb, o);
-    }
-
-    /**
-     * Where a new pool asks to be mapped: a random 1 GiB-aligned address in [32 TiB, 48 TiB), far
-     * below where the kernel puts thread stacks, malloc arenas and other mappings (top-down from
-     * the mmap base), so that the range is still free when the pool is opened again, even in the
-     * same process. If it is taken, the kernel chooses (the hint is not required at create).
-     */
-    static long createAddressHint() {
-        String p = System.getProperty(CREATE_HINT_PROP_NAME);
-        if (p != null) {
-            return Long.decode(p);
-        }
-        return CREATE_HINT_BASE + (java.util.concurrent.ThreadLocalRandom.current().nextLong(16 * 1024) << 30);
     }
 
     /**
@@ -210,8 +186,8 @@ public final class Heap implements AutoCloseable {
         Path path = lock.pool();
         Media media = null;
         try {
-            Superblock sb = probe(path);
-            media = Media.open(path, mapOptions(o, sb.baseAddress(), sb.poolSize()));
+            Superblock sb = PoolFiles.probe(path);
+            media = Media.open(path, PoolFiles.mapOptions(o, sb.baseAddress(), sb.poolSize()));
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
             if (media != null) {
@@ -223,213 +199,112 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
-     * How an open maps the pool: at the address hint (the recorded base unless the options name
-     * another), or, with forceRelocation, anywhere but the recorded base. Never required: where
-     * the mapping lands, recovery swizzles.
-     */
-    static MediaOptions mapOptions(HeapOptions o, long recordedBase, long size) {
-        MediaOptions mo = o.mediaOptions().copy();
-        if (mo.backend() == FlushBackend.JDK_SYNC) {
-            return mo; // maps where the JDK chooses
-        }
-        long hint = o.addressHint() != 0 ? o.addressHint() : recordedBase;
-        if (o.forceRelocation() && recordedBase > 0) {
-            if (hint == recordedBase) {
-                hint = 0;
-            }
-            // keep the recorded range off limits, unless the hint asks for a range that overlaps it
-            if (hint == 0 || hint + size <= recordedBase || recordedBase + size <= hint) {
-                mo.avoidAddress(recordedBase);
-            }
-        }
-        return mo.addressHint(hint);
-    }
-
-    /**
      * Opens the pool held in caller-owned media (which stays open after {@link #close()}). When
      * the media is mapped at another base than the pool's pointers assume, recovery swizzles.
      */
     public static Heap open(Media media, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        Superblock sb = choose(media.segment(), media.size(), media.path() == null ? "<memory pool>" : media.path().toString());
+        Superblock sb = PoolFiles.choose(media.segment(), media.size(), media.path() == null ? "<memory pool>" : media.path().toString());
         return start(media, false, null, sb, o);
-    }
-
-    private static Superblock format(Media media, HeapOptions o) {
-        long size = media.size();
-        long logRegion = PmLog.regionLength(o.logCapacityFor(size));
-        Superblock sb;
-        try {
-            sb = Superblock.layout(UUID.randomUUID(), size, o.slabSize(), o.registryLength(), logRegion,
-                    HeapOptions.SLAB_AREA_ALIGNMENT, System.currentTimeMillis());
-        } catch (IllegalArgumentException e) {
-            throw new FerriteException("cannot create pool " + media.path() + ": " + e.getMessage(), "choose a larger size", e);
-        }
-        MemorySegment seg = media.segment();
-        seg.asSlice(0, sb.logOffset()).fill((byte) 0);
-        TypeRegistry.format(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize());
-        long cp;
-        try (PmLog log = PmLog.format(media, sb.logOffset(), sb.logLength(), logOptions(null, o, sb))) {
-            cp = log.tailLsn();
-        }
-        media.persist(sb.registryOffset(), sb.logOffset() - sb.registryOffset());
-        sb = sb.withBaseAndCheckpoint(media.baseAddress(), cp);
-        sb.write(seg, SuperblockDescriptor.A_OFFSET);
-        media.persist(0, 2L * SuperblockDescriptor.SLOT_LENGTH);
-        return sb;
-    }
-
-    private static PmLogOptions logOptions(Heap heap, HeapOptions o, Superblock sb) {
-        long capacity = sb.logLength() - PmLog.regionLength(0);
-        PmLogOptions lo = PmLogOptions.defaults()
-                .maxRecordSize((int) Math.min(Integer.MAX_VALUE - 64, (capacity / 2 - 64) & ~63L))
-                .fullPolicy(o.logFullPolicy() == HeapOptions.LogFullPolicy.FAIL ? PmLogOptions.FullPolicy.FAIL
-                        : PmLogOptions.FullPolicy.WAIT)
-                .fullWaitTimeout(o.logFullTimeout());
-        if (heap != null) {
-            lo.onFull(heap::onLogFull);
-        }
-        return lo;
-    }
-
-    /** Reads the superblocks of a file without mapping it; errors name the path and `ferrite check`. */
-    static Superblock probe(Path path) {
-        long fileSize;
-        ByteBuffer buf = ByteBuffer.allocate(PROBE_LENGTH);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            fileSize = ch.size();
-            while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
-                // read the two superblock slots
-            }
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new PoolFormatException("no such pool file: " + path, "check the path, or create the pool with Heap.create", e);
-        } catch (IOException e) {
-            throw new PoolFormatException("cannot read pool " + path + ": " + e, "check its permissions", e);
-        }
-        MemorySegment s = MemorySegment.ofArray(new long[PROBE_LENGTH / 8]).asSlice(0, buf.position());
-        MemorySegment.copy(MemorySegment.ofArray(buf.array()), 0, s, 0, buf.position());
-        return choose(s, fileSize, path.toString());
-    }
-
-    /** Picks the valid superblock with the higher sequence and checks version and size. */
-    static Superblock choose(MemorySegment s, long fileSize, String path) {
-        String pa = s.byteSize() >= SuperblockDescriptor.LENGTH ? Superblock.problem(s, SuperblockDescriptor.A_OFFSET) : "too short";
-        String pb = s.byteSize() >= SuperblockDescriptor.B_OFFSET + SuperblockDescriptor.LENGTH
-                ? Superblock.problem(s, SuperblockDescriptor.B_OFFSET) : "too short";
-        if (pa != null && pb != null) {
-            boolean any = s.byteSize() >= 8 && (s.get(Le.U64_UNALIGNED, 0) == SuperblockDescriptor.MAGIC
-                    || (s.byteSize() >= SuperblockDescriptor.B_OFFSET + 8 && s.get(Le.U64_UNALIGNED, SuperblockDescriptor.B_OFFSET) == SuperblockDescriptor.MAGIC));
-            if (!any) {
-                throw new PoolFormatException(path + " is not a Ferrite pool (no superblock magic \"FERRITE\\0\" at offset 0 or 4096; "
-                        + fileSize + " bytes)", "check the path; `ferrite check " + path + "` describes the file");
-            }
-            throw new PoolCorruptedException("both superblocks of pool " + path + " are damaged: A at offset 0: " + pa
-                    + "; B at offset 4096: " + pb, "run `ferrite check " + path + "`");
-        }
-        Superblock a = pa == null ? Superblock.read(s, SuperblockDescriptor.A_OFFSET) : null;
-        Superblock b = pb == null ? Superblock.read(s, SuperblockDescriptor.B_OFFSET) : null;
-        Superblock sb = a == null ? b : b == null ? a : a.sequence() >= b.sequence() ? a : b;
-        if (sb.formatVersion() != SuperblockDescriptor.FORMAT_VERSION) {
-            throw new PoolFormatException("pool " + path + " has format version " + sb.formatVersion() + "; this build of Ferrite reads"
-                    + " version " + SuperblockDescriptor.FORMAT_VERSION + (sb.formatVersion() > SuperblockDescriptor.FORMAT_VERSION
-                    ? " (the pool was written by a newer Ferrite)" : ""), "open it with a Ferrite release that knows version "
-                    + sb.formatVersion() + "; `ferrite check " + path + "` shows the header");
-        }
-        if (fileSize < sb.poolSize()) {
-            throw new PoolCorruptedException("pool " + path + " is " + fileSize + " bytes but its superblock says " + sb.poolSize()
-                    + " (truncated?)", "run `ferrite check " + path + "`; restore the pool from a replica or backup");
-        }
-        String g = sb.geometryProblem();
-        if (g != null) {
-            throw new PoolCorruptedException("pool " + path + " superblock (sequence " + sb.sequence() + ") is inconsistent: " + g,
-                    "run `ferrite check " + path + "`");
-        }
-        return sb;
     }
 
     private static Heap start(Media media, boolean owns, PoolLock lock, Superblock sb, HeapOptions o) {
         Heap h = new Heap(media, owns, lock, sb, o);
         try {
-            h.recover();
+            h.recovery = Recovery.run(h);
         } catch (RuntimeException | Error e) {
             h.closeLogQuietly();
             throw e;
         }
-        h.startCheckpointer();
+        h.checkpointer.start();
         return h;
     }
 
-    private void recover() {
-        long t0 = System.nanoTime();
-        HeapEvents.Recovery ev = new HeapEvents.Recovery();
-        ev.begin();
+    /**
+     * Opens the pool's log (its own recovery finds the durable end) and makes the checkpointer and
+     * the commit path over it; once, from {@link Recovery}, before any record is appended.
+     */
+    PmLog openLog() {
         Superblock s = sb;
-        registry.checkVersion(); // before anything is written
-        String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
-        if (bases != null) {
-            throw new PoolCorruptedException("slab metadata of pool " + poolName + " is damaged: " + bases,
-                    "run `ferrite check " + poolName + "`");
-        }
-        log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
-        long[] counts = new long[2];
-        long from = s.checkpointLsn();
-        // 1. replay: pointer words in the form of their slab's recorded base (the swizzle moves them)
-        applier.atRecordedBases(true, s.slabTableOffset(), s.slabAreaOffset(), s.slabSize(), s.slabCount());
-        long to;
-        try {
-            to = log.read(from, (lsn, type, rec, off, len) -> {
-                if (type == RedoRecordDescriptor.LOG_RECORD_TYPE) {
-                    applier.apply(lsn, rec, off, len);
-                    counts[0]++;
-                    counts[1] += len;
-                }
-                return true;
-            });
-        } catch (IllegalArgumentException e) {
-            // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
-            // the superblock or the log is damaged; replay stopped there
-            throw new PoolCorruptedException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
-                    + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
-        } finally {
-            applier.atRecordedBases(false, 0, 0, 1, 0);
-        }
-        long t1 = System.nanoTime();
-        // 2. checkpoint: the replayed writes durable before the checkpoint LSN passes them, so no
-        //    redo record remains that a later replay would apply over swizzled words
-        if (counts[0] > 0) {
-            flushDirty();
-        }
-        writeSuperblock(s.next(Math.max(to, s.checkpointLsn()), false));
-        // also when nothing was replayed: a crash between a checkpoint's superblock and its
-        // reclaim leaves the log's head behind the checkpoint LSN, and a full log would stay full
-        log.reclaim(to);
-        registry.load();
-        long live = allocator.rebuild(registry);
-        String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
-        if (rootProblem != null) {
-            throw new PoolCorruptedException("type registry of pool " + poolName + ": " + rootProblem,
-                    "run `ferrite check " + poolName + "`");
-        }
-        // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
-        SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
-        // 4. only now records may be appended again: give back slabs found empty
-        if (allocator.hasRetiring()) {
-            allocator.retirePending(ctx().sysWriter, this::commitSystem);
-        }
-        long t3 = System.nanoTime();
-        recovery = new RecoveryReport(s.cleanClose(), from, to, counts[0], counts[1], live, Duration.ofNanos(t1 - t0),
-                Duration.ofNanos(t3 - t0), swz, swz.nothingToDo() ? Duration.ZERO : Duration.ofNanos(swz.nanos()));
-        if (ev.shouldCommit()) {
-            ev.pool = poolName;
-            ev.records = counts[0];
-            ev.bytes = counts[1];
-            ev.cleanClose = s.cleanClose();
-            ev.commit();
-        }
-        LOG.log(counts[0] > 0 || recovery.relocated() ? System.Logger.Level.INFO : System.Logger.Level.DEBUG, () -> poolName + ": " + recovery);
+        log = PmLog.open(media, s.logOffset(), s.logLength(), PoolFiles.logOptions(() -> checkpointer.onLogFull(), options, s));
+        checkpointer = new Checkpointer(this, log, media, dirty, allCtxs, checkpointLock, poolName, options);
+        commitPath = new CommitPath(this, log, applier, admission, checkpointer, allCtxs, poolName);
+        return log;
     }
 
-    private void writeSuperblock(Superblock next) {
+    Checkpointer checkpointer() {
+        return checkpointer;
+    }
+
+    DirtyLineSet dirty() {
+        return dirty;
+    }
+
+    String name() {
+        return poolName;
+    }
+
+    boolean isReplica() {
+        return replica;
+    }
+
+    /** What {@link #rebuildVolatileState} found: live objects, and what the swizzle did. */
+    record VolatileState(long live, SwizzleReport swizzle) {
+    }
+
+    /**
+     * Rebuilds what the heap keeps in DRAM from the pool as replay left it: loads the type
+     * registry, rebuilds the allocator from the slab table and bitmaps, checks the root, and
+     * swizzles when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise).
+     * Separate from the replay, so that a heap that was replayed into by other means (a replica
+     * being promoted) can call it. Appends nothing to the log.
+     */
+    VolatileState rebuildVolatileState() {
+        long live = dram.load();
+        SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
+        return new VolatileState(live, swz);
+    }
+
+    // ================================================================== replica
+
+    /**
+     * Applies one redo record of the primary to this replica's pool ({@link HeapOptions#replica}
+     * only), through the heap's {@link Replay} at its base; the lines it writes are flushed at the
+     * next checkpoint. Records must come in LSN order, each whole and at most once past what the
+     * pool already holds (replaying one again is harmless). Readers of this heap see the record
+     * once this returns (the registry and allocator are reloaded before the next read).
+     *
+     * <p>Not durable by itself: a replica keeps the records in its own log (the mirror) before it
+     * applies them, or asks its primary for them again after a crash. Returns the operations
+     * applied; a malformed record changes nothing and raises {@link FerriteException}.
+     */
+    public int applyReplicated(long lsn, MemorySegment record, long offset, int length) {
+        ensureOpen();
+        if (!replica) {
+            throw new IllegalStateException("heap " + poolName + " is not a replica: its pool changes through transactions only"
+                    + " (open it with HeapOptions.replica(true) to apply a primary's records)");
+        }
+        return dram.applyReplicated(applier, lsn, record, offset, length);
+    }
+
+    /** Refuses a write on a replica. */
+    private void ensureWritable() {
+        if (replica) {
+            throw new ReadOnlyHeapException("heap " + poolName + " is open as a replica: transactions, new types and a new root"
+                    + " are refused; its pool changes only through the primary's records", "write to the primary, or open the pool"
+                    + " without HeapOptions.replica to promote it");
+        }
+    }
+
+    /**
+     * The heap's admission gate: closing it refuses new transactions and commits at once ({@link
+     * AdmissionClosedException}) while those in flight finish; see {@link AdmissionGate}.
+     */
+    public AdmissionGate admission() {
+        return admission;
+    }
+
+    void writeSuperblock(Superblock next) {
         synchronized (sbLock) {
             long slot = SuperblockDescriptor.slotOffset((int) ((next.sequence() + 1) & 1));
             next.write(seg, slot);
@@ -442,7 +317,7 @@ public final class Heap implements AutoCloseable {
 
     /** The pool as the swizzle module sees it, with the registry as it is now. */
     PoolSwizzleView swizzleView() {
-        return new PoolSwizzleView(media, sb, registry, poolName, () -> sb.baseAddress(), this::persistPoolBase);
+        return new PoolSwizzleView(media, sb, registry(), poolName, () -> sb.baseAddress(), this::persistPoolBase);
     }
 
     /** Swizzling's pool base P: the superblock's "base the pointers assume", durable on return. */
@@ -531,11 +406,11 @@ public final class Heap implements AutoCloseable {
     }
 
     TypeRegistry registry() {
-        return registry;
+        return dram.registry();
     }
 
     SlabAllocator allocator() {
-        return allocator;
+        return dram.allocator();
     }
 
     PmLog log() {
@@ -561,17 +436,18 @@ public final class Heap implements AutoCloseable {
 
     Ref refAt(long offset, String targetType) {
         if (targetType != null && !PType.ANY_BLOB.equals(targetType)) {
-            TypeInfo t = registry.byName(targetType);
+            TypeInfo t = registry().byName(targetType);
             if (t != null) {
                 return new Ref(offset, t.def);
             }
         }
-        return new Ref(offset, allocator.slabOf(offset).type.def);
+        return new Ref(offset, allocator().slabOf(offset).type.def);
     }
 
     /** A reference to the object at {@code poolOffset} (its type from its slab); checks it is an object start. */
     public Ref ref(long poolOffset) {
-        return new Ref(poolOffset, allocator.slabOf(poolOffset).type.def);
+        dram.reloadIfStale();
+        return new Ref(poolOffset, allocator().slabOf(poolOffset).type.def);
     }
 
     /** The object an absolute address points to (0 = null). */
@@ -581,9 +457,9 @@ public final class Heap implements AutoCloseable {
 
     /** True when {@code ref} is an allocated object (its bit is set in the allocator's DRAM bitmap). */
     public boolean isAllocated(Ref ref) {
-        applyPendingAsync();
+        readBarrier();
         try {
-            SlabAllocator.SlabState s = allocator.slabOf(ref.offset());
+            SlabAllocator.SlabState s = allocator().slabOf(ref.offset());
             return s.isSet(SlabAllocator.slotOf(s, ref.offset()));
         } catch (IllegalArgumentException e) {
             return false;
@@ -596,23 +472,26 @@ public final class Heap implements AutoCloseable {
     }
 
     TypeInfo typeInfo(PType type) {
-        TypeInfo t = registry.lookup(type);
+        dram.reloadIfStale();
+        TypeInfo t = registry().lookup(type);
         if (t != null) {
             return t;
         }
         ensureOpen();
-        return registry.register(type, this::commitSystem, ctx().sysWriter);
+        return registry().register(type, this::commitSystem, ctx().sysWriter);
     }
 
     /** The registered type of that name (application or decoded from the pool), or null. */
     public PType type(String name) {
-        TypeInfo t = registry.byName(name);
+        dram.reloadIfStale();
+        TypeInfo t = registry().byName(name);
         return t == null ? null : t.def;
     }
 
     /** Every type in the pool's registry, in id order. */
     public List<PType> types() {
-        return registry.all().stream().map(t -> t.def).toList();
+        dram.reloadIfStale();
+        return registry().all().stream().map(t -> t.def).toList();
     }
 
     /**
@@ -628,23 +507,24 @@ public final class Heap implements AutoCloseable {
             int tid = seg.get(Le.U32, reg + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET);
             if (off != 0) {
                 if (tid != t.id) {
-                    TypeInfo had = registry.byId(tid);
+                    TypeInfo had = registry().byId(tid);
                     throw new IllegalArgumentException("pool " + poolName + " has a root of type " + (had == null ? "#" + tid : had.name)
                             + ", not " + type.name());
                 }
                 return new Ref(off, type);
             }
+            ensureWritable();
             if (t.large || t.variable) {
                 throw new IllegalArgumentException("root type " + type.name() + " must fit in a slab");
             }
             ThreadCtx c = ctx();
-            SlabAllocator.SlabState s = allocator.reserveSmall(c.current(t.id), t, c.slotOut, c.sysWriter, this::commitSystem);
+            SlabAllocator.SlabState s = allocator().reserveSmall(c.current(t.id), t, c.slotOut, c.sysWriter, this::commitSystem);
             int slot = c.slotOut[0];
             long obj = s.objectOffset(slot);
             RedoWriter w = c.sysWriter.begin(0);
             w.setBits(s.bitmapWordOffset(slot), 1L << slot);
             try {
-                registry.commitRoot(w, t.id, obj, this::commitSystem);
+                registry().commitRoot(w, t.id, obj, this::commitSystem);
             } catch (RuntimeException | Error e) {
                 s.release(slot);
                 throw e;
@@ -655,37 +535,39 @@ public final class Heap implements AutoCloseable {
 
     /** Statistics: live objects, slabs in use and free, commits, checkpoints. */
     public HeapStats stats() {
-        long[] u = allocator.usage();
-        return new HeapStats(u[0], u[1], allocator.freeSlabs(), allocator.slabCount(), sb.slabSize(), commits.sum(),
-                checkpoints.get(), sb.checkpointLsn(), log.durableLsn());
+        dram.reloadIfStale();
+        SlabAllocator a = allocator();
+        long[] u = a.usage();
+        return new HeapStats(u[0], u[1], a.freeSlabs(), a.slabCount(), sb.slabSize(), commitPath.commits(),
+                checkpointer.count(), sb.checkpointLsn(), log.durableLsn());
     }
 
     // ================================================================== direct reads (no transaction)
 
     public long getLong(Ref ref, PField f) {
-        applyPendingAsync();
+        readBarrier();
         return (long) f.handle().get(seg, ref.offset());
     }
 
     public int getInt(Ref ref, PField f) {
-        applyPendingAsync();
+        readBarrier();
         return (int) f.handle().get(seg, ref.offset());
     }
 
     public double getDouble(Ref ref, PField f) {
-        applyPendingAsync();
+        readBarrier();
         return (double) f.handle().get(seg, ref.offset());
     }
 
     public Ref getRef(Ref ref, PField f) {
-        applyPendingAsync();
+        readBarrier();
         long off = offsetOfAddress(seg.get(ValueLayout.JAVA_LONG, ref.offset() + f.offset()), ref.offset() + f.offset());
         return off == 0 ? null : refAt(off, f.target());
     }
 
     // ================================================================== transactions
 
-    private ThreadCtx ctx() {
+    ThreadCtx ctx() {
         ThreadCtx c = ctxs.get();
         if (c == null) {
             c = new ThreadCtx(this, Thread.currentThread());
@@ -709,174 +591,53 @@ public final class Heap implements AutoCloseable {
     /** Begins a transaction on this thread (one at a time per thread). */
     public Tx begin(Durability durability) {
         ensureOpen();
+        ensureWritable();
+        admission.checkBegin();
         ThreadCtx c = ctx();
         if (c.tx.isActive()) {
             throw new IllegalStateException("thread " + c.thread.getName() + " already has an open transaction on " + poolName
                     + "; commit or close it first (transactions do not nest)");
         }
         // what this transaction reads includes every commit that returned before it began
-        applyPendingAsync();
-        if (allocator.hasRetiring()) {
-            allocator.retirePending(c.sysWriter, this::commitSystem);
+        readBarrier();
+        if (allocator().hasRetiring()) {
+            allocator().retirePending(c.sysWriter, this::commitSystem);
         }
         c.tx.start(durability, ++c.txCount);
         return c.tx;
     }
 
-    void txEnded(ThreadCtx c) {
-        // nothing to release today; kept as the hook for per-thread statistics
-    }
-
     /** Appends, makes durable and applies a record of the heap's own (slab init, registry, root). */
     void commitSystem(RedoWriter w) {
         ensureOpen();
+        ensureWritable();
         ThreadCtx c = ctx();
-        append(c, w, Durability.SYNC, null, null, 0);
+        commitPath.append(c, w, Durability.SYNC, null, null, 0);
     }
 
     /** Commit of a transaction's record; frees are released in DRAM once applied. */
     void commit(ThreadCtx c, RedoWriter w, Durability d, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
         ensureOpen();
-        append(c, w, d, fSlab, fSlot, frees);
-    }
-
-    private void append(ThreadCtx c, RedoWriter w, Durability d, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
-        HeapEvents.Commit ev = new HeapEvents.Commit();
-        ev.begin();
-        int len = w.length();
-        if (len > log.maxRecordSize()) {
-            throw new TransactionTooLargeException(String.format("transaction too large for pool %s: its redo record is %,d bytes"
-                    + " (%d operations), the log takes records up to %,d bytes (log capacity %,d)", poolName, len, w.opCount(),
-                    log.maxRecordSize(), log.capacity()), "split it into smaller transactions, or create the pool with a larger logCapacity");
-        }
-        MemorySegment rec = w.segment().asSlice(0, len);
-        // No bound before the append: the copy publishes the record's LSN as this thread's inflight
-        // bound when the log reserves it, before the record is complete, so before it can be
-        // durable; a checkpoint reads the durable LSN first and the bounds after, and never passes
-        // the record. A bound published before the append (this thread's previous LSN) could be
-        // far older than anything the thread can still write, and held every checkpoint back while
-        // the append waited for log space that only a checkpoint could free. The bound is this
-        // append's alone: the thread's pending ASYNC record has its own (pendingLsn), which
-        // another thread may clear meanwhile by applying it.
-        ThreadCtx.LogCopy copy = c.logCopy.of(rec);
-        long lsn;
-        try {
-            lsn = d == Durability.SYNC ? log.append(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy)
-                    : log.appendAsync(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy);
-        } catch (LogFullException e) {
-            c.inflight = ThreadCtx.NONE;
-            throw new LogFullException("commit of " + len + " bytes to pool " + poolName + " failed: " + e.getMessage()
-                    + " (checkpoint LSN " + sb.checkpointLsn() + ")", "checkpoint more often, create the pool with a larger logCapacity,"
-                    + " or use logFullPolicy WAIT");
-        } catch (RuntimeException | Error e) {
-            c.inflight = ThreadCtx.NONE;
-            throw e;
-        }
-        if (d == Durability.SYNC) {
-            applyAndRelease(lsn, rec, len, fSlab, fSlot, frees);
-            c.inflight = ThreadCtx.NONE;
-        } else {
-            synchronized (c) {
-                c.pendingLsn = lsn;
-                RedoWriter t = c.txWriter;
-                c.txWriter = c.pendingWriter;
-                c.pendingWriter = t;
-                if (c.pendingFreeSlab.length < frees) {
-                    c.pendingFreeSlab = new SlabAllocator.SlabState[frees];
-                    c.pendingFreeSlot = new int[frees];
-                }
-                if (frees > 0) {
-                    System.arraycopy(fSlab, 0, c.pendingFreeSlab, 0, frees);
-                    System.arraycopy(fSlot, 0, c.pendingFreeSlot, 0, frees);
-                }
-                c.pendingFrees = frees;
-                pendingAsync.incrementAndGet();
-                c.inflight = ThreadCtx.NONE; // after pendingLsn took over the bound
-            }
-        }
-        commits.increment();
-        if (ev.shouldCommit()) {
-            ev.lsn = lsn;
-            ev.bytes = len;
-            ev.operations = w.opCount();
-            ev.durability = d.name();
-            ev.commit();
-        }
-        if ((++c.commitsSinceCheck & 63) == 0) {
-            maybeWakeCheckpointer();
-        }
-    }
-
-    private void applyAndRelease(long lsn, MemorySegment rec, int len, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
-        applyPendingBelow(lsn); // earlier ASYNC records first: applies happen in log order
-        applier.apply(lsn, rec, 0, len);
-        for (int i = 0; i < frees; i++) {
-            SlabAllocator.SlabState s = fSlab[i];
-            if (s.large()) {
-                allocator.releaseLarge(s);
-            } else if (s.release(fSlot[i])) {
-                allocator.retireLater(s);
-            }
-        }
+        commitPath.append(c, w, d, fSlab, fSlot, frees);
     }
 
     /**
-     * Applies every pending ASYNC record appended before now (waiting until each is durable), so
-     * that whatever the caller reads next includes every commit that returned before this call:
-     * ASYNC defers durability, not visibility. One volatile read when nothing is pending.
+     * Before a direct read, a transaction's begin, a checkpoint: a replica's registry and allocator
+     * as of its last applied record, and every ASYNC record appended before now applied, so that
+     * what the caller reads includes every commit that returned before this call (ASYNC defers
+     * durability, not visibility). Two volatile reads when there is nothing to do.
      */
-    private void applyPendingAsync() {
-        if (pendingAsync.get() != 0) {
-            applyPendingBelow(log.tailLsn());
-        }
+    private void readBarrier() {
+        dram.reloadIfStale();
+        commitPath.applyPendingAsync();
     }
 
-    /**
-     * Applies the pending ASYNC records below {@code limit} in LSN order, under one lock, waiting
-     * until each is durable (an ASYNC record is applied only once durable: redo only, nothing of
-     * it may reach the pool before its record is in the log). Every apply, SYNC or ASYNC, first
-     * calls this with its own LSN, so no record is applied over a later one: the live heap then
-     * holds what replaying the log gives. A record appended after the limit was read is not
-     * waited for (commits that had not returned when the caller started).
-     */
-    private void applyPendingBelow(long limit) {
-        if (pendingAsync.get() == 0) {
-            return;
-        }
-        synchronized (applyOrderLock) {
-            while (pendingAsync.get() != 0) {
-                ThreadCtx first = null;
-                long firstLsn = limit;
-                for (ThreadCtx c : allCtxs) {
-                    long l = c.pendingLsn;
-                    if (l < firstLsn) {
-                        first = c;
-                        firstLsn = l;
-                    }
-                }
-                if (first == null) {
-                    return;
-                }
-                drainPending(first);
-            }
-        }
+    CommitPath commitPath() {
+        return commitPath;
     }
 
-    /** Applies a thread's ASYNC record once it is durable; only through {@link #applyPendingBelow}. */
-    private void drainPending(ThreadCtx c) {
-        synchronized (c) {
-            long lsn = c.pendingLsn;
-            if (lsn == ThreadCtx.NONE) {
-                return;
-            }
-            log.awaitDurable(lsn);
-            RedoWriter w = c.pendingWriter;
-            applyAndRelease(lsn, w.segment(), w.length(), c.pendingFreeSlab, c.pendingFreeSlot, c.pendingFrees);
-            java.util.Arrays.fill(c.pendingFreeSlab, 0, c.pendingFrees, null);
-            c.pendingFrees = 0;
-            c.pendingLsn = ThreadCtx.NONE;
-            pendingAsync.decrementAndGet();
-        }
+    boolean isClosed() {
+        return closed;
     }
 
     // ================================================================== checkpoint
@@ -888,39 +649,7 @@ public final class Heap implements AutoCloseable {
      */
     public long checkpoint() {
         ensureOpen();
-        return checkpoint("on demand");
-    }
-
-    private long checkpoint(String reason) {
-        synchronized (checkpointLock) {
-            HeapEvents.Checkpoint ev = new HeapEvents.Checkpoint();
-            ev.begin();
-            applyPendingAsync();
-            reapDeadThreads();
-            long cp = log.durableLsn();
-            for (ThreadCtx c : allCtxs) {
-                // inflight first: an ASYNC commit sets pendingLsn before it clears inflight
-                cp = Math.min(cp, c.inflight);
-                cp = Math.min(cp, c.pendingLsn);
-            }
-            Superblock s = sb;
-            cp = Math.max(cp, s.checkpointLsn());
-            long lines = flushDirty();
-            if (cp != s.checkpointLsn()) {
-                writeSuperblock(s.next(cp, false));
-            }
-            // even at an unchanged checkpoint LSN: the head may lag it (a crash between the two
-            // persists); a no-op when the head is there already
-            log.reclaim(cp);
-            checkpoints.incrementAndGet();
-            if (ev.shouldCommit()) {
-                ev.lsn = cp;
-                ev.lines = lines;
-                ev.reason = reason;
-                ev.commit();
-            }
-            return cp;
-        }
+        return checkpointer.checkpoint("on demand");
     }
 
     /**
@@ -939,7 +668,7 @@ public final class Heap implements AutoCloseable {
             }
             long pending = c.pendingLsn;
             if (pending != ThreadCtx.NONE) {
-                applyPendingBelow(pending + 1); // in log order, before this context's monitor
+                commitPath.applyPendingBelow(pending + 1); // in log order, before this context's monitor
             }
             synchronized (c) {
                 if (c.reaped) {
@@ -947,7 +676,7 @@ public final class Heap implements AutoCloseable {
                 }
                 for (SlabAllocator.SlabState s : c.current) {
                     if (s != null && s.disown()) {
-                        allocator.retireLater(s);
+                        allocator().retireLater(s);
                     }
                 }
                 java.util.Arrays.fill(c.current, null);
@@ -955,62 +684,6 @@ public final class Heap implements AutoCloseable {
             }
             allCtxs.remove(c);
         }
-    }
-
-    private long flushDirty() {
-        long lines = dirty.drain(media::flush);
-        media.fence();
-        return lines;
-    }
-
-    private void onLogFull() {
-        if (!closed) {
-            checkpoint("log full");
-        }
-    }
-
-    private void maybeWakeCheckpointer() {
-        Thread t = checkpointer;
-        if (t != null && !checkpointWanted) {
-            long used = log.tailLsn() - log.headLsn();
-            if (used > log.capacity() / 2) {
-                checkpointWanted = true;
-                LockSupport.unpark(t);
-            }
-        }
-    }
-
-    private void startCheckpointer() {
-        Duration every = options.checkpointInterval();
-        if (every.isZero()) {
-            return;
-        }
-        Thread t = new Thread(() -> {
-            long periodNanos = every.toNanos();
-            long next = System.nanoTime() + periodNanos;
-            while (!stopping) {
-                long wait = next - System.nanoTime();
-                if (wait > 0 && !checkpointWanted) {
-                    LockSupport.parkNanos(this, Math.min(wait, 1_000_000_000L));
-                    continue;
-                }
-                if (stopping) {
-                    break;
-                }
-                try {
-                    checkpoint(checkpointWanted ? "log half full" : "periodic");
-                } catch (RuntimeException e) {
-                    if (!stopping) {
-                        LOG.log(System.Logger.Level.WARNING, "background checkpoint of " + poolName + " failed", e);
-                    }
-                }
-                checkpointWanted = false;
-                next = System.nanoTime() + periodNanos;
-            }
-        }, "ferrite-checkpoint " + (media.path() == null ? sb.poolId() : media.path().getFileName()));
-        t.setDaemon(true);
-        checkpointer = t;
-        t.start();
     }
 
     // ================================================================== close
@@ -1028,9 +701,11 @@ public final class Heap implements AutoCloseable {
         if (me != null && me.tx.isActive()) {
             me.tx.abort();
         }
-        stopCheckpointer();
+        if (checkpointer != null) {
+            checkpointer.stop();
+        }
         try {
-            long cp = checkpoint("close");
+            long cp = checkpointer.checkpoint("close");
             closed = true;
             writeSuperblock(sb.next(cp, true));
         } finally {
@@ -1046,32 +721,30 @@ public final class Heap implements AutoCloseable {
     }
 
     /**
-     * Simulates a crash for tests: stops background work and drops the heap without a checkpoint
-     * or a clean-close mark; whatever is not durable stays so. The media is closed if owned.
+     * Simulates a crash, for tests only: {@link #abandon()} under a name no application calls by
+     * mistake for a close.
      */
-    public void crash() {
+    public void crashForTesting() {
+        abandon();
+    }
+
+    /**
+     * Drops the heap without a checkpoint or a clean-close mark, as a crash would: background work
+     * stops, whatever is not durable stays so, and the next open recovers. The media is closed if
+     * owned, the writer lock released. For a repair that failed half way (`ferrite check
+     * --repair`), which must not mark the pool clean; {@link #close()} is the normal end.
+     */
+    public void abandon() {
         closed = true;
-        stopCheckpointer();
+        if (checkpointer != null) {
+            checkpointer.stop();
+        }
         closeLogQuietly();
         if (ownsMedia) {
             media.close();
         }
         if (lock != null) {
             lock.close();
-        }
-    }
-
-    private void stopCheckpointer() {
-        Thread t = checkpointer;
-        checkpointer = null;
-        if (t != null) {
-            stopping = true;
-            LockSupport.unpark(t);
-            try {
-                t.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 

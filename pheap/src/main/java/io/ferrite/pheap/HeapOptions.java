@@ -34,6 +34,12 @@ import java.time.Duration;
  * <tr><td>addressHint</td><td>-</td><td>0 = the pool's recorded base (open), a random free
  *     high address (create)</td><td>where to ask the kernel to map the pool; if taken, it maps
  *     elsewhere and open swizzles; page aligned; not with backend jdk-sync</td></tr>
+ * <tr><td>retentionFloor</td><td>-</td><td>none</td><td>a {@link RetentionFloor} that holds log
+ *     space besides the checkpoint: the log is reclaimed up to min(checkpoint LSN, floor)
+ *     (replication slots)</td></tr>
+ * <tr><td>replica</td><td>-</td><td>false</td><td>open as a replica: transactions, new types and
+ *     a new root are refused ({@link ReadOnlyHeapException}); the pool changes through {@link
+ *     Heap#applyReplicated} only, and the heap's readers see what was applied</td></tr>
  * </table>
  */
 public final class HeapOptions {
@@ -68,6 +74,8 @@ public final class HeapOptions {
     private int swizzleParallelism = Integer.getInteger(SWIZZLE_PARALLELISM_PROP_NAME, 0);
     private boolean forceRelocation = Boolean.getBoolean(FORCE_RELOCATION_PROP_NAME);
     private long addressHint;
+    private RetentionFloor retentionFloor;
+    private boolean replica;
 
     public static HeapOptions defaults() {
         return new HeapOptions();
@@ -129,6 +137,27 @@ public final class HeapOptions {
     public HeapOptions addressHint(long address) {
         this.addressHint = address;
         return this;
+    }
+
+    /** Holds log space besides the checkpoint (null = nothing held): see {@link RetentionFloor}. */
+    public HeapOptions retentionFloor(RetentionFloor floor) {
+        this.retentionFloor = floor;
+        return this;
+    }
+
+    /** Opens the heap as a replica: applied to by {@link Heap#applyReplicated}, never written by transactions. */
+    public HeapOptions replica(boolean replica) {
+        this.replica = replica;
+        return this;
+    }
+
+    /** The retention floor provider, or null when nothing holds log space besides the checkpoint. */
+    public RetentionFloor retentionFloor() {
+        return retentionFloor;
+    }
+
+    public boolean replica() {
+        return replica;
     }
 
     public int swizzleParallelism() {
@@ -199,6 +228,8 @@ public final class HeapOptions {
         c.swizzleParallelism = swizzleParallelism;
         c.forceRelocation = forceRelocation;
         c.addressHint = addressHint;
+        c.retentionFloor = retentionFloor;
+        c.replica = replica;
         return c;
     }
 

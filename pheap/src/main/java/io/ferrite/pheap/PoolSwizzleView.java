@@ -109,7 +109,7 @@ public final class PoolSwizzleView implements SwizzleView {
      */
     public static PoolSwizzleView read(Media media) {
         String name = media.path() == null ? "<memory pool>" : media.path().toString();
-        Superblock sb = Heap.choose(media.segment(), media.size(), name);
+        Superblock sb = PoolFiles.choose(media.segment(), media.size(), name);
         TypeRegistry r = new TypeRegistry(media.segment(), sb.registryOffset(), sb.registryLength(), sb.slabSize(), name);
         r.load();
         return new PoolSwizzleView(media, sb, r, name, sb::baseAddress, b -> {

@@ -8,8 +8,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
 /**
- * Applies one redo record to a pool: the single replay code shared by commit (apply in place
- * after the record is durable), crash recovery and replicas.
+ * Applies one redo record to a pool: the interpreter behind {@link Replay}, the single replay
+ * path shared by commit (apply in place after the record is durable), crash recovery, the CLI and
+ * replicas. Only {@link Replay} constructs it, with the pointer form fixed for its life.
  *
  * <p>Every operation is idempotent; applying a record twice, or applying records again over a
  * pool that already holds some of their effects, ends in the same bytes. A record is validated
@@ -19,30 +20,25 @@ import java.lang.invoke.VarHandle;
  * <p>Thread-safe: concurrent applies of different records are fine when they touch different
  * bytes, which transaction isolation (the caller's) ensures, except for allocation bitmap words,
  * which the bit operations update atomically. Durability is not this class's business: the
- * dirtied ranges are reported to the {@link DirtyLines} listener, which the checkpoint flushes.
+ * dirtied ranges are reported to the {@link Replay.DirtyLines} listener, which the checkpoint
+ * flushes.
  */
-public final class RedoApplier {
+final class RedoApplier {
     private static final VarHandle WORD = ValueLayout.JAVA_LONG.varHandle();
-
-    /** Told about every range an apply wrote (to flush it at the next checkpoint). */
-    @FunctionalInterface
-    public interface DirtyLines {
-        void markDirty(long poolOffset, long length);
-    }
 
     private final MemorySegment pool;
     private final long pointerBase;
     private final long writableStart;
     private final long logStart;
     private final long logEnd;
-    private final DirtyLines dirty;
+    private final Replay.DirtyLines dirty;
     private final long baseWord;
     /** Replay before a swizzle: WRITE_PTR stores the form of the slab's recorded-base word. */
-    private boolean atRecordedBases;
-    private long slabTableOffset;
-    private long slabAreaOffset;
-    private long slabSize;
-    private int slabCount;
+    private final boolean atRecordedBases;
+    private final long slabTableOffset;
+    private final long slabAreaOffset;
+    private final long slabSize;
+    private final int slabCount;
 
     /**
      * @param pool the mapped pool
@@ -53,7 +49,23 @@ public final class RedoApplier {
      * @param logEnd end of the log region
      * @param dirty told about every written range; may be null
      */
-    public RedoApplier(MemorySegment pool, long pointerBase, long writableStart, long logStart, long logEnd, DirtyLines dirty) {
+    RedoApplier(MemorySegment pool, long pointerBase, long writableStart, long logStart, long logEnd, Replay.DirtyLines dirty) {
+        this(pool, pointerBase, writableStart, logStart, logEnd, dirty, false, 0, 0, 1, 0);
+    }
+
+    /**
+     * @param atRecordedBases true: WRITE_PTR stores, for the slab that holds the pointer word, the
+     *        absolute address for that slab's recorded base ({@link
+     *        io.ferrite.swizzle.Pointers#encodeFor}) instead of {@code pointerBase + target}: what
+     *        recovery does when the pool maps at another base than its slabs assume, so that the
+     *        log can be replayed before the swizzle (which then moves those words with the rest of
+     *        their slab). After a swizzle every slab is AT(pointerBase) and both forms are the
+     *        same. WRITE_BASE still stores AT(pointerBase): it is only logged for a slab being
+     *        formatted, whose pointer words are all null (later records rewrite every pointer of
+     *        it that replay touches). False: the plain form (commits after open).
+     */
+    RedoApplier(MemorySegment pool, long pointerBase, long writableStart, long logStart, long logEnd, Replay.DirtyLines dirty,
+            boolean atRecordedBases, long slabTableOffset, long slabAreaOffset, long slabSize, int slabCount) {
         this.pool = pool;
         this.pointerBase = pointerBase;
         this.writableStart = writableStart;
@@ -61,27 +73,11 @@ public final class RedoApplier {
         this.logEnd = logEnd;
         this.dirty = dirty == null ? (o, l) -> { } : dirty;
         this.baseWord = io.ferrite.swizzle.RecordedBaseDescriptor.at(pointerBase);
-    }
-
-    /**
-     * Makes WRITE_PTR store, for the slab that holds the pointer word, the absolute address for
-     * that slab's recorded base ({@link io.ferrite.swizzle.Pointers#encodeFor}) instead of
-     * {@code pointerBase + target}: what recovery does when the pool maps at another base than its
-     * slabs assume, so that the log can be replayed before the swizzle (which then moves those
-     * words with the rest of their slab). After a swizzle every slab is AT(pointerBase) and both
-     * forms are the same. WRITE_BASE still stores AT(pointerBase): it is only logged for a slab
-     * being formatted, whose pointer words are all null (later records rewrite every pointer of
-     * it that replay touches).
-     *
-     * @param on false for the plain form (commits after open, replicas at their base)
-     */
-    public RedoApplier atRecordedBases(boolean on, long slabTableOffset, long slabAreaOffset, long slabSize, int slabCount) {
+        this.atRecordedBases = atRecordedBases;
         this.slabTableOffset = slabTableOffset;
         this.slabAreaOffset = slabAreaOffset;
         this.slabSize = slabSize;
         this.slabCount = slabCount;
-        this.atRecordedBases = on;
-        return this;
     }
 
     /** The word WRITE_PTR stores for {@code target} at pool offset {@code at}. */
@@ -109,17 +105,13 @@ public final class RedoApplier {
         return pointerBase + target;
     }
 
-    public long pointerBase() {
-        return pointerBase;
-    }
-
     /**
      * Validates, then applies the record in {@code rec[offset, offset+length)}.
      *
      * @param lsn for error messages only
      * @return the number of operations applied
      */
-    public int apply(long lsn, MemorySegment rec, long offset, int length) {
+    int apply(long lsn, MemorySegment rec, long offset, int length) {
         int ops = validate(lsn, rec, offset, length);
         long p = offset + HEADER_LENGTH;
         for (int i = 0; i < ops; i++) {
@@ -169,7 +161,7 @@ public final class RedoApplier {
     }
 
     /** Checks the whole record; returns its operation count. */
-    public int validate(long lsn, MemorySegment rec, long offset, int length) {
+    int validate(long lsn, MemorySegment rec, long offset, int length) {
         if (length < HEADER_LENGTH) {
             throw bad(lsn, "record of " + length + " bytes is shorter than the " + HEADER_LENGTH + "-byte header");
         }

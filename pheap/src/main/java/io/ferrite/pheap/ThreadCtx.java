@@ -31,6 +31,8 @@ final class ThreadCtx {
      * {@link #pendingLsn} (ASYNC); NONE otherwise. Written only by this thread.
      */
     volatile long inflight = NONE;
+    /** Between passing the admission gate and the end of the commit ({@link AdmissionGate}). */
+    volatile boolean committing;
     final LogCopy logCopy = new LogCopy();
 
     // ASYNC: one appended, not yet applied record (guarded by this; the LSN is read without the
@@ -72,10 +74,5 @@ final class ThreadCtx {
             current = Arrays.copyOf(current, Math.max(current.length * 2, typeId + 1));
         }
         return current;
-    }
-
-    /** The lowest not-yet-applied LSN this thread is responsible for besides a commit in progress. */
-    long pendingFloor() {
-        return pendingLsn;
     }
 }

@@ -546,7 +546,6 @@ public final class Tx implements AutoCloseable {
         Arrays.fill(fSlab, 0, frees, null);
         allocs = 0;
         frees = 0;
-        heap.txEnded(ctx);
     }
 
     /** Aborts unless committed. */

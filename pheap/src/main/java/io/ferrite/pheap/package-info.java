@@ -5,9 +5,14 @@
  * {@link io.ferrite.pheap.Heap} (create, open with recovery, checkpoint, close),
  * {@link io.ferrite.pheap.Tx} (transactions), the type system ({@link io.ferrite.pheap.PType},
  * {@link io.ferrite.pheap.PField}, the persisted type registry), the slab allocator (DRAM state
- * rebuilt from the bitmaps at open), and {@link io.ferrite.pheap.RedoApplier}, the one replay
- * code shared by commit, crash recovery and replicas. The on-media layout lives in
- * {@link io.ferrite.pheap.format}.
+ * rebuilt from the bitmaps at open), and {@link io.ferrite.pheap.Replay}, the one replay
+ * code shared by commit, crash recovery, the {@code ferrite} tool and replicas. Behind the
+ * {@code Heap} facade each job is a class of its own: {@code PoolFiles} (probe, map options,
+ * format), {@code Recovery} (replay, then the DRAM state as a separate step), {@code DramState}
+ * (registry and allocator), {@code CommitPath} (admission, append, apply in log order),
+ * {@code Checkpointer} (write-back, checkpoint LSN, reclaim, background thread) and
+ * {@link io.ferrite.pheap.AdmissionGate}; their class notes state their own threading and
+ * durability rules. The on-media layout lives in {@link io.ferrite.pheap.format}.
  *
  * <h2>Threading</h2>
  * A {@code Heap} is shared by any number of threads. Each thread runs at most one transaction at
@@ -18,7 +23,11 @@
  * log fills, and at close. One process, one writer: a second open of a pool file, by any path to
  * it (a link, another mount), in this process or another, fails
  * ({@link io.ferrite.pheap.HeapLockedException}); the lock is an exclusive {@code flock} on the
- * pool file ({@link io.ferrite.pheap.PoolLock}).
+ * pool file ({@link io.ferrite.pheap.PoolLock}). The admission gate ({@link
+ * io.ferrite.pheap.AdmissionGate}) may be closed and reopened by any thread; a closed gate refuses
+ * new transactions at once while commits that passed it finish. A heap opened as a replica takes
+ * no transactions; {@link io.ferrite.pheap.Heap#applyReplicated} applies a primary's records
+ * (serialized among themselves) and readers see them at their next read.
  *
  * <h2>Durability</h2>
  * Every change to the pool besides the log and the superblocks is a redo record: a commit appends
@@ -31,7 +40,8 @@
  * whole and no part of any other. Allocation reserves in DRAM and logs the bitmap bit, so an aborted or crashed
  * transaction leaks nothing. A checkpoint writes back the lines applied since the previous one,
  * then persists the checkpoint LSN (never beyond a record not yet applied) in the alternate
- * superblock and reclaims the log before it. Recovery replays from the checkpoint LSN.
+ * superblock and reclaims the log before it, but not past the retention floor ({@link
+ * io.ferrite.pheap.RetentionFloor}) when one is set. Recovery replays from the checkpoint LSN.
  *
  * <h2>Pointers</h2>
  * A pointer field holds the absolute address of its target in the current mapping (0 = null);

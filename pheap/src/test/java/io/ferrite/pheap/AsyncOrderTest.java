@@ -58,7 +58,7 @@ class AsyncOrderTest {
                         a.join(30_000);
                     }
                     if (crash) {
-                        h.crash();
+                        h.crashForTesting();
                     }
                 }
                 long recovered;
@@ -118,7 +118,7 @@ class AsyncOrderTest {
                 assertEquals((long) threads * perThread, live, "increments lost: a transaction read before an earlier ASYNC commit was applied");
                 h.checkpoint();
                 assertEquals(live, h.getLong(cell, X), "a checkpoint applied an earlier ASYNC record over a later commit");
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 assertEquals(live, h.getLong(h.root(CELL), X), "recovery disagrees with the live heap");

@@ -87,7 +87,7 @@ class ConcurrencyTest {
             assertEquals(List.of(), errors);
             assertTrue(h.stats().checkpoints() > 0);
             long live = h.stats().liveObjects();
-            h.crash();
+            h.crashForTesting();
             try (Heap r = p.open()) {
                 long total = 0;
                 Set<Long> seen = new HashSet<>();

@@ -172,7 +172,7 @@ class ConcurrentCrashSimTest {
             } finally {
                 media.onCrashPoint(null);
                 if (!closed) {
-                    h.crash();
+                    h.crashForTesting();
                 }
             }
             // after a clean close: exactly the last commit of every slot
@@ -248,7 +248,7 @@ class ConcurrentCrashSimTest {
                 try {
                     check(r, required, upTo, ctx);
                 } finally {
-                    r.crash();
+                    r.crashForTesting();
                 }
                 images++;
             } catch (Throwable e) {

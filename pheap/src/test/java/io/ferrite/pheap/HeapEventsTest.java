@@ -26,7 +26,7 @@ class HeapEventsTest {
                         tx.commit();
                     }
                     h.checkpoint();
-                    h.crash();
+                    h.crashForTesting();
                 }
                 p.open().close();
                 rec.stop();

@@ -248,14 +248,14 @@ class HeapRelocationTest {
                     mutate(h, rnd, 20);
                 }
                 if (crash) {
-                    h.crash();
+                    h.crashForTesting();
                 } else {
                     h.close();
                 }
                 HeapOptions o = options().swizzleParallelism(1 + rnd.nextInt(2)).forceRelocation(true);
                 switch (r % 4) {
                     case 0 -> { } // wherever the kernel puts it (top-down, among the JVM's mappings)
-                    case 1 -> o.addressHint(Heap.createAddressHint()); // far away, in the quiet high range
+                    case 1 -> o.addressHint(PoolFiles.createAddressHint()); // far away, in the quiet high range
                     default -> { // a range that overlaps the old one (free: the old range was unmapped)
                         long shift = ((SIZE / 4 + rnd.nextInt((int) (SIZE / 2))) & ~4095L) * (rnd.nextBoolean() ? 1 : -1);
                         o.addressHint(oldBase + shift);
@@ -346,7 +346,7 @@ class HeapRelocationTest {
                     assertFalse(bp.toString().isEmpty());
                 }
                 // and a relocation leaves garbage as it is and reports it again
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = Heap.open(p.path, options().forceRelocation(true))) {
                 assertTrue(h.recoveryReport().relocated());

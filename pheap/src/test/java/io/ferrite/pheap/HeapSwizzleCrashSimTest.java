@@ -82,7 +82,7 @@ class HeapSwizzleCrashSimTest {
                 for (int i = 0; i < 4; i++) {
                     model.mutate(h, rnd, 15);
                 }
-                h.crash();
+                h.crashForTesting();
             } else {
                 h.close();
             }
@@ -105,7 +105,7 @@ class HeapSwizzleCrashSimTest {
                     assertTrue(r.recoveryReport().relocated(), at + ": " + r.recoveryReport());
                     model.assertGraph(r, at + " (no crash)");
                 } finally {
-                    r.crash();
+                    r.crashForTesting();
                 }
             }
         }
@@ -137,7 +137,7 @@ class HeapSwizzleCrashSimTest {
                 try {
                     model.assertGraph(h, ctx);
                 } finally {
-                    h.crash();
+                    h.crashForTesting();
                 }
             }
             if (captured[0] != null) {
@@ -150,7 +150,7 @@ class HeapSwizzleCrashSimTest {
                 try {
                     model.assertGraph(h, ctx);
                 } finally {
-                    h.crash();
+                    h.crashForTesting();
                 }
             }
         }

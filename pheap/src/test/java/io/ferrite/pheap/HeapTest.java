@@ -266,7 +266,7 @@ class HeapTest {
                     tx.commit();
                 }
                 assertEquals(22, h.getLong(r, huge.field("last")));
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 assertTrue(h.recoveryReport().recordsReplayed() > 0);

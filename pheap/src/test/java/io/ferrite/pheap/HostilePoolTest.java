@@ -50,7 +50,7 @@ class HostilePoolTest {
 
     /** Replaces both superblock copies by {@code f} applied to the current one (valid CRCs). */
     static void rewriteSuperblock(MemorySegment s, UnaryOperator<Superblock> f) {
-        Superblock sb = Heap.choose(s, s.byteSize(), "test");
+        Superblock sb = PoolFiles.choose(s, s.byteSize(), "test");
         Superblock n = f.apply(sb);
         n.write(s, SuperblockDescriptor.A_OFFSET);
         n.write(s, SuperblockDescriptor.B_OFFSET);
@@ -367,7 +367,7 @@ class HostilePoolTest {
             try (Arena a = Arena.ofConfined();
                     FileChannel ch = FileChannel.open(p.path, StandardOpenOption.READ)) {
                 MemorySegment s = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), a);
-                sb = Heap.choose(s, s.byteSize(), "test");
+                sb = PoolFiles.choose(s, s.byteSize(), "test");
             }
             // slab area ending exactly at 2^63 (wraps to Long.MIN_VALUE), a registry length that wraps
             Superblock area = with(sb, sb.formatVersion(), sb.poolSize(), sb.registryLength(),
@@ -495,7 +495,7 @@ class HostilePoolTest {
                 tx.commit();
             }
             sb = h.superblock();
-            h.crash(); // the relinking's record stays in the log, to be replayed
+            h.crashForTesting(); // the relinking's record stays in the log, to be replayed
             int slab = slabIndex(sb, offs.get(0));
             long word = entry(sb, slab) + SlabTableDescriptor.RECORDED_BASE_OFFSET;
             byte[][] before = new byte[1][];

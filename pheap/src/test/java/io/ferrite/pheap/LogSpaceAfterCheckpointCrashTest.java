@@ -41,7 +41,7 @@ class LogSpaceAfterCheckpointCrashTest {
     static boolean atReclaimOfLogFullCheckpoint() {
         return StackWalker.getInstance().walk(f -> {
             List<String> names = f.map(x -> x.getClassName() + "." + x.getMethodName()).toList();
-            return names.contains("io.ferrite.pmlog.PmLog.reclaim") && names.contains("io.ferrite.pheap.Heap.onLogFull");
+            return names.contains("io.ferrite.pmlog.PmLog.reclaim") && names.contains("io.ferrite.pheap.Checkpointer.onLogFull");
         });
     }
 
@@ -67,7 +67,7 @@ class LogSpaceAfterCheckpointCrashTest {
                 }
             }
             media.onCrashPoint(null);
-            h.crash();
+            h.crashForTesting();
             assertNotNull(image[0], "no checkpoint asked for by a full log");
             try (Media img = image[0]) {
                 Heap r = Heap.open(img, options());
@@ -84,7 +84,7 @@ class LogSpaceAfterCheckpointCrashTest {
                         }
                     }
                 } finally {
-                    r.crash();
+                    r.crashForTesting();
                 }
             }
         }

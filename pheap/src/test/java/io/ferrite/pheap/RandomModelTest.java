@@ -93,7 +93,7 @@ class RandomModelTest {
                             try (Tx tx = h.begin()) {
                                 tx.commit();
                             }
-                            h.crash();
+                            h.crashForTesting();
                             crashes++;
                         }
                         h = p.open();

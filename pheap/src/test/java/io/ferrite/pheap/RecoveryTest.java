@@ -52,7 +52,7 @@ class RecoveryTest {
                 Ref ghost = tx.allocate(NODE);
                 tx.setLong(h.root(ROOT), N, 999);
                 assertNotNull(ghost);
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 RecoveryReport r = h.recoveryReport();
@@ -84,7 +84,7 @@ class RecoveryTest {
                 for (int i = 51; i <= 60; i++) {
                     push(h, i, Durability.SYNC);
                 }
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 assertEquals(10, h.recoveryReport().recordsReplayed(), h.recoveryReport().toString());
@@ -101,7 +101,7 @@ class RecoveryTest {
                 for (int i = 2; i <= 200; i++) {
                     push(h, i, Durability.ASYNC);
                 }
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 long n = h.getLong(h.root(ROOT), N);
@@ -122,7 +122,7 @@ class RecoveryTest {
                     push(h, i, Durability.SYNC);
                 }
                 assertTrue(h.superblock().checkpointLsn() > 512 * 1024, "the log wrapped: " + h.superblock().checkpointLsn());
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 assertEquals(total, list(h).size());
@@ -138,7 +138,7 @@ class RecoveryTest {
                 assertEquals(0, h.term());
                 h.persistTerm(3);
                 assertThrows(IllegalArgumentException.class, () -> h.persistTerm(2));
-                h.crash();
+                h.crashForTesting();
             }
             try (Heap h = p.open()) {
                 assertEquals(3, h.term());

@@ -247,7 +247,7 @@ final class CheckCommand implements Callable<Integer> {
             say(out, done, "failed", "repair FAILED: " + e.getMessage());
         } finally {
             if (!closed) {
-                heap.crash();
+                heap.abandon();
             }
         }
         return done;

@@ -3,7 +3,7 @@ package io.ferrite.cli;
 import static io.ferrite.cli.Finding.Repair;
 import static io.ferrite.cli.Finding.Severity;
 
-import io.ferrite.pheap.RedoApplier;
+import io.ferrite.pheap.Replay;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
@@ -197,7 +197,7 @@ final class Checker {
                     "checkpoint LSN " + cp + " is not a record boundary of the log", Repair.NONE);
             return seg;
         }
-        RedoApplier v = Recovered.applier(seg, sb);
+        Replay v = Recovered.applier(seg, sb);
         for (io.ferrite.pmlog.LogTailScanner.Entry r : redo) {
             try {
                 v.validate(r.lsn(), seg, r.payloadOffset(), r.length());

@@ -3,8 +3,8 @@ package io.ferrite.cli;
 import io.ferrite.FerriteException;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
-import io.ferrite.pheap.RedoApplier;
 import io.ferrite.pheap.RedoRecordException;
+import io.ferrite.pheap.Replay;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pmlog.LogHeaderDescriptor;
@@ -120,7 +120,7 @@ final class LogCommand implements Callable<Integer> {
             }
             text.printf("%14s %10s  %-10s %6s  %s%n", "LSN", "LENGTH", "TYPE", "EPOCH", "DETAIL");
             boolean pool = cp >= 0;
-            RedoApplier checker = pool ? Recovered.applier(media.segment().asReadOnly(), img.sb) : null;
+            Replay checker = pool ? Recovered.applier(media.segment().asReadOnly(), img.sb) : null;
             int[] malformed = {0};
             long[] shown = {0};
             long cpf = cp;
@@ -169,7 +169,7 @@ final class LogCommand implements Callable<Integer> {
         }
     }
 
-    private void follow(PrintWriter out, LogScan l, long cp, RedoApplier checker, int[] malformed) throws InterruptedException {
+    private void follow(PrintWriter out, LogScan l, long cp, Replay checker, int[] malformed) throws InterruptedException {
         out.println("following " + file + " (Ctrl-C to stop)...");
         out.flush();
         long pos = l.tailLsn;
@@ -195,7 +195,7 @@ final class LogCommand implements Callable<Integer> {
     }
 
     /** One record as JSON: LSN, length, type, epoch; for redo records the transaction, operations and state. */
-    private static Json.Obj record(LogScan l, LogTailScanner.Entry r, long cp, RedoApplier checker, int[] malformed) {
+    private static Json.Obj record(LogScan l, LogTailScanner.Entry r, long cp, Replay checker, int[] malformed) {
         String type = r.padding() ? "padding" : r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE && cp >= 0 ? "redo"
                 : Short.toString(r.type());
         Json.Obj j = Json.obj().put("lsn", r.lsn()).put("length", r.length()).put("type", type).put("epoch", r.epoch());

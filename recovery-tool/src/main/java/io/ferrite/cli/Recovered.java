@@ -1,9 +1,7 @@
 package io.ferrite.cli;
 
-import io.ferrite.pheap.RedoApplier;
-import io.ferrite.pheap.format.RedoRecordDescriptor;
+import io.ferrite.pheap.Replay;
 import io.ferrite.pheap.format.Superblock;
-import io.ferrite.pheap.format.SuperblockDescriptor;
 import io.ferrite.pmlog.LogTailScanner.Entry;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,7 +11,8 @@ import java.util.List;
 /**
  * The pool as recovery would leave it, for the read-only commands: the mapped image itself when
  * nothing is left to replay, else a private copy with the redo records after the checkpoint LSN
- * applied by pheap's own {@link RedoApplier}. The file is never written.
+ * applied by pheap's own {@link Replay}, in the form recovery replays them (each pointer for its
+ * slab's recorded base). The file is never written.
  */
 final class Recovered implements AutoCloseable {
     final MemorySegment image;
@@ -42,7 +41,7 @@ final class Recovered implements AutoCloseable {
         long cp = sb.checkpointLsn();
         List<Entry> redo = new ArrayList<>();
         log.scan(r -> {
-            if (!r.padding() && r.lsn() >= cp && r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE) {
+            if (!r.padding() && r.lsn() >= cp && Replay.isRedo(r.type())) {
                 redo.add(r);
             }
             return true;
@@ -52,7 +51,7 @@ final class Recovered implements AutoCloseable {
         }
         Arena arena = Arena.ofConfined();
         try {
-            RedoApplier v = applier(img.seg, sb);
+            Replay v = applier(img.seg, sb);
             for (Entry r : redo) {
                 v.validate(r.lsn(), img.seg, r.payloadOffset(), r.length());
             }
@@ -69,10 +68,12 @@ final class Recovered implements AutoCloseable {
         }
     }
 
-    /** pheap's replay code over {@code pool} (validation only writes nothing; apply writes {@code pool}). */
-    static RedoApplier applier(MemorySegment pool, Superblock sb) {
-        return new RedoApplier(pool, sb.baseAddress(), 2L * SuperblockDescriptor.SLOT_LENGTH, sb.logOffset(),
-                sb.logOffset() + sb.logLength(), null);
+    /**
+     * pheap's replay over {@code pool}, pointers as recovery stores them before a swizzle
+     * (validation writes nothing; apply writes {@code pool}).
+     */
+    static Replay applier(MemorySegment pool, Superblock sb) {
+        return Replay.atRecordedBases(pool, sb, sb.baseAddress(), null);
     }
 
     /**
@@ -82,7 +83,7 @@ final class Recovered implements AutoCloseable {
     static MemorySegment replayInCopy(MemorySegment pool, Superblock sb, List<Entry> redo, Arena arena) {
         MemorySegment copy = arena.allocate(pool.byteSize(), 4096);
         MemorySegment.copy(pool, 0, copy, 0, pool.byteSize());
-        RedoApplier a = applier(copy, sb);
+        Replay a = applier(copy, sb);
         for (Entry r : redo) {
             a.apply(r.lsn(), pool, r.payloadOffset(), r.length());
         }

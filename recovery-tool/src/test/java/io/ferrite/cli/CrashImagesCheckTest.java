@@ -103,7 +103,7 @@ class CrashImagesCheckTest {
             } finally {
                 media.onCrashPoint(null);
                 if (!closed) {
-                    store.heap().crash();
+                    store.heap().crashForTesting();
                 }
             }
             images.cleanlyClosed(media.segment());
@@ -251,7 +251,7 @@ class CrashImagesCheckTest {
             } finally {
                 media.onCrashPoint(null);
                 if (!closed) {
-                    h.crash();
+                    h.crashForTesting();
                 }
             }
             images.cleanlyClosed(media.segment());

@@ -26,6 +26,11 @@ import org.junit.jupiter.api.Test;
  * where {@code Heap.open} recovers it and must find nothing wrong with the log, and on some,
  * {@code ferrite recover} must succeed and end the log at the same LSN. The rest of {@code check}'s
  * findings (heap structures) are other tests' business.
+ *
+ * <p>And the objects (issue 10, one replay path): {@code ferrite dump} of the crash image (the
+ * tool replays the log in a private copy) must print exactly what it prints of the same image
+ * after {@code Heap.open} recovered it in place (relocated: the image maps elsewhere, so the
+ * heap also swizzled), and the heap's own walk of both lists must find every node the dump shows.
  */
 class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
     private static final long POOL = 4L << 20;
@@ -34,6 +39,7 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
     private static final int MAX_IMAGES = 600;
     private static final int RECOVER_EVERY = 10;
     private static final long TIME_BUDGET_NANOS = Duration.ofSeconds(25).toNanos();
+    private static final Pattern NODE_OBJECT = Pattern.compile("\"type\"\\s*:\\s*\"LNode\"");
     private static final Pattern LOG_ERROR = Pattern.compile("\"severity\"\\s*:\\s*\"error\"\\s*,\\s*\"area\"\\s*:\\s*\"log\"");
 
     /** One list per committer thread: each writes only its own fields of the root. */
@@ -82,8 +88,30 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
         }
         System.out.printf("cli check/recover vs Heap.open: %d pool crash images compared (%d also through recover), all end"
                 + " the log at the same LSN and find no log error (%d with a torn record and intact records after it);"
-                + " seed %d%n", c.images, c.recovered, c.tornGroups, seed);
+                + " dump after the tool's replay equals dump after Heap.open on all of them (%d nodes walked); seed %d%n",
+                c.images, c.recovered, c.tornGroups, c.objects, seed);
         assertTrue(c.images >= 100, "only " + c.images + " images (seed " + seed + ")");
+    }
+
+    /** Walks both lists of the recovered heap (bounded by the transactions each thread ran); returns the nodes. */
+    static long walk(Heap h, String where) {
+        Ref root = h.root(ROOT);
+        long nodes = 0;
+        for (int t = 0; t < THREADS; t++) {
+            long txs = h.getLong(root, ROOT.field("txs" + t));
+            long n = 0;
+            for (Ref r = h.getRef(root, ROOT.field("head" + t)); r != null && n <= TXS_PER_THREAD; r = h.getRef(r, NODE.field("next"))) {
+                assertEquals(txs - n, h.getLong(r, NODE.field("key")), where + ": node " + n + " of list " + t);
+                n++;
+            }
+            assertEquals(txs, n, where + ": list " + t + " holds another number of nodes than its count");
+            nodes += n;
+        }
+        return nodes;
+    }
+
+    static long countOf(String text, Pattern what) {
+        return what.matcher(text).results().count();
     }
 
     /** Runs inside the media's fence (serialized). */
@@ -96,6 +124,7 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
         long images;
         long recovered;
         long tornGroups;
+        long objects;
         AssertionError failure;
 
         Compare(long seed, Path file, HeapOptions opts) {
@@ -114,13 +143,22 @@ class PoolLogVerdictMatchesHeapOpenOnCrashImagesTest {
                 MemorySegment image = arena.allocate(cp.size(), 4096);
                 cp.writeImage(rnd, image);
                 CrashImages.write(file, image);
+                TestPools.Run cliDump = TestPools.run("dump", "--json", file.toString());
+                assertEquals(Ferrite.EXIT_CLEAN, cliDump.exit(), where + ": dump of the crash image: " + cliDump);
                 long libraryTail;
+                long walked;
                 try (Heap r = Heap.open(Media.wrap(image), opts)) {
                     libraryTail = r.recoveryReport().toLsn();
+                    walked = walk(r, where);
                 }
                 TestPools.Run check = TestPools.runCheck("--json", file.toString());
                 assertFalse(LOG_ERROR.matcher(check.out()).find(), where + ": check finds a log error: " + check.out());
                 assertEquals(libraryTail, CrashImages.number(check.out(), "tailLsn"), where + ": check ends the log elsewhere: " + check.out());
+                CrashImages.write(file, image); // as Heap.open left it: recovered, swizzled, closed
+                TestPools.Run heapDump = TestPools.run("dump", "--json", file.toString());
+                assertEquals(cliDump.out(), heapDump.out(), where + ": the tool's replay and Heap.open's leave other objects");
+                assertEquals(walked, countOf(cliDump.out(), NODE_OBJECT), where + ": nodes the heap walks vs dumped");
+                objects += walked;
                 images++;
                 if (check.out().contains("intact record(s) chained after it")) {
                     tornGroups++;

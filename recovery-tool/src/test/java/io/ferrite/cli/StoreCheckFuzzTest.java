@@ -287,7 +287,7 @@ class StoreCheckFuzzTest {
                 users.put("after-checkpoint", "x");
                 ledger.remove(14L);
                 queue.pollFirst();
-                s.heap().crash();
+                s.heap().crashForTesting();
                 return p;
             }
         } catch (RuntimeException e) {

@@ -124,7 +124,7 @@ final class TestPools {
                 tx.commit();
             }
         }
-        h.crash();
+        h.crashForTesting();
         return p;
     }
 

@@ -79,7 +79,7 @@ class TornGroupThenRestartIsRecoverableTest {
                     tx.commit();
                 }
             } finally {
-                h.crash();
+                h.crashForTesting();
             }
             List<long[]> after = records(p, cp);
             assertEquals(1, after.size(), "recovery keeps exactly the restart's record");

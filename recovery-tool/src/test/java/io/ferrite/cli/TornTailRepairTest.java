@@ -45,7 +45,7 @@ class TornTailRepairTest {
             tx.setLong(bank, TestPools.BANK.field("count"), 4);
             tx.commit();
         }
-        h.crash();
+        h.crashForTesting();
         io.ferrite.pmlog.LogTailScanner.Entry last = CommandsTest.lastRecord(pool);
         TestPools.flip(pool, last.payloadOffset() + 3, 0);
         TestPools.Run check = TestPools.run("check", pool.toString());

@@ -168,7 +168,7 @@ class ConcurrentStoreCrashSimTest {
             } finally {
                 media.onCrashPoint(null);
                 if (!closed) {
-                    store.heap().crash();
+                    store.heap().crashForTesting();
                 }
             }
             // after a clean close: exactly every slot's last operation
@@ -279,7 +279,7 @@ class ConcurrentStoreCrashSimTest {
                 try {
                     check(r, required, upTo, candidates, ctx);
                 } finally {
-                    r.heap().crash();
+                    r.heap().crashForTesting();
                 }
                 images++;
             } catch (Throwable e) {

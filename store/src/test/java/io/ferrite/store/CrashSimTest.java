@@ -157,7 +157,7 @@ class CrashSimTest {
             media.onCrashPoint(null);
             assertTrue(map.size() > 300, "the workload grows the map past its first 256 buckets (splits)");
             assertTrue(map.bucketCount() > 300, "buckets were split: " + map.bucketCount());
-            store.heap().crash();
+            store.heap().crashForTesting();
             try (Store r = Store.open(media, ctx)) {
                 assertEquals(m, new HashMap<>(r.map("accounts", String.class, Long.class)));
                 assertEquals(s, new TreeMap<>(r.sortedMap("journal", Long.class, String.class)));
@@ -200,7 +200,7 @@ class CrashSimTest {
             String leak = Reachability.leaks(r);
             assertNull(leak, "fence " + fence + ": allocated but unreachable objects: " + leak);
         } finally {
-            r.heap().crash();
+            r.heap().crashForTesting();
         }
     }
 }

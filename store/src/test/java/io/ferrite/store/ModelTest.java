@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Model-based randomized tests: each collection is driven by random operations side by side with
- * a java.util model, and compared in full after every clean close, crash ({@code Heap.crash()},
+ * a java.util model, and compared in full after every clean close, crash ({@code Heap.crashForTesting()},
  * no checkpoint) and reopen at random points; half of the reopens relocate the pool
  * ({@code HeapOptions.forceRelocation}: mapped at another base, every pointer swizzled). Seeds
  * are printed.
@@ -28,7 +28,7 @@ class ModelTest {
     static Store reopen(TestPools p, Store s, Random rnd) {
         long base = s.heap().baseAddress();
         if (rnd.nextInt(3) == 0) {
-            s.heap().crash();
+            s.heap().crashForTesting();
         } else {
             s.close();
         }
@@ -335,7 +335,7 @@ class ModelTest {
                 }
                 assertEquals(6000, m.size());
                 assertTrue(m.bucketCount() >= 6000, "the table kept up with the load: " + m.bucketCount() + " buckets");
-                s.heap().crash();
+                s.heap().crashForTesting();
                 s = p.open(TestPools.context());
                 PersistentMap<Long, String> r = s.map("bulk", Long.class, String.class);
                 assertTrue(r.bucketCount() >= 6000);
