@@ -80,6 +80,8 @@ class StructureFuzzTest {
             new String[] {"check", "--json"}, new String[] {"dump"}, new String[] {"dump", "--root"}, new String[] {"log", "--verify"});
     static final Pattern TRACE = Pattern.compile("(?m)^\\s+at [\\w.$/]+\\(|^Caused by: |Exception in thread");
     static final Pattern INTERNAL = Pattern.compile("internal error: (\\w+)");
+    /** Control characters other than the line feed: none may reach the terminal raw. */
+    static final Pattern CONTROL = Pattern.compile("[\\x00-\\x09\\x0b-\\x1f\\x7f\\x{80}-\\x{9f}]");
 
     /** How a mutant's pool is reached. */
     enum Access { DIRECT, SYMLINK, HARDLINK }
@@ -450,6 +452,12 @@ class StructureFuzzTest {
         }
         if (TRACE.matcher(all).find()) {
             fail(c, name, "stack trace in the output", r.text());
+        }
+        Matcher cc = CONTROL.matcher(all);
+        if (cc.find()) {
+            // bytes from the pool (type and field names) reach the terminal: they must be escaped (and JSON requires it)
+            fail(c, name, "raw control character in the output", String.format("U+%04X at %d: ", (int) cc.group().charAt(0), cc.start())
+                    + all.substring(Math.max(0, cc.start() - 80), Math.min(all.length(), cc.start() + 40)).replaceAll("\\p{Cntrl}", "?"));
         }
     }
 
