@@ -5,6 +5,7 @@ import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
@@ -88,7 +89,9 @@ public final class Heap implements AutoCloseable {
         this.lock = lock;
         this.poolName = media.path() == null ? "<memory pool " + sb.poolId() + ">" : media.path().toString();
         this.options = options;
-        this.seg = media.segment();
+        // the pool's bytes only: a file grown past the pool (after a crash mid-swizzle, say) must not
+        // widen what the swizzle decides by, nor what a pointer may reach
+        this.seg = media.segment().asSlice(0, sb.poolSize());
         this.sb = sb;
         this.base = media.baseAddress();
         this.dirty = new DirtyLineSet(sb.poolSize());
@@ -107,7 +110,7 @@ public final class Heap implements AutoCloseable {
     /** Creates a new pool file of {@code size} bytes (it must not exist) and opens it. */
     public static Heap create(Path path, long size, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        PoolLock lock = PoolLock.acquire(path);
+        PoolLock lock = null;
         Media media = null;
         try {
             MediaOptions mo = o.mediaOptions().copy();
@@ -115,6 +118,8 @@ public final class Heap implements AutoCloseable {
                 mo.addressHint(o.addressHint() != 0 ? o.addressHint() : createAddressHint());
             }
             media = Media.create(path, size, mo);
+            // the lock is on the pool file itself, so it exists first; an open before this sees no superblock
+            lock = PoolLock.acquire(path);
             Superblock sb = format(media, o);
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
@@ -126,7 +131,9 @@ public final class Heap implements AutoCloseable {
                     // report the original failure
                 }
             }
-            lock.close();
+            if (lock != null) {
+                lock.close();
+            }
             throw e;
         }
     }
@@ -157,17 +164,15 @@ public final class Heap implements AutoCloseable {
 
     /**
      * Who holds the writer lock of the pool at {@code pool}, in words (pid, host, thread, since
-     * when, and the lock file), or empty when nobody does. Takes no lock and never creates the lock
-     * file. Safe to call in the writer's own JVM (then it answers from the in-process registry
-     * without opening the lock file, whose close would drop the writer's POSIX lock; see the
-     * caveat on {@code PoolLock}). Code outside pheap must ask here instead of opening {@link
-     * #lockFile(Path)} itself.
+     * when, and the lock file), or empty when nobody does, whatever path names the pool (the lock
+     * is on the pool file; see {@link PoolLock}). Never creates the lock file. Safe to call in the
+     * writer's own JVM (then it answers from the in-process registry).
      */
     public static java.util.Optional<String> lockHolder(Path pool) {
         return PoolLock.holder(pool);
     }
 
-    /** The writer-lock sidecar of a pool, {@code <pool>.lock}: to name it or delete it with the pool. */
+    /** The writer-lock sidecar of a pool, {@code <pool>.lock} next to its real path: to name it or delete it with the pool. */
     public static Path lockFile(Path pool) {
         return PoolLock.lockFile(pool);
     }
@@ -175,7 +180,30 @@ public final class Heap implements AutoCloseable {
     /** Opens an existing pool file: recovery replays the log from the last checkpoint. */
     public static Heap open(Path path, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        PoolLock lock = PoolLock.acquire(path);
+        return openLocked(PoolLock.acquire(path), o);
+    }
+
+    /**
+     * Takes the writer lock of the pool at {@code pool} without opening it, for a caller that must
+     * keep other writers out across more than one open (`ferrite check --repair`: check, then
+     * repair); open it with {@link #open(PoolLock, HeapOptions)}. Throws {@link
+     * HeapLockedException} naming the holder when another writer has it.
+     */
+    public static PoolLock lock(Path pool) {
+        return PoolLock.acquire(pool);
+    }
+
+    /**
+     * Opens the pool whose writer lock the caller holds ({@link #lock(Path)}). The heap borrows the
+     * lock: closing the heap leaves it held, and the caller releases it after the heap is closed.
+     */
+    public static Heap open(PoolLock lock, HeapOptions options) {
+        HeapOptions o = options.copy().conclude();
+        return openLocked(lock.lend(), o);
+    }
+
+    private static Heap openLocked(PoolLock lock, HeapOptions o) {
+        Path path = lock.pool();
         Media media = null;
         try {
             Superblock sb = probe(path);
@@ -219,7 +247,7 @@ public final class Heap implements AutoCloseable {
      */
     public static Heap open(Media media, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
-        Superblock sb = choose(media.segment(), media.size(), String.valueOf(media.path()));
+        Superblock sb = choose(media.segment(), media.size(), media.path() == null ? "<memory pool>" : media.path().toString());
         return start(media, false, null, sb, o);
     }
 
@@ -332,6 +360,12 @@ public final class Heap implements AutoCloseable {
         HeapEvents.Recovery ev = new HeapEvents.Recovery();
         ev.begin();
         Superblock s = sb;
+        registry.checkVersion(); // before anything is written
+        String bases = PoolValidation.recordedBasesProblem(seg, s); // before replay stores pointers for them
+        if (bases != null) {
+            throw new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + bases,
+                    "run `ferrite check " + poolName + "`");
+        }
         log = PmLog.open(media, s.logOffset(), s.logLength(), logOptions(this, options, s));
         long[] counts = new long[2];
         long from = s.checkpointLsn();
@@ -347,6 +381,11 @@ public final class Heap implements AutoCloseable {
                 }
                 return true;
             });
+        } catch (IllegalArgumentException e) {
+            // the checkpoint LSN is no record of the log (reclaimed, beyond its end, mid-record):
+            // the superblock or the log is damaged; replay stopped there
+            throw new PoolFormatException("pool " + poolName + ": cannot replay its log from the superblock's checkpoint LSN "
+                    + from + ": " + e.getMessage(), "run `ferrite check " + poolName + "`", e);
         } finally {
             applier.atRecordedBases(false, 0, 0, 1, 0);
         }
@@ -362,6 +401,11 @@ public final class Heap implements AutoCloseable {
         }
         registry.load();
         long live = allocator.rebuild(registry);
+        String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
+        if (rootProblem != null) {
+            throw new PoolFormatException("type registry of pool " + poolName + ": " + rootProblem,
+                    "run `ferrite check " + poolName + "`");
+        }
         // 3. swizzle when the mapping moved or an earlier swizzle was interrupted (a no-op otherwise)
         SwizzleReport swz = Swizzler.swizzle(swizzleView(), SwizzleOptions.defaults().parallelism(options.swizzleThreads()));
         // 4. only now records may be appended again: give back slabs found empty
@@ -594,11 +638,8 @@ public final class Heap implements AutoCloseable {
             long obj = s.objectOffset(slot);
             RedoWriter w = c.sysWriter.begin(0);
             w.setBits(s.bitmapWordOffset(slot), 1L << slot);
-            w.writeValue(reg + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET, t.id, 4);
-            w.writeValue(reg + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, obj, 8);
-            w.finish();
             try {
-                commitSystem(w);
+                registry.commitRoot(w, t.id, obj, this::commitSystem);
             } catch (RuntimeException | Error e) {
                 s.release(slot);
                 throw e;

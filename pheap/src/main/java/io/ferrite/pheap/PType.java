@@ -31,6 +31,12 @@ public final class PType {
     /** Offset of the u32 length in a blob; the bytes start at {@link #BLOB_DATA_OFFSET}. */
     static final int BLOB_LENGTH_OFFSET = 0;
     static final int BLOB_DATA_OFFSET = 8;
+    /**
+     * Largest object size, 2^31 - 8 bytes: field offsets and lengths are 32-bit in the registry
+     * ({@link io.ferrite.pheap.format.TypeDescriptor}) and in {@link PField}, and swizzling's
+     * pointer maps are built from them, so a field that ends past it would be truncated.
+     */
+    public static final long MAX_SIZE = Integer.MAX_VALUE & ~7L;
 
     private final String name;
     private final long size;
@@ -50,7 +56,15 @@ public final class PType {
         Map<String, PField> map = new LinkedHashMap<>();
         long off = 0;
         for (FieldSpec s : specs) {
+            if (s.length <= 0) {
+                throw new IllegalArgumentException("type " + name + ": field '" + s.name + "' length " + s.length);
+            }
             long aligned = (off + s.kind.alignment() - 1) & -s.kind.alignment();
+            if (aligned + s.length > MAX_SIZE) {
+                throw new IllegalArgumentException("type " + name + ": field '" + s.name + "' at offset " + aligned + " of "
+                        + s.length + " bytes ends past " + MAX_SIZE + " bytes, the largest object size (field offsets are"
+                        + " 32-bit); split the object");
+            }
             if (aligned > off) {
                 elements.add(MemoryLayout.paddingLayout(aligned - off));
             }

@@ -19,9 +19,14 @@ import java.util.function.LongConsumer;
  * <p>Slab table entry {@code i} ({@link SlabTableDescriptor}): state FREE is
  * {@link SwizzleView#FREE}, SMALL and LARGE_HEAD report their type id, LARGE_CONT is
  * {@link SwizzleView#CONTINUATION}; the span is 1 for a small slab and the run length for a large
- * head; the recorded-base word is the entry's word at +8. Objects start at the slab's header data
- * offset, geometry and allocation bitmap come from the slab header ({@link SlabHeaderDescriptor}).
- * A pointer field declared {@code ferrite.blob} accepts any blob type.
+ * head; the recorded-base word is the entry's word at +8. Object geometry (data offset, count,
+ * size) comes from the slab's registered type, never from the stored header: a damaged header
+ * must not move the words a swizzle rewrites (the heap refuses a header that disagrees with its
+ * type at open, {@link io.ferrite.pheap.format.PoolValidation#slabHeaderProblem}). Only the
+ * variable-size blob type takes its object size from the header, and only a slab whose type the
+ * registry does not know takes all of it from there. The allocation bitmap is the header's
+ * ({@link SlabHeaderDescriptor}). A pointer field declared {@code ferrite.blob} accepts any blob
+ * type. The segment is the pool's bytes only ({@code [0, pool size)}), even when the file is longer.
  *
  * <p>The heap builds one at open to swizzle ({@link Heap#open}) and for
  * {@link Heap#verifyPointers()}; tools build one over a pool they did not open as a heap with
@@ -42,6 +47,10 @@ public final class PoolSwizzleView implements SwizzleView {
     private final PointerMap[] maps;
     private final String[] names;
     private final boolean[] blobs;
+    /** Per type id: data offset, object count and object size (0 = variable: from the header); 0 count = unknown type. */
+    private final int[] dataOffsets;
+    private final int[] counts;
+    private final long[] sizes;
     private final int anyBlob;
     private final java.util.function.LongSupplier poolBase;
     private final LongConsumer persistPoolBase;
@@ -49,7 +58,7 @@ public final class PoolSwizzleView implements SwizzleView {
     PoolSwizzleView(Media media, Superblock sb, TypeRegistry registry, String poolName,
             java.util.function.LongSupplier poolBase, LongConsumer persistPoolBase) {
         this.media = media;
-        this.seg = media.segment();
+        this.seg = media.segment().asSlice(0, sb.poolSize());
         this.sb = sb;
         this.poolName = poolName;
         this.slabTable = sb.slabTableOffset();
@@ -66,11 +75,17 @@ public final class PoolSwizzleView implements SwizzleView {
         maps = new PointerMap[max + 1];
         names = new String[max + 1];
         blobs = new boolean[max + 1];
+        dataOffsets = new int[max + 1];
+        counts = new int[max + 1];
+        sizes = new long[max + 1];
         TypeInfo variable = registry.byName(PType.ANY_BLOB);
         anyBlob = variable == null ? -2 : variable.id;
         for (TypeInfo t : all) {
             names[t.id] = t.name;
             blobs[t.id] = t.blob;
+            dataOffsets[t.id] = t.dataOffset;
+            counts[t.id] = t.objectCount;
+            sizes[t.id] = t.variable ? 0 : t.objectSize;
             PointerMap.Builder b = PointerMap.builder();
             t.def.fields().stream().filter(f -> f.kind() == FieldKind.POINTER)
                     .sorted(java.util.Comparator.comparingInt(PField::offset))
@@ -178,18 +193,31 @@ public final class PoolSwizzleView implements SwizzleView {
         return entry(slab) + SlabTableDescriptor.RECORDED_BASE_OFFSET;
     }
 
+    /** The registered type of a slab in use, or -1 when the registry does not know it. */
+    private int knownType(int slab) {
+        int t = seg.get(Le.U32, entry(slab) + SlabTableDescriptor.TYPE_ID_OFFSET);
+        return t > 0 && t < counts.length && counts[t] > 0 ? t : -1;
+    }
+
     @Override
     public long objectsOffset(int slab) {
-        return start(slab) + Integer.toUnsignedLong(seg.get(Le.U32, start(slab) + SlabHeaderDescriptor.DATA_OFFSET_OFFSET));
+        int t = knownType(slab);
+        return start(slab) + (t > 0 ? dataOffsets[t]
+                : Integer.toUnsignedLong(seg.get(Le.U32, start(slab) + SlabHeaderDescriptor.DATA_OFFSET_OFFSET)));
     }
 
     @Override
     public long objectSize(int slab) {
-        return seg.get(Le.U64, start(slab) + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
+        int t = knownType(slab);
+        return t > 0 && sizes[t] > 0 ? sizes[t] : seg.get(Le.U64, start(slab) + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
     }
 
     @Override
     public int objectCount(int slab) {
+        int t = knownType(slab);
+        if (t > 0) {
+            return counts[t];
+        }
         int n = seg.get(Le.U32, start(slab) + SlabHeaderDescriptor.OBJECT_COUNT_OFFSET);
         int words = seg.get(Le.U32, start(slab) + SlabHeaderDescriptor.BITMAP_WORDS_OFFSET);
         // the bitmap must hold every slot: a header that says otherwise exposes no objects

@@ -2,8 +2,8 @@ package io.ferrite.pheap;
 
 import static io.ferrite.pheap.format.SlabTableDescriptor.*;
 
-import io.ferrite.FerriteException;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
 import io.ferrite.pheap.format.Superblock;
@@ -172,6 +172,11 @@ final class SlabAllocator {
      * and a {@link Long#bitCount} per bitmap word; objects are never touched.
      */
     long rebuild(TypeRegistry registry) {
+        // the table's shape first: a large object's slabs all continuations naming it, bases in range
+        String shape = PoolValidation.slabTableProblem(seg, sb);
+        if (shape != null) {
+            throw corrupt(shape);
+        }
         long live = 0;
         long table = sb.slabTableOffset();
         for (int i = 0; i < slabs.length; i++) {
@@ -189,19 +194,19 @@ final class SlabAllocator {
                     if (t == null) {
                         throw corrupt(e, "slab " + i + " holds type id " + typeId + ", which the registry does not know");
                     }
-                    int hType = seg.get(Le.U32, start + SlabHeaderDescriptor.TYPE_ID_OFFSET);
-                    int count = seg.get(Le.U32, start + SlabHeaderDescriptor.OBJECT_COUNT_OFFSET);
-                    long size = seg.get(Le.U64, start + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
-                    if (seg.get(Le.U32, start) != SlabHeaderDescriptor.MAGIC || hType != typeId
-                            || count != t.objectCount || (!t.variable && size != t.objectSize)) {
-                        throw corrupt(start, "slab " + i + " header (type " + hType + ", " + count + " objects of " + size
-                                + " bytes) does not match its table entry (type " + t + ", " + t.objectCount + " of "
-                                + t.objectSize + ")");
-                    }
                     int span = state == STATE_LARGE_HEAD ? seg.get(Le.U32, e + SPAN_OFFSET) : 0;
-                    if (state == STATE_LARGE_HEAD && (span < 1 || i + span > slabs.length)) {
-                        throw corrupt(e, "large slab " + i + " spans " + span + " slabs");
+                    if (t.large != (state == STATE_LARGE_HEAD)) {
+                        throw corrupt(e, "slab " + i + " is " + stateName(state) + " but its type " + t + " is "
+                                + (t.large ? "large (one object per run of slabs)" : "small (many objects per slab)"));
                     }
+                    // slabTableProblem checked the span; the header must agree with the type
+                    String h = PoolValidation.slabHeaderProblem(seg, sb, i, Math.max(1, span), typeId,
+                            t.variable ? 0 : t.objectSize, t.objectCount);
+                    if (h != null) {
+                        throw corrupt(h);
+                    }
+                    int count = t.objectCount;
+                    long size = seg.get(Le.U64, start + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
                     SlabState s = new SlabState(i, t, start, span, size, count);
                     MemorySegment.copy(seg, Le.U64, start + SlabHeaderDescriptor.BITMAP_OFFSET, s.bits, 0, s.bits.length);
                     int used = 0;
@@ -222,15 +227,18 @@ final class SlabAllocator {
                         i += span - 1;
                     }
                 }
-                case STATE_LARGE_CONT -> throw corrupt(e, "slab " + i + " continues a large object but follows no head");
-                default -> throw corrupt(e, "slab " + i + " has unknown state " + state);
+                default -> throw corrupt(e, "slab " + i + " has state " + stateName(state) + " where the table's shape allows none");
             }
         }
         return live;
     }
 
-    private FerriteException corrupt(long at, String what) {
-        return new FerriteException("slab metadata of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
+    private PoolFormatException corrupt(long at, String what) {
+        return corrupt("at pool offset " + at + ": " + what);
+    }
+
+    private PoolFormatException corrupt(String what) {
+        return new PoolFormatException("slab metadata of pool " + poolName + " is damaged: " + what,
                 "run `ferrite check " + poolName + "`");
     }
 

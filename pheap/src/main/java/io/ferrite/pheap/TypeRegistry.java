@@ -35,6 +35,9 @@ final class TypeRegistry {
     private TypeInfo variableBlob;
     private int count;
     private long used;
+    /** The header's root fields as the last header record left them (the header CRC covers them). */
+    private int rootTypeId;
+    private long rootOffset;
 
     TypeRegistry(MemorySegment seg, long regionOffset, long regionLength, int slabSize, String poolName) {
         this.seg = seg;
@@ -71,6 +74,19 @@ final class TypeRegistry {
         }
         seg.set(Le.U32, regionOffset + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, id);
         seg.set(Le.U64, regionOffset + TypeRegistryDescriptor.USED_BYTES_OFFSET, at - regionOffset - TypeRegistryDescriptor.HEADER_LENGTH);
+        seg.set(Le.U32, regionOffset + TypeRegistryDescriptor.CRC_OFFSET, TypeRegistryDescriptor.computeCrc(seg, regionOffset));
+    }
+
+    /** The header CRC for these field values (what a header record stores with them). */
+    private static int headerCrc(int count, long used, int rootTypeId, long rootOffset) {
+        MemorySegment h = MemorySegment.ofArray(new long[TypeRegistryDescriptor.HEADER_LENGTH / 8]);
+        h.set(Le.U64, TypeRegistryDescriptor.MAGIC_OFFSET, TypeRegistryDescriptor.MAGIC);
+        h.set(Le.U32, TypeRegistryDescriptor.VERSION_OFFSET, TypeRegistryDescriptor.VERSION);
+        h.set(Le.U32, TypeRegistryDescriptor.TYPE_COUNT_OFFSET, count);
+        h.set(Le.U64, TypeRegistryDescriptor.USED_BYTES_OFFSET, used);
+        h.set(Le.U32, TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET, rootTypeId);
+        h.set(Le.U64, TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, rootOffset);
+        return TypeRegistryDescriptor.computeCrc(h, 0);
     }
 
     static byte[] encode(PType t, int id) {
@@ -113,26 +129,46 @@ final class TypeRegistry {
         return d.toArray(Le.U8);
     }
 
-    private FerriteException corrupt(long at, String what) {
-        return new FerriteException("type registry of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
+    private PoolFormatException corrupt(long at, String what) {
+        return new PoolFormatException("type registry of pool " + poolName + " is damaged at pool offset " + at + ": " + what,
                 "run `ferrite check " + poolName + "`");
     }
 
-    /** Decodes the persisted registry (after recovery replay). */
-    void load() {
+    /**
+     * Checks the registry's magic and version: the open runs it before replay writes anything, so
+     * a registry this build cannot read (version 1 had no header CRC) leaves the pool untouched.
+     */
+    void checkVersion() {
         long h = regionOffset;
         if (seg.get(Le.U64, h + TypeRegistryDescriptor.MAGIC_OFFSET) != TypeRegistryDescriptor.MAGIC) {
             throw corrupt(h, "no registry magic");
         }
         int version = seg.get(Le.U32, h + TypeRegistryDescriptor.VERSION_OFFSET);
         if (version != TypeRegistryDescriptor.VERSION) {
-            throw new FerriteException("type registry of pool " + poolName + " has version " + version + "; this build reads version "
-                    + TypeRegistryDescriptor.VERSION, "use a Ferrite release that knows it; `ferrite info " + poolName + "`");
+            throw new PoolFormatException("type registry of pool " + poolName + " has version " + Integer.toUnsignedString(version)
+                    + "; this build reads version " + TypeRegistryDescriptor.VERSION + (version < TypeRegistryDescriptor.VERSION
+                    ? " (version 1 pools, without a registry header checksum, are not converted)" : ""),
+                    "use a Ferrite release that knows it; `ferrite check " + poolName + "` shows the header");
+        }
+    }
+
+    /** Decodes the persisted registry (after recovery replay). */
+    void load() {
+        long h = regionOffset;
+        checkVersion();
+        int storedCrc = seg.get(Le.U32, h + TypeRegistryDescriptor.CRC_OFFSET);
+        int crc = TypeRegistryDescriptor.computeCrc(seg, h);
+        if (storedCrc != crc) {
+            throw corrupt(h, String.format("header CRC32C mismatch (stored 0x%08x, computed 0x%08x): its type count, used"
+                    + " bytes or root cannot be trusted", storedCrc, crc));
         }
         int n = seg.get(Le.U32, h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET);
         long u = seg.get(Le.U64, h + TypeRegistryDescriptor.USED_BYTES_OFFSET);
         if (u < 0 || u > regionLength - TypeRegistryDescriptor.HEADER_LENGTH) {
             throw corrupt(h, "used bytes " + u + " exceed the region of " + regionLength);
+        }
+        if (n < 0) {
+            throw corrupt(h, "type count " + Integer.toUnsignedString(n));
         }
         long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
         long end = at + u;
@@ -146,6 +182,31 @@ final class TypeRegistry {
         }
         count = n;
         used = u;
+        rootTypeId = seg.get(Le.U32, h + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET);
+        rootOffset = seg.get(Le.U64, h + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET);
+    }
+
+    int rootTypeId() {
+        return rootTypeId;
+    }
+
+    long rootOffset() {
+        return rootOffset;
+    }
+
+    /**
+     * Appends the root fields and the header CRC to {@code w} (begun by the caller, with the root
+     * object's allocation bit) and commits it, under the registry's lock: header records are then
+     * built and applied in one order, so each one's CRC covers the fields the others left.
+     */
+    synchronized void commitRoot(RedoWriter w, int typeId, long offset, java.util.function.Consumer<RedoWriter> committer) {
+        w.writeValue(regionOffset + TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET, typeId, 4);
+        w.writeValue(regionOffset + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, offset, 8);
+        w.writeValue(regionOffset + TypeRegistryDescriptor.CRC_OFFSET, headerCrc(count, used, typeId, offset), 4);
+        w.finish();
+        committer.accept(w);
+        rootTypeId = typeId;
+        rootOffset = offset;
     }
 
     private int readId(long at, long end) {
@@ -168,27 +229,48 @@ final class TypeRegistry {
         long size = seg.get(Le.U64, at + SIZE_OFFSET);
         int nf = Short.toUnsignedInt(seg.get(Le.U16, at + FIELD_COUNT_OFFSET));
         int nl = Short.toUnsignedInt(seg.get(Le.U16, at + NAME_LENGTH_OFFSET));
+        long descEnd = at + len;
+        if (at + HEADER_LENGTH + align8(nl) > descEnd) {
+            throw corrupt(at, "type name of " + nl + " bytes runs past the descriptor's " + len + " bytes");
+        }
         String name = str(at + NAME_OFFSET, nl);
         long p = at + HEADER_LENGTH + align8(nl);
         List<PType.FieldSpec> specs = new ArrayList<>();
+        int[] offsets = new int[nf];
         for (int i = 0; i < nf; i++) {
+            if (p + FIELD_HEADER_LENGTH > descEnd) {
+                throw corrupt(p, "type " + name + " field " + i + " runs past the descriptor's " + len + " bytes");
+            }
             FieldKind kind = FieldKind.ofCode(seg.get(Le.U16, p + FIELD_KIND_OFFSET));
             int fnl = Short.toUnsignedInt(seg.get(Le.U16, p + FIELD_NAME_LENGTH_OFFSET));
             int flen = seg.get(Le.U32, p + FIELD_LENGTH_OFFSET);
             int tnl = Short.toUnsignedInt(seg.get(Le.U16, p + FIELD_TARGET_LENGTH_OFFSET));
+            offsets[i] = seg.get(Le.U32, p + FIELD_OFFSET_OFFSET);
             if (kind == null) {
                 throw corrupt(p, "type " + name + " field " + i + " has unknown kind " + seg.get(Le.U16, p + FIELD_KIND_OFFSET));
+            }
+            if (p + FIELD_HEADER_LENGTH + align8(fnl + tnl) > descEnd) {
+                throw corrupt(p, "type " + name + " field " + i + " names run past the descriptor's " + len + " bytes");
             }
             String fname = str(p + FIELD_NAME_OFFSET, fnl);
             String target = tnl == 0 ? null : str(p + FIELD_NAME_OFFSET + fnl, tnl);
             specs.add(new PType.FieldSpec(fname, kind, flen, target));
             p += FIELD_HEADER_LENGTH + align8(fnl + tnl);
         }
+        PType t;
         try {
-            return PType.decoded(name, (flags & FLAG_BLOB) != 0, size, specs);
+            t = PType.decoded(name, (flags & FLAG_BLOB) != 0, size, specs);
         } catch (RuntimeException e) {
             throw corrupt(at, e.getMessage());
         }
+        for (int i = 0; i < nf; i++) {
+            // the layout is derived from the fields in order; a stored offset that differs is damage
+            if (offsets[i] != t.fields().get(i).offset()) {
+                throw corrupt(at, "type " + name + " field " + t.fields().get(i).name() + " is stored at offset "
+                        + Integer.toUnsignedString(offsets[i]) + " but lays out at " + t.fields().get(i).offset());
+            }
+        }
+        return t;
     }
 
     private String str(long at, int len) {
@@ -292,6 +374,7 @@ final class TypeRegistry {
         w.write(at, d, 0, d.length);
         w.writeValue(regionOffset + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, id, 4);
         w.writeValue(regionOffset + TypeRegistryDescriptor.USED_BYTES_OFFSET, used + d.length, 8);
+        w.writeValue(regionOffset + TypeRegistryDescriptor.CRC_OFFSET, headerCrc(id, used + d.length, rootTypeId, rootOffset), 4);
         w.finish();
         committer.accept(w);
         count = id;

@@ -15,8 +15,10 @@
  * per-thread current slab per type (no global lock on that path). Isolation between transactions
  * that touch the same objects is the caller's (as in PMDK/LLPL): two threads writing one object
  * concurrently race. Checkpoints run in a background thread (configurable), on demand, when the
- * log fills, and at close. One process, one writer: a second open of a pool fails
- * ({@link io.ferrite.pheap.HeapLockedException}).
+ * log fills, and at close. One process, one writer: a second open of a pool file, by any path to
+ * it (a link, another mount), in this process or another, fails
+ * ({@link io.ferrite.pheap.HeapLockedException}); the lock is an exclusive {@code flock} on the
+ * pool file ({@link io.ferrite.pheap.PoolLock}).
  *
  * <h2>Durability</h2>
  * Every change to the pool besides the log and the superblocks is a redo record: a commit appends

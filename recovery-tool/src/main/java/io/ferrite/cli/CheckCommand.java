@@ -2,11 +2,14 @@ package io.ferrite.cli;
 
 import io.ferrite.FerriteException;
 import io.ferrite.pheap.Heap;
-import io.ferrite.pheap.HeapLockedException;
+import io.ferrite.media.Media;
+import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.HeapOptions;
+import io.ferrite.pheap.PoolLock;
 import io.ferrite.pheap.RecoveryReport;
 import io.ferrite.pheap.Tx;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pmlog.LogRecordDescriptor;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -31,10 +34,10 @@ import picocli.CommandLine.Spec;
             "free space is zero, every pointer (in bounds, at an allocated object of the declared type), and",
             "reachability from the root object (allocated objects nothing reaches are leaked).",
             "",
-            "--repair applies only these explicit repairs, and prints each one:",
-            "  replay    open the heap normally: replay the log, rewrite both superblocks, mark it clean;",
+            "--repair applies only these explicit repairs, in this order, and prints each one:",
             "  torn tail zero the LSN word of a torn record after the last intact one (an append that never",
-            "            completed), so that no later reader trips over it;",
+            "            completed), so that no later reader trips over it; done before the heap is opened;",
+            "  replay    open the heap normally: replay the log, rewrite both superblocks, mark it clean;",
             "  leaks     free, in one logged transaction, allocated objects not reachable from the root",
             "            (only when no pointer or structure damage was found: a damaged pointer can make live",
             "            objects look unreachable).",
@@ -42,8 +45,9 @@ import picocli.CommandLine.Spec;
             "left alone: restore such a pool from a replica or a backup. When such damage is present,",
             "--repair changes nothing at all (replaying up to a damaged record could lose what follows it).",
             "",
-            "A pool open in another process is refused: stop that process first (ferrite info can read a live",
-            "pool). On a terminal a progress bar shows on standard error for long runs."},
+            "A pool open for writing (by any path to the file) is refused: stop that process first (ferrite info",
+            "can read a live pool). --repair holds the writer lock from the check to the end of the repair, so",
+            "no writer can start in between. On a terminal a progress bar shows on standard error for long runs."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:clean: nothing wrong was found",
@@ -58,6 +62,8 @@ import picocli.CommandLine.Spec;
 final class CheckCommand implements Callable<Integer> {
     /** Lines listing freed objects before they are summarised. */
     private static final int MAX_FREED_LISTED = 20;
+    /** Tests: runs between the check and the repair of {@code --repair}, where another writer could start. */
+    static volatile Runnable beforeRepair = () -> { };
 
     @Spec
     CommandSpec spec;
@@ -78,8 +84,19 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PoolImage.checkFile(pool, "pool");
-        LockProbe.requireFree(pool, "stop that process (or wait until it closes the pool) and check again; `ferrite info " + pool
-                + "` reads it live");
+        String busy = "stop that process (or wait until it closes the pool) and check again; `ferrite info " + pool + "` reads it live";
+        if (!repair) {
+            LockProbe.requireFree(pool, busy);
+            return checkAndRepair(out, null);
+        }
+        // --repair holds the writer lock from the check to the end of the repair and of the check
+        // after it: a writer that started in between could have made a "leaked" object live.
+        try (PoolLock held = LockProbe.lock(pool, busy)) {
+            return checkAndRepair(out, held);
+        }
+    }
+
+    private int checkAndRepair(PrintWriter out, PoolLock held) {
         Json.Obj result = Json.obj().put("pool", pool.toString());
         Checker first = runCheck();
         Json.Arr repairs = Json.arr();
@@ -88,7 +105,8 @@ final class CheckCommand implements Callable<Integer> {
             if (!json) {
                 print(out, first, "before repair");
             }
-            repairs = repair(first, out);
+            beforeRepair.run();
+            repairs = repair(first, out, held);
             last = runCheck();
         }
         int exit = last.clean() ? (repairs.size() > 0 ? Ferrite.EXIT_REPAIRED : Ferrite.EXIT_CLEAN) : Ferrite.EXIT_ERRORS_LEFT;
@@ -173,7 +191,7 @@ final class CheckCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ repairs
 
-    private Json.Arr repair(Checker c, PrintWriter out) {
+    private Json.Arr repair(Checker c, PrintWriter out, PoolLock held) {
         Json.Arr done = Json.arr();
         long unrepairable = c.findings.stream().filter(f -> f.counts() && f.repair() == Finding.Repair.NONE).count();
         if (unrepairable > 0) {
@@ -187,11 +205,12 @@ final class CheckCommand implements Callable<Integer> {
             say(out, done, "none", "the superblocks are unusable: the heap cannot be opened to repair it");
             return Json.arr();
         }
+        if (c.tornLsn >= 0 && !dropTornTail(c, out, done)) {
+            return done;
+        }
         Heap heap;
         try {
-            heap = Heap.open(pool, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
-        } catch (HeapLockedException e) {
-            throw ToolException.usage(e.getMessage(), "");
+            heap = Heap.open(held, HeapOptions.defaults().checkpointInterval(Duration.ZERO));
         } catch (FerriteException | IllegalArgumentException | IllegalStateException e) {
             say(out, done, "replay", "FAILED to open the heap (replay): " + e.getMessage());
             return done;
@@ -200,16 +219,6 @@ final class CheckCommand implements Callable<Integer> {
         try {
             RecoveryReport rr = heap.recoveryReport();
             say(out, done, "replay", "opened the heap: " + rr);
-            if (c.tornLsn >= 0) {
-                MemorySegment seg = heap.media().segment();
-                long word = c.tornOffset + io.ferrite.pmlog.LogRecordDescriptor.LSN_OFFSET;
-                if (seg.get(Le.U64, word) == c.tornLsn) {
-                    seg.set(Le.U64, word, 0L);
-                    heap.media().persist(word, 8);
-                    say(out, done, "torn-tail", "dropped the torn log tail at LSN " + c.tornLsn + ": zeroed its LSN word at pool offset "
-                            + word);
-                }
-            }
             boolean leaks = c.findings.stream().anyMatch(f -> f.repair() == Finding.Repair.FREE_UNREACHABLE);
             if (leaks && !c.leaked.isEmpty()) {
                 try (Tx tx = heap.begin()) {
@@ -236,6 +245,31 @@ final class CheckCommand implements Callable<Integer> {
             }
         }
         return done;
+    }
+
+    /**
+     * Drops the torn tail before the heap is opened: the open's recovery puts the log's tail at the
+     * torn record, so the first record the open appends (a slab retirement, say) lands at exactly
+     * that LSN, and zeroing it afterwards would cut a valid record, and all after it, off the log.
+     * The writer lock is held since the check, so the file is as the check saw it; zeroing the LSN
+     * word leaves recovery's answer unchanged (it stops at the same place), also after a crash.
+     * Returns false (and says so) when the pool cannot be written.
+     */
+    private boolean dropTornTail(Checker c, PrintWriter out, Json.Arr done) {
+        long word = c.tornOffset + LogRecordDescriptor.LSN_OFFSET;
+        try (Media media = Media.open(pool, MediaOptions.defaults())) {
+            MemorySegment seg = media.segment();
+            if (seg.get(Le.U64, word) == c.tornLsn) {
+                seg.set(Le.U64, word, 0L);
+                media.persist(word, 8);
+                say(out, done, "torn-tail", "dropped the torn log tail at LSN " + c.tornLsn + ": zeroed its LSN word at pool offset "
+                        + word);
+            }
+            return true;
+        } catch (FerriteException e) {
+            say(out, done, "failed", "repair FAILED: cannot map " + pool + " to drop its torn log tail: " + e.getMessage());
+            return false;
+        }
     }
 
     private void say(PrintWriter out, Json.Arr done, String kind, String what) {

@@ -2,8 +2,8 @@ package io.ferrite.cli;
 
 import io.ferrite.FerriteException;
 import io.ferrite.pheap.Heap;
-import io.ferrite.pheap.HeapLockedException;
 import io.ferrite.pheap.HeapOptions;
+import io.ferrite.pheap.PoolLock;
 import io.ferrite.pheap.RecoveryReport;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -20,9 +20,9 @@ import picocli.CommandLine.Spec;
         description = {
             "Recover a pool after a crash: replay the log, mark the pool clean, print the report.",
             "",
-            "Opens the pool exactly as an application would (so it takes the writer lock): the log's tail is",
-            "recovered (a torn last record is ignored), every redo record after the checkpoint LSN is",
-            "replayed; if the pool cannot map at the base address its pointers assume (or an earlier",
+            "Takes the writer lock (refused while a writer holds the pool, by any path), then opens the pool",
+            "exactly as an application would: the log's tail is recovered (a torn last record is ignored),",
+            "every redo record after the checkpoint LSN is replayed; if the pool cannot map at the base address its pointers assume (or an earlier",
             "relocation was interrupted), every pointer is rewritten for the new base (swizzled, crash-safely);",
             "then the pool is checkpointed and closed cleanly. A pool that was closed cleanly is opened and",
             "closed, and nothing changes but its superblock sequence.",
@@ -57,7 +57,13 @@ final class RecoverCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PoolImage.checkFile(pool, "pool");
-        LockProbe.requireFree(pool, "stop that process first; it recovered the pool when it opened it");
+        // held from the scan below to the close: no writer can start in between
+        try (PoolLock held = LockProbe.lock(pool, "stop that process first; it recovered the pool when it opened it")) {
+            return recover(out, held);
+        }
+    }
+
+    private int recover(PrintWriter out, PoolLock held) {
         String torn;
         long recordedBase;
         try (PoolImage img = PoolImage.open(pool, false)) {
@@ -77,9 +83,7 @@ final class RecoverCommand implements Callable<Integer> {
         }
         Heap heap;
         try {
-            heap = Heap.open(pool, HeapOptions.defaults().checkpointInterval(Duration.ZERO).forceRelocation(relocate));
-        } catch (HeapLockedException e) {
-            throw ToolException.usage(e.getMessage(), "");
+            heap = Heap.open(held, HeapOptions.defaults().checkpointInterval(Duration.ZERO).forceRelocation(relocate));
         } catch (FerriteException | IllegalArgumentException | IllegalStateException e) {
             throw ToolException.damaged("recovery of " + pool + " failed: " + e.getMessage(), "run `ferrite check " + pool + "`");
         }

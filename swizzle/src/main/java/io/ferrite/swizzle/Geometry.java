@@ -22,6 +22,13 @@ final class Geometry {
         if (word < 0 || word > size - RecordedBaseDescriptor.LENGTH || (word & 7) != 0) {
             return "recorded-base word at offset " + word + " is outside the pool or not 8-byte aligned";
         }
+        long w = v.segment().get(Pointers.WORD, word);
+        if (RecordedBaseDescriptor.state(w) != RecordedBaseDescriptor.STATE_INVALID
+                && RecordedBaseDescriptor.base(w) > Long.MAX_VALUE - size) {
+            // absolute words for such a base would have bit 63 set: tagged and absolute forms collide
+            return "recorded base " + RecordedBaseDescriptor.describe(w) + " leaves no room for the pool's " + size
+                    + " bytes below 2^63";
+        }
         long objects = v.objectsOffset(s);
         long objectSize = v.objectSize(s);
         int n = v.objectCount(s);

@@ -40,7 +40,12 @@ public interface SwizzleView {
     /** The pool's media: its segment holds every byte, its flush and fence make stores durable. */
     Media media();
 
-    /** The mapped pool. */
+    /**
+     * The mapped pool: exactly the pool's bytes. Swizzling decodes pointer words by this
+     * segment's size (a word is absolute for base B when it lies in [B, B + size)), and the
+     * disjointness a SHIFT slab relies on was decided under the pool's recorded size, so a view
+     * over a file longer than its pool must slice the mapping to the pool size.
+     */
     default MemorySegment segment() {
         return media().segment();
     }

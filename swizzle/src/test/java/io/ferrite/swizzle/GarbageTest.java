@@ -165,6 +165,25 @@ class GarbageTest {
 
     @Test
     void invalidRecordedBaseWordIsRefusedBeforeAnyStore() {
+        refusedBeforeAnyStore(0x1234_5678L, (p, victim) -> {
+            VerifyReport r = PointerVerifier.verify(p);
+            assertEquals(1, r.problemCount(), r.problems().toString());
+            assertEquals(Problem.RECORDED_BASE_INVALID, r.problems().get(0).problem());
+            assertEquals(victim, r.problems().get(0).slab());
+        });
+    }
+
+    /**
+     * A valid AT word whose base leaves no room for the pool below 2^63: a tagged word of that slab
+     * (bit 63 set) would then fall inside [base, base + size) and be taken for an absolute pointer.
+     */
+    @Test
+    void recordedBaseNear2To63IsRefusedBeforeAnyStore() {
+        refusedBeforeAnyStore(RecordedBaseDescriptor.at(Long.MAX_VALUE & RecordedBaseDescriptor.BASE_MASK), (p, victim) -> {
+        });
+    }
+
+    private void refusedBeforeAnyStore(long word, java.util.function.ObjIntConsumer<TestPool> then) {
         Random rnd = new Random(7);
         long size = TestPool.sizeFor(SLAB_SIZE, SLABS);
         long b0 = Checks.randomBase(rnd);
@@ -176,16 +195,13 @@ class GarbageTest {
                     victim = s;
                 }
             }
-            m.segment().set(WORD, p.recordedBaseOffset(victim), 0x1234_5678L);
+            m.segment().set(WORD, p.recordedBaseOffset(victim), word);
             copy.segment().copyFrom(m.segment());
             FerriteException e = assertThrows(FerriteException.class,
                     () -> Swizzler.swizzle(TestPool.attach(m, b0 + (1L << 30)), 2));
             assertTrue(e.getMessage().contains("slab " + victim) && e.getMessage().contains("ferrite check"), e.getMessage());
             assertEquals(-1, m.segment().mismatch(copy.segment()), "nothing may be written");
-            VerifyReport r = PointerVerifier.verify(p);
-            assertEquals(1, r.problemCount(), r.problems().toString());
-            assertEquals(Problem.RECORDED_BASE_INVALID, r.problems().get(0).problem());
-            assertEquals(victim, r.problems().get(0).slab());
+            then.accept(p, victim);
         }
     }
 

@@ -68,13 +68,25 @@ public final class SlabHeaderDescriptor {
         return (end + DATA_ALIGNMENT - 1) & -DATA_ALIGNMENT;
     }
 
-    /** How many objects of {@code objectSize} bytes fit in one slab with their header; 0 if none. */
+    /** Largest slab size {@link #objectCount} accepts (the superblock's slab size is a u32). */
+    public static final long MAX_SLAB_SIZE = 1L << 32;
+
+    /**
+     * How many objects of {@code objectSize} bytes fit in one slab with their header; 0 if none.
+     * Closed form: each object costs its size plus one bitmap bit, so {@code (slab - 32) * 8 /
+     * (8 * size + 1)} objects fit if the bitmap needed no rounding; rounding the bitmap to words and
+     * the data offset to 64 bytes costs at most 71 bytes more, so at most 64 steps down from that
+     * bound find the exact count (counting down from {@code slab / size} took minutes for hostile
+     * registries of 1 GiB slabs and 1-byte objects).
+     */
     public static int objectCount(long slabSize, long objectSize) {
-        if (objectSize <= 0) {
-            throw new IllegalArgumentException("objectSize=" + objectSize);
+        if (objectSize <= 0 || slabSize < 0 || slabSize > MAX_SLAB_SIZE) {
+            throw new IllegalArgumentException("slabSize=" + slabSize + " objectSize=" + objectSize);
         }
-        long n = (slabSize - BITMAP_OFFSET) / objectSize;
-        n = Math.min(n, Integer.MAX_VALUE);
+        if (objectSize > slabSize) {
+            return 0;
+        }
+        long n = Math.max(0, Math.min(Integer.MAX_VALUE, (slabSize - BITMAP_OFFSET) * 8 / (8 * objectSize + 1)));
         while (n > 0 && dataOffset((int) n) + n * objectSize > slabSize) {
             n--;
         }

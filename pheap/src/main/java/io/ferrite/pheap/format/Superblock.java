@@ -4,6 +4,7 @@ import static io.ferrite.pheap.format.Le.U32;
 import static io.ferrite.pheap.format.Le.U64;
 import static io.ferrite.pheap.format.SuperblockDescriptor.*;
 
+import io.ferrite.pmlog.LogHeaderDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.util.UUID;
 
@@ -113,22 +114,61 @@ public record Superblock(
         return slabAreaOffset + (long) index * slabSize;
     }
 
-    /** Checks that the regions are in order, inside the pool and aligned; null when they are. */
+    /**
+     * Checks that the regions are in order, each ends inside the pool, the slab size is a power of
+     * two and the recorded base leaves room for the pool below 2^63; null when all hold, else what
+     * is wrong (with the values). The one check of a superblock's geometry: the heap's open and
+     * every {@code ferrite} command call it. The sums are overflow-checked: a hostile superblock
+     * whose region ends wrap past 2^63 is refused, not taken for a small pool.
+     */
     public String geometryProblem() {
         if (slabSize < 4096 || Integer.bitCount(slabSize) != 1) {
-            return "slab size " + slabSize + " is not a power of two >= 4096";
+            return "slab size " + Integer.toUnsignedString(slabSize) + " is not a power of two >= 4096";
         }
-        if (registryOffset < 2L * SLOT_LENGTH || registryLength < TypeRegistryDescriptor.HEADER_LENGTH
-                || slabTableOffset < registryOffset + registryLength
-                || slabTableLength < (long) slabCount * SlabTableDescriptor.ENTRY_LENGTH
-                || logOffset < slabTableOffset + slabTableLength || logLength <= 0
-                || slabAreaOffset < logOffset + logLength || slabCount <= 0
-                || slabAreaOffset + (long) slabCount * slabSize > poolSize) {
-            return String.format("regions out of order or outside the pool: registry %d+%d, slab table %d+%d, log %d+%d,"
-                    + " slabs %d+%d×%d, pool size %d", registryOffset, registryLength, slabTableOffset, slabTableLength,
-                    logOffset, logLength, slabAreaOffset, slabCount, slabSize, poolSize);
+        String regions = String.format("registry %d+%d, slab table %d+%d, log %d+%d, slabs %d+%s×%d, pool size %d",
+                registryOffset, registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset,
+                Integer.toUnsignedString(slabCount), slabSize, poolSize);
+        if (slabCount <= 0) {
+            return "slab count " + Integer.toUnsignedString(slabCount) + " is not in [1, 2^31): " + regions;
+        }
+        try {
+            long registryEnd = Math.addExact(registryOffset, registryLength);
+            long tableEnd = Math.addExact(slabTableOffset, slabTableLength);
+            long logEnd = Math.addExact(logOffset, logLength);
+            long slabsEnd = Math.addExact(slabAreaOffset, Math.multiplyExact((long) slabCount, slabSize));
+            if (registryOffset < 2L * SLOT_LENGTH || registryLength < TypeRegistryDescriptor.HEADER_LENGTH
+                    || slabTableOffset < registryEnd
+                    || slabTableLength < (long) slabCount * SlabTableDescriptor.ENTRY_LENGTH
+                    || logOffset < tableEnd || logLength <= 0
+                    || slabAreaOffset < logEnd || slabsEnd > poolSize) {
+                return "regions out of order or outside the pool: " + regions;
+            }
+        } catch (ArithmeticException e) {
+            return "region ends overflow 64 bits: " + regions;
+        }
+        // what the readers of each region rely on: aligned u64 words in the registry and slab table,
+        // the log's own alignment and smallest ring, page-aligned slabs
+        if ((registryOffset | registryLength | slabTableOffset) % 8 != 0 || logOffset % 64 != 0
+                || logLength < LogHeaderDescriptor.regionLength(LogHeaderDescriptor.MIN_CAPACITY)
+                || (logLength - LogHeaderDescriptor.regionLength(0)) % LogHeaderDescriptor.CAPACITY_ALIGNMENT != 0
+                || slabAreaOffset % 4096 != 0) {
+            return "regions not aligned (registry and slab table to 8 bytes, log offset to 64 with a ring of a multiple"
+                    + " of 64 and at least " + LogHeaderDescriptor.MIN_CAPACITY + " bytes, slab area to 4096): " + regions;
+        }
+        if (baseAddress != 0 && !PoolValidation.baseFits(baseAddress, poolSize)) {
+            return String.format("base address 0x%x is not a page-aligned address with room for the pool's %d bytes below"
+                    + " 2^63", baseAddress, poolSize);
         }
         return null;
+    }
+
+    /** {@link #geometryProblem()}, and the pool must fit in a file of {@code fileSize} bytes. */
+    public String geometryProblem(long fileSize) {
+        String g = geometryProblem();
+        if (g == null && fileSize < poolSize) {
+            return "the file is " + fileSize + " bytes but the pool size is " + poolSize + " (truncated?)";
+        }
+        return g;
     }
 
     /**

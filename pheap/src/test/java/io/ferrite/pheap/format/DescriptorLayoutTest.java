@@ -95,6 +95,7 @@ class DescriptorLayoutTest {
         at(r, "usedBytes", TypeRegistryDescriptor.USED_BYTES_OFFSET);
         at(r, "rootTypeId", TypeRegistryDescriptor.ROOT_TYPE_ID_OFFSET);
         at(r, "rootOffset", TypeRegistryDescriptor.ROOT_OFFSET_OFFSET);
+        at(r, "crc", TypeRegistryDescriptor.CRC_OFFSET);
         assertEquals(TypeRegistryDescriptor.HEADER_LENGTH, r.byteSize());
         StructLayout t = TypeDescriptor.LAYOUT;
         at(t, "length", TypeDescriptor.LENGTH_OFFSET);
