@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
             "fields show their target as TYPE@OFFSET (a pool offset), blobs (strings, byte arrays) show",
             "their contents inline: UTF-8 text when it is text, hex otherwise. --type lists the objects of one",
             "type (built-in blob types too, e.g. ferrite.blob.32); --root walks the object graph from the",
-            "root object, --depth levels deep.",
+            "root object, --depth levels deep, showing each object once: a pointer to an object already",
+            "shown prints as a reference marked (shown above). --limit counts the objects shown in either",
+            "mode. Names and text read from the pool are printed with control characters escaped.",
             "",
             "A pool that was not closed cleanly is shown as recovery would leave it (the log replayed in a",
             "private copy); the file is never written."},
@@ -70,6 +72,10 @@ final class DumpCommand implements Callable<Integer> {
     private PoolModel m;
     private MemorySegment seg;
     private boolean damaged;
+    /** Objects already shown (pool offsets): --root shows each once, whatever the number of paths to it. */
+    private final Set<Long> shown = new HashSet<>();
+    /** Objects shown so far, against --limit. */
+    private long count;
 
     @Override
     public Integer call() {
@@ -102,24 +108,33 @@ final class DumpCommand implements Callable<Integer> {
                 }
             }
             Json.Arr objs = Json.arr();
-            long[] n = {0};
             if (root) {
                 if (m.rootType() == null) {
                     throw ToolException.usage("pool " + pool + " has no root object", "use `ferrite dump " + pool + "` to list all objects");
                 }
-                objs.add(object(m.rootOffset, depth, new HashSet<>(), n));
+                if (m.rootProblem != null) {
+                    throw ToolException.damaged("pool " + pool + ": " + m.rootProblem, "run `ferrite check " + pool + "`");
+                }
+                int[] rl = m.locate(m.rootOffset);
+                if (rl == null || !m.slabs[rl[0]].allocated(rl[1]) || m.slabs[rl[0]].typeId != m.rootType().id()) {
+                    throw ToolException.damaged("the root object of " + pool + " (type " + m.rootType().name() + ", pool offset "
+                            + m.rootOffset + ") is not an allocated object of that type", "run `ferrite check " + pool + "`");
+                }
+                if (limit > 0) {
+                    objs.add(object(m.rootOffset, depth));
+                }
             } else {
                 for (PoolModel.Slab s : m.slabs) {
-                    if (!s.ok || n[0] >= limit) {
+                    if (!s.ok || count >= limit) {
                         continue;
                     }
                     PoolModel.Type t = m.byId.get(s.typeId);
                     if (only != null ? t != only : t.blob()) {
                         continue;
                     }
-                    for (int i = 0; i < s.count && n[0] < limit; i++) {
+                    for (int i = 0; i < s.count && count < limit; i++) {
                         if (s.allocated(i)) {
-                            objs.add(object(s.objectOffset(i), 0, new HashSet<>(), n));
+                            objs.add(object(s.objectOffset(i), 0));
                         }
                     }
                 }
@@ -132,12 +147,14 @@ final class DumpCommand implements Callable<Integer> {
                 for (Object x : objs.items) {
                     text(out, (Json.Obj) x, "", "");
                 }
-                out.println("(" + n[0] + " objects)");
+                out.println("(" + count + " objects)");
             }
             out.flush();
             if (damaged) {
-                spec.commandLine().getErr().println("ferrite dump: " + pool + " is damaged: some objects may be missing or wrong;"
-                        + " run `ferrite check " + pool + "`");
+                String first = m.findings.isEmpty() ? rec.problem != null ? rec.problem : "some pointers do not decode"
+                        : m.findings.get(0).message() + (m.findings.size() > 1 ? " (and " + (m.findings.size() - 1) + " more)" : "");
+                spec.commandLine().getErr().println("ferrite dump: " + pool + " is damaged (" + Json.printable(first) + "): some"
+                        + " objects may be missing or wrong; run `ferrite check " + pool + "`");
             }
             return damaged ? Ferrite.EXIT_ERRORS_LEFT : Ferrite.EXIT_CLEAN;
         }
@@ -148,8 +165,9 @@ final class DumpCommand implements Callable<Integer> {
     }
 
     /** One object as JSON: type, offset, slab, slot, fields (pointers expanded {@code levels} deep). */
-    private Json.Obj object(long off, int levels, Set<Long> path, long[] n) {
-        n[0]++;
+    private Json.Obj object(long off, int levels) {
+        count++;
+        shown.add(off);
         PoolModel.Slab s = m.slabAt(off);
         int[] loc = m.locate(off);
         PoolModel.Type t = m.byId.get(s.typeId);
@@ -159,7 +177,6 @@ final class DumpCommand implements Callable<Integer> {
             return o;
         }
         Json.Obj fields = Json.obj();
-        path.add(off);
         for (PoolModel.Field f : t.fields()) {
             long at = off + f.offset();
             fields.put(f.name(), switch (f.kind()) {
@@ -170,33 +187,34 @@ final class DumpCommand implements Callable<Integer> {
                 case 5 -> seg.get(Le.F32, at);
                 case 6 -> seg.get(Le.F64, at);
                 case PoolModel.KIND_BYTES -> hex(at, f.length());
-                default -> pointer(s, at, levels, path, n);
+                default -> pointer(s, at, levels);
             });
         }
-        path.remove(off);
         o.put("fields", fields);
         return o;
     }
 
-    private Object pointer(PoolModel.Slab from, long at, int levels, Set<Long> path, long[] n) {
+    private Object pointer(PoolModel.Slab from, long at, int levels) {
         long v = seg.get(Le.U64, at);
         if (v == 0) {
             return null;
         }
-        long base = m.slabBase(from);
-        int[] loc = base < 0 ? null : m.locate(v - base);
+        long off = m.targetOffset(from, v);
+        int[] loc = off < 0 ? null : m.locate(off);
         if (loc == null || !m.slabs[loc[0]].allocated(loc[1])) {
             damaged = true;
             return Json.obj().put("bad", String.format("0x%x", v));
         }
-        long off = v - base;
         PoolModel.Slab ts = m.slabs[loc[0]];
         PoolModel.Type tt = m.byId.get(ts.typeId);
         if (tt.blob()) {
             return Json.obj().put("ref", ref(tt, off)).put("value", blobValue(off, ts));
         }
-        if (levels > 0 && !path.contains(off)) {
-            return object(off, levels - 1, path, n);
+        if (levels > 0 && shown.contains(off)) {
+            return Json.obj().put("ref", ref(tt, off)).put("shown", "above");
+        }
+        if (levels > 0 && count < limit) {
+            return object(off, levels - 1);
         }
         return Json.obj().put("ref", ref(tt, off));
     }
@@ -237,7 +255,7 @@ final class DumpCommand implements Callable<Integer> {
 
     private static void text(PrintWriter out, Json.Obj o, String indent, String lead) {
         var f = o.fields;
-        out.print(lead + f.get("type") + "@" + f.get("offset") + " (slab " + f.get("slab") + " slot " + f.get("slot") + ")");
+        out.print(lead + Json.printable((String) f.get("type")) + "@" + f.get("offset") + " (slab " + f.get("slab") + " slot " + f.get("slot") + ")");
         if (f.containsKey("value")) {
             out.println(" = " + show(f.get("value")));
             return;
@@ -246,11 +264,11 @@ final class DumpCommand implements Callable<Integer> {
         for (var e : ((Json.Obj) f.get("fields")).fields.entrySet()) {
             Object v = e.getValue();
             if (v instanceof Json.Obj p && p.fields.containsKey("fields")) {
-                text(out, p, indent + "  ", indent + "  " + e.getKey() + " -> ");
+                text(out, p, indent + "  ", indent + "  " + Json.printable(e.getKey()) + " -> ");
             } else if (v instanceof Json.Obj r && r.fields.containsKey("ref")) {
-                out.println(indent + "  " + e.getKey() + " " + show(v));
+                out.println(indent + "  " + Json.printable(e.getKey()) + " " + show(v));
             } else {
-                out.println(indent + "  " + e.getKey() + " = " + show(v));
+                out.println(indent + "  " + Json.printable(e.getKey()) + " = " + show(v));
             }
         }
         out.println(indent + "}");
@@ -264,13 +282,14 @@ final class DumpCommand implements Callable<Integer> {
             if (p.fields.containsKey("bad")) {
                 return "<bad pointer " + p.fields.get("bad") + ">";
             }
-            return "-> " + p.fields.get("ref") + (p.fields.containsKey("value") ? " " + show(p.fields.get("value")) : "");
+            return "-> " + Json.printable((String) p.fields.get("ref")) + (p.fields.containsKey("shown") ? " (shown above)" : "")
+                    + (p.fields.containsKey("value") ? " " + show(p.fields.get("value")) : "");
         }
         if (v instanceof String s && !s.startsWith("0x") && !s.startsWith("<")) {
             StringBuilder sb = new StringBuilder();
             Json.string(sb, s);
             return sb.toString();
         }
-        return String.valueOf(v);
+        return Json.printable(String.valueOf(v));
     }
 }

@@ -90,21 +90,39 @@ public final class Ferrite {
                     : ex.getCommandLine().getCommandName() + " ") + "--help'.");
             return EXIT_USAGE;
         });
-        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            String msg = ex instanceof FerriteException ? ex.getMessage()
-                    : "internal error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
-                    + (top != null && top.verbose ? "" : " (run with --verbose for the stack trace)");
-            err.println("ferrite " + c.getCommandName() + ": " + msg);
-            if (top != null && top.verbose) {
-                ex.printStackTrace(err);
-            }
-            err.flush();
-            return exitCodeOf(ex);
-        });
-        int code = cl.execute(args);
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> report(ex, c.getCommandName(), top, err));
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (Throwable t) {
+            // picocli hands only Exceptions to the handler; an Error (OutOfMemoryError from a size a
+            // damaged pool made up, StackOverflowError) would leave with a stack trace and the JVM's
+            // exit 1, which reads as "repaired". Same one line as any other internal error.
+            String name = cl.getParseResult() == null ? cl.getCommandName() : last(cl.getParseResult()).commandSpec().name();
+            code = report(t, name, top, err);
+        }
         out.flush();
         err.flush();
         return code;
+    }
+
+    private static CommandLine.ParseResult last(CommandLine.ParseResult r) {
+        return r.hasSubcommand() ? last(r.subcommand()) : r;
+    }
+
+    /** One line on {@code err} for what ended a command (the trace too with --verbose); returns the exit code. */
+    private static int report(Throwable ex, String command, Ferrite top, PrintWriter err) {
+        boolean verbose = top != null && top.verbose;
+        String msg = ex instanceof FerriteException ? ex.getMessage()
+                : "internal error: " + ex.getClass().getSimpleName() + ": " + ex.getMessage()
+                + (verbose ? "" : " (run with --verbose for the stack trace)");
+        // Messages quote names and bytes from the pool: never let them drive the terminal.
+        err.println("ferrite " + command + ": " + Json.printable(msg));
+        if (verbose) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return exitCodeOf(ex);
     }
 
     /** Section headings like a manual page's, on every command. */
@@ -118,7 +136,7 @@ public final class Ferrite {
         }
     }
 
-    /** The exit code an exception ends a command with. */
+    /** The exit code an exception ends a command with (an Error or an unexpected exception: 8). */
     static int exitCodeOf(Throwable ex) {
         if (ex instanceof ToolException t) {
             return t.exitCode();

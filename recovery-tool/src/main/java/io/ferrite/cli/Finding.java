@@ -54,9 +54,15 @@ record Finding(Severity severity, String area, long offset, String message, Repa
         return severity != Severity.WARNING;
     }
 
-    @Override
-    public String toString() {
+    /** The finding as one line, raw (for JSON, which escapes it). */
+    String line() {
         return severity.heading() + ": " + area + (offset >= 0 ? " @" + offset : "") + ": " + message
                 + (repair == Repair.NONE ? "" : " [--repair: " + repair.text + "]");
+    }
+
+    /** The line safe for a terminal: messages quote type and field names from the pool. */
+    @Override
+    public String toString() {
+        return Json.printable(line());
     }
 }

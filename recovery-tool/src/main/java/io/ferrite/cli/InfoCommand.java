@@ -68,12 +68,12 @@ final class InfoCommand implements Callable<Integer> {
                 if (damaged && holder.isPresent()) {
                     // A live writer changes the pool while it is read: a torn snapshot is not damage.
                     spec.commandLine().getErr().println("ferrite info: " + pool + " is open by a writer; this snapshot may be"
-                            + " inconsistent (" + (rec.problem != null ? rec.problem : m.findings.get(0).message()) + ")");
+                            + " inconsistent (" + Json.printable(rec.problem != null ? rec.problem : m.findings.get(0).message()) + ")");
                     return Ferrite.EXIT_CLEAN;
                 }
                 if (damaged) {
-                    spec.commandLine().getErr().println("ferrite info: " + pool + " is damaged (" + (rec.problem != null ? rec.problem
-                            : m.findings.get(0).message()) + "); run `ferrite check " + pool + "`");
+                    spec.commandLine().getErr().println("ferrite info: " + pool + " is damaged (" + Json.printable(rec.problem != null
+                            ? rec.problem : m.findings.get(0).message()) + "); run `ferrite check " + pool + "`");
                 }
                 return damaged ? Ferrite.EXIT_ERRORS_LEFT : Ferrite.EXIT_CLEAN;
             }
@@ -167,7 +167,7 @@ final class InfoCommand implements Callable<Integer> {
                 .put("lastDrainReport", "none (replication not built yet)"));
         if (!m.findings.isEmpty()) {
             Json.Arr p = Json.arr();
-            m.findings.forEach(f -> p.add(f.toString()));
+            m.findings.forEach(f -> p.add(f.line()));
             o.put("problems", p);
         }
         return o;
@@ -203,7 +203,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         Map<String, Object> sl = ((Json.Obj) f.get("slabs")).fields;
         out.printf("  slabs: %s in use, %s free of %s%n", sl.get("inUse"), sl.get("free"), sl.get("total"));
-        out.printf("  root: %s%n", f.get("root") == null ? "none" : f.get("root"));
+        out.printf("  root: %s%n", f.get("root") == null ? "none" : Json.printable((String) f.get("root")));
         Json.Arr types = (Json.Arr) f.get("types");
         out.printf("  types (%d):%n", types.size());
         for (Object t : types.items) {
@@ -211,16 +211,18 @@ final class InfoCommand implements Callable<Integer> {
             StringBuilder fields = new StringBuilder();
             for (Object x : ((Json.Arr) tf.get("fields")).items) {
                 Map<String, Object> ff = ((Json.Obj) x).fields;
-                fields.append(fields.isEmpty() ? "" : "; ").append(ff.get("name")).append(' ').append(ff.get("kind"));
+                fields.append(fields.isEmpty() ? "" : "; ").append(Json.printable((String) ff.get("name"))).append(' ')
+                        .append(ff.get("kind"));
                 if ("bytes".equals(ff.get("kind"))) {
                     fields.append('[').append(ff.get("length")).append(']');
                 }
                 if (ff.get("target") != null) {
-                    fields.append("->").append(ff.get("target"));
+                    fields.append("->").append(Json.printable((String) ff.get("target")));
                 }
                 fields.append(" @").append(ff.get("offset"));
             }
-            out.printf("    #%-3s %s, %s, %s bytes%s: {%s}%n", tf.get("id"), tf.get("name"), tf.get("kind"), tf.get("size"),
+            out.printf("    #%-3s %s, %s, %s bytes%s: {%s}%n", tf.get("id"), Json.printable((String) tf.get("name")), tf.get("kind"),
+                    tf.get("size"),
                     ((Long) tf.get("slabs")) > 0 ? String.format(", %s objects in %s slab(s)", tf.get("objects"), tf.get("slabs")) : "",
                     fields);
         }
@@ -228,7 +230,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  replication slots: %s%n  last drain report: %s%n", rep.get("slots"), rep.get("lastDrainReport"));
         if (f.get("problems") instanceof Json.Arr p) {
             out.printf("  problems (%d):%n", p.size());
-            p.items.forEach(x -> out.printf("    %s%n", x));
+            p.items.forEach(x -> out.printf("    %s%n", Json.printable((String) x)));
         }
     }
 

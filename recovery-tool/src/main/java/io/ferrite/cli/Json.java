@@ -130,7 +130,7 @@ final class Json {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    if (isControl(c)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);
@@ -139,5 +139,38 @@ final class Json {
             }
         }
         sb.append('"');
+    }
+
+    /**
+     * Characters never written raw, in JSON or text: the C0 controls (JSON requires their escape),
+     * DEL and the C1 controls (0x9b is a CSI on many terminals), the line and paragraph separators
+     * (raw in JSON, line breaks in JavaScript), and the bidirectional overrides that reorder what
+     * a terminal shows. JSON allows {@code \\u} escapes of any character, so escaping more than it
+     * requires keeps the output valid and the decoded strings unchanged.
+     */
+    static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c < 0xa0) || c == '\u2028' || c == '\u2029' || (c >= '\u202a' && c <= '\u202e')
+                || (c >= '\u2066' && c <= '\u2069');
+    }
+
+    /**
+     * {@code s} safe to print on a terminal: names and bytes read from a pool (type and field
+     * names, blob text) with every {@linkplain #isControl control character} as {@code \\u00XX};
+     * line breaks in {@code s} are escaped too, so one value stays on one line.
+     */
+    static String printable(String s) {
+        if (s == null || s.chars().noneMatch(c -> isControl((char) c))) {
+            return s;
+        }
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (isControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 }

@@ -32,7 +32,8 @@ final class ModelView implements SwizzleView {
 
     ModelView(Media media, MemorySegment seg, PoolModel m) {
         this.media = media;
-        this.seg = seg;
+        // The pool's bytes only: a file grown past the pool size must not widen what pointers decode to.
+        this.seg = seg.asSlice(0, Math.min(seg.byteSize(), m.sb.poolSize()));
         this.m = m;
         PoolModel.Type variable = m.byName.get(PoolModel.ANY_BLOB);
         this.anyBlob = variable == null ? -2 : variable.id();

@@ -150,6 +150,7 @@ final class PoolImage implements AutoCloseable {
             }
             problems.add(msg);
         }
+        // The library's one geometry check: overflow-checked region sums, every region aligned and inside the pool.
         String g = sb.geometryProblem();
         if (g != null) {
             String msg = "superblock " + slots[current].name() + " (sequence " + sb.sequence() + ") of pool " + path

@@ -6,11 +6,14 @@ import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_SMALL;
 
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
 import io.ferrite.pheap.format.SlabTableDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.TypeDescriptor;
 import io.ferrite.pheap.format.TypeRegistryDescriptor;
+import io.ferrite.swizzle.Pointers;
+import io.ferrite.swizzle.RecordedBaseDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -65,6 +68,13 @@ final class PoolModel {
         int used;
         /** Index of the run head for LARGE_CONT slabs, -1 otherwise. */
         int head = -1;
+        /** Index of a large run that covers this slab without it being marked as its continuation, -1 if none. */
+        int overlappedBy = -1;
+        /**
+         * The recorded-base word is a valid state whose bases can hold the pool (see
+         * {@link PoolModel#baseProblem}): only then are this slab's pointer words decoded.
+         */
+        boolean baseOk;
 
         boolean inUse() {
             return state == STATE_SMALL || state == STATE_LARGE_HEAD;
@@ -91,6 +101,8 @@ final class PoolModel {
     int rootTypeId;
     long rootOffset;
     boolean registryOk;
+    /** Why the root is not an allocated object of its type (the library's check), or null. */
+    String rootProblem;
     Slab[] slabs = new Slab[0];
 
     private PoolModel(MemorySegment seg, Superblock sb) {
@@ -103,6 +115,12 @@ final class PoolModel {
         PoolModel m = new PoolModel(seg, sb);
         m.decodeRegistry();
         m.decodeSlabs();
+        if (m.registryOk && m.rootOffset != 0) {
+            m.rootProblem = PoolValidation.rootProblem(seg, sb, m.rootTypeId, m.rootOffset);
+            if (m.rootProblem != null) {
+                m.error("registry", sb.registryOffset() + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, m.rootProblem);
+            }
+        }
         return m;
     }
 
@@ -124,6 +142,13 @@ final class PoolModel {
         if (registryVersion != TypeRegistryDescriptor.VERSION) {
             error("registry", h + TypeRegistryDescriptor.VERSION_OFFSET, "type registry version " + registryVersion
                     + ", this ferrite reads version " + TypeRegistryDescriptor.VERSION);
+            return;
+        }
+        int crc = seg.get(Le.U32, h + TypeRegistryDescriptor.CRC_OFFSET);
+        int want = TypeRegistryDescriptor.computeCrc(seg, h);
+        if (crc != want) {
+            error("registry", h + TypeRegistryDescriptor.CRC_OFFSET, String.format("registry header CRC32C mismatch (stored 0x%08x,"
+                    + " computed 0x%08x): its type count, used bytes and root cannot be trusted", crc, want));
             return;
         }
         declaredTypeCount = seg.get(Le.U32, h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET);
@@ -260,6 +285,7 @@ final class PoolModel {
     // ------------------------------------------------------------------ slabs
 
     private void decodeSlabs() {
+        // PoolImage checked the geometry (overflow-checked): the slab table and every slab lie inside the pool.
         int n = sb.slabCount();
         slabs = new Slab[n];
         for (int i = 0; i < n; i++) {
@@ -283,9 +309,13 @@ final class PoolModel {
                                 + s.span + ", base 0x" + Long.toHexString(s.recordedBase) + ")");
                     }
                 }
-                case STATE_SMALL, STATE_LARGE_HEAD -> decodeInUse(s, e);
+                case STATE_SMALL, STATE_LARGE_HEAD -> {
+                    if (s.overlappedBy < 0) {
+                        decodeInUse(s, e);
+                    }
+                }
                 case STATE_LARGE_CONT -> {
-                    if (s.head < 0) {
+                    if (s.head < 0 && s.overlappedBy < 0) {
                         error("slab table", e, "slab " + i + " continues a large object but follows no head slab (its entry names "
                                 + "head " + s.span + ")");
                     }
@@ -314,14 +344,8 @@ final class PoolModel {
                         + slabs.length);
                 return;
             }
-            for (int k = 1; k < s.span; k++) {
-                Slab c = slabs[i + k];
-                if (c.state != STATE_LARGE_CONT || c.span != i || c.typeId != s.typeId) {
-                    error("slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i + k), "slab " + (i + k)
-                            + " should continue the large object of slab " + i + " (" + SlabTableDescriptor.stateName(c.state)
-                            + ", type " + c.typeId + ", head " + c.span + ")");
-                    return;
-                }
+            if (overlaps(s)) {
+                return;
             }
             for (int k = 1; k < s.span; k++) {
                 slabs[i + k].head = i;
@@ -331,27 +355,21 @@ final class PoolModel {
             return;
         }
         long h = s.start;
-        int magic = seg.get(Le.U32, h + SlabHeaderDescriptor.MAGIC_OFFSET);
-        short version = seg.get(Le.U16, h + SlabHeaderDescriptor.VERSION_OFFSET);
-        int hType = seg.get(Le.U32, h + SlabHeaderDescriptor.TYPE_ID_OFFSET);
+        int span = large ? s.span : 1;
+        // The library's check of a header against its type (the heap runs it at open): the data
+        // offset and bitmap size are those the count implies, never trusted as stored.
+        String hp = PoolValidation.slabHeaderProblem(seg, sb, i, span, s.typeId, t.variable ? 0 : t.size, t.objectCount);
+        if (hp != null) {
+            error("slab", h, hp + " (type " + t.name + ")");
+            return;
+        }
         int count = seg.get(Le.U32, h + SlabHeaderDescriptor.OBJECT_COUNT_OFFSET);
         long size = seg.get(Le.U64, h + SlabHeaderDescriptor.OBJECT_SIZE_OFFSET);
         int dataOffset = seg.get(Le.U32, h + SlabHeaderDescriptor.DATA_OFFSET_OFFSET);
         int words = seg.get(Le.U32, h + SlabHeaderDescriptor.BITMAP_WORDS_OFFSET);
-        String where = "slab " + i + " header at pool offset " + h;
-        if (magic != SlabHeaderDescriptor.MAGIC || version != SlabHeaderDescriptor.VERSION) {
-            error("slab", h, String.format("%s: magic 0x%08x version %d, expected \"SLB1\" version %d", where, magic, version,
-                    SlabHeaderDescriptor.VERSION));
-            return;
-        }
-        long runBytes = (long) Math.max(1, large ? s.span : 1) * sb.slabSize();
-        boolean sizeOk = t.variable ? size > 0 && SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) == s.span
-                : size == t.size;
-        if (hType != s.typeId || count != t.objectCount || !sizeOk || dataOffset != t.dataOffset
-                || words != SlabHeaderDescriptor.bitmapWords(count) || dataOffset + (long) count * size > runBytes) {
-            error("slab", h, where + " (type " + hType + ", " + count + " objects of " + size + " bytes, data at " + dataOffset
-                    + ", " + words + " bitmap words) does not match its table entry and type " + t.name + " (" + t.objectCount
-                    + " objects of " + (t.variable ? "any size" : t.size + " bytes") + ", data at " + t.dataOffset + ")");
+        if (t.variable && SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) != span) {
+            error("slab", h, "slab " + i + " header at pool offset " + h + ": a blob of " + size + " bytes spans "
+                    + SlabHeaderDescriptor.largeSpan(sb.slabSize(), size) + " slabs, but its run has " + span);
             return;
         }
         s.count = count;
@@ -378,6 +396,75 @@ final class PoolModel {
             return;
         }
         s.ok = true;
+        String bp = t.pointers().isEmpty() ? null : baseProblem(s.recordedBase);
+        s.baseOk = bp == null;
+        if (bp != null && RecordedBaseDescriptor.state(s.recordedBase) != RecordedBaseDescriptor.STATE_INVALID) {
+            // An invalid word is reported by the pointer check, which reads every slab's word.
+            error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
+                    + RecordedBaseDescriptor.describe(s.recordedBase) + " " + bp + "; its pointers are not decoded");
+        }
+    }
+
+    /**
+     * Checks that the slabs a large run covers are marked as its continuations. One that is not
+     * (small, another run's head, a continuation of another head) overlaps the run: which of the
+     * two entries is wrong cannot be told, so neither is decoded (reading one's bytes as the
+     * other's objects would report, or swizzle, garbage). Reports one finding naming the slabs.
+     */
+    private boolean overlaps(Slab s) {
+        int i = s.index;
+        int first = -1;
+        int bad = 0;
+        for (int k = 1; k < s.span; k++) {
+            Slab c = slabs[i + k];
+            if (c.state != STATE_LARGE_CONT || c.span != i || c.typeId != s.typeId) {
+                bad++;
+                first = first < 0 ? i + k : first;
+                c.overlappedBy = i;
+                if (c.state == STATE_LARGE_CONT && c.head >= 0) {
+                    slabs[c.head].ok = false; // an earlier run that also covers it: decode neither
+                }
+            }
+        }
+        if (bad == 0) {
+            return false;
+        }
+        Slab c = slabs[first];
+        error("slab table", SlabTableDescriptor.entryOffset(sb.slabTableOffset(), first), "slab " + first + " ("
+                + SlabTableDescriptor.stateName(c.state) + ", type " + c.typeId + ", head " + c.span + ")"
+                + (bad > 1 ? " and " + (bad - 1) + " more slab(s) lie" : " lies") + " inside the " + s.span + "-slab run of large slab "
+                + i + " but " + (bad > 1 ? "are" : "is") + " not marked as its continuation: the run overlaps " + (bad > 1 ? "them" : "it")
+                + "; neither the run nor what it overlaps is decoded");
+        return true;
+    }
+
+    /**
+     * Why the bases in a recorded-base word cannot be decoded against, or null. Each base B must
+     * leave {@code [B, B + pool size)} below 2^63, or a tagged word (bit 63 set) minus B would wrap
+     * to a plausible pool offset; a SHIFT word also needs the superblock's pool base to be such a
+     * base, and the two ranges disjoint (what SHIFT's decoding relies on).
+     */
+    String baseProblem(long word) {
+        int state = RecordedBaseDescriptor.state(word);
+        if (state == RecordedBaseDescriptor.STATE_INVALID) {
+            return "is not a recorded-base word";
+        }
+        long b = RecordedBaseDescriptor.base(word);
+        long size = sb.poolSize();
+        if (!PoolValidation.baseFits(b, size)) {
+            return String.format("leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)", size);
+        }
+        if (state == RecordedBaseDescriptor.STATE_SHIFT) {
+            long p = sb.baseAddress();
+            if (!PoolValidation.baseFits(p, size)) {
+                return String.format("shifts from the superblock's pool base 0x%x, which is no base a pool of %d bytes can have",
+                        p, size);
+            }
+            if (p < b + size && b < p + size) {
+                return String.format("overlaps the pool base 0x%x it shifts from (SHIFT needs disjoint ranges)", p);
+            }
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------ lookups
@@ -434,13 +521,32 @@ final class PoolModel {
     }
 
     /**
-     * The base the pointers of a slab assume, from its recorded-base word in the swizzle format
-     * ({@code AT(b)}); -1 when unknown (mid-swizzle, or damage).
+     * The pool offset a non-null pointer word stored in slab {@code from} names, decoded by the
+     * slab's recorded-base word as the swizzle format defines it ({@link RecordedBaseDescriptor}):
+     * AT(B) admits absolute words for B; MIXED(N) also tagged words ({@link Pointers#isTagged});
+     * SHIFT(N) tagged words and absolute words for the pool base P or for N. -1 when the word has
+     * no meaning there (a damaged word, or a slab whose bases are not sound: never decoded).
      */
-    long slabBase(Slab s) {
-        long w = s.recordedBase;
-        return io.ferrite.swizzle.RecordedBaseDescriptor.state(w) == io.ferrite.swizzle.RecordedBaseDescriptor.STATE_AT
-                ? io.ferrite.swizzle.RecordedBaseDescriptor.base(w) : -1;
+    long targetOffset(Slab from, long word) {
+        if (!from.baseOk) {
+            return -1;
+        }
+        int state = RecordedBaseDescriptor.state(from.recordedBase);
+        long b = RecordedBaseDescriptor.base(from.recordedBase);
+        long size = sb.poolSize();
+        if (Pointers.isTagged(word)) {
+            return state == RecordedBaseDescriptor.STATE_AT ? -1 : Pointers.taggedOffset(word) < size ? Pointers.taggedOffset(word) : -1;
+        }
+        if (state == RecordedBaseDescriptor.STATE_SHIFT && Long.compareUnsigned(word - sb.baseAddress(), size) < 0) {
+            return word - sb.baseAddress();
+        }
+        return Long.compareUnsigned(word - b, size) < 0 ? word - b : -1;
+    }
+
+    /** True when the slab's pointers are not all in their final form (a swizzle was interrupted). */
+    static boolean midSwizzle(Slab s) {
+        int state = RecordedBaseDescriptor.state(s.recordedBase);
+        return state == RecordedBaseDescriptor.STATE_SHIFT || state == RecordedBaseDescriptor.STATE_MIXED;
     }
 
     /** The slab holding pointer words at {@code wordOffset}'s object (a run head), or null. */
