@@ -25,9 +25,9 @@ import java.util.Set;
  * offsets of other objects, the other recorded-base states.
  *
  * <p>Every offset comes from the descriptor classes of {@code io.ferrite.pheap.format}. A mutant
- * keeps the structure's checksum valid when the structure has one (superblock, type descriptor),
- * so that the value itself reaches the code that interprets it; the checksum fields themselves
- * are mutated without that fix-up.
+ * keeps the structure's checksum valid when the structure has one (superblock, registry header,
+ * type descriptor), so that the value itself reaches the code that interprets it; the checksum
+ * fields themselves are mutated without that fix-up.
  */
 final class StructureMutator {
     private static final long[] BOUNDARIES = {0, -1, 1, Integer.MAX_VALUE, 1L << 31, 1L << 32, Long.MAX_VALUE, Long.MIN_VALUE};
@@ -37,7 +37,7 @@ final class StructureMutator {
      * base image, the values to try, and what to re-checksum after writing it.
      */
     record Field(String name, int width, long[] at, long original, long[] values, long[] superblockSlots, long descriptorAt,
-            long descriptorLimit, boolean sampled) {
+            long descriptorLimit, long registryAt, boolean sampled) {
     }
 
     /** One mutant: a field of the base image set to one value. */
@@ -50,6 +50,10 @@ final class StructureMutator {
             }
             for (long slot : field.superblockSlots) {
                 s.set(Le.U32_UNALIGNED, slot + SuperblockDescriptor.CRC_OFFSET, SuperblockDescriptor.computeCrc(s, slot));
+            }
+            if (field.registryAt >= 0) {
+                s.set(Le.U32_UNALIGNED, field.registryAt + TypeRegistryDescriptor.CRC_OFFSET,
+                        TypeRegistryDescriptor.computeCrc(s, field.registryAt));
             }
             if (field.descriptorAt >= 0) {
                 long len = Integer.toUnsignedLong(s.get(Le.U32_UNALIGNED, field.descriptorAt + TypeDescriptor.LENGTH_OFFSET));
@@ -199,14 +203,15 @@ final class StructureMutator {
 
     private static void add(List<Field> fs, String name, int width, long[] at, long original, long[] sbSlots, long descAt,
             long descLimit, long... extras) {
-        fs.add(new Field(name, width, at, original, values(original, width, extras), sbSlots, descAt, descLimit, false));
+        fs.add(new Field(name, width, at, original, values(original, width, extras), sbSlots, descAt, descLimit, -1, false));
     }
 
     /** Marks the fields added since {@code from} as repeating others (see {@link #mutants}). */
     private static void sampled(List<Field> fs, int from) {
         for (int i = from; i < fs.size(); i++) {
             Field f = fs.get(i);
-            fs.set(i, new Field(f.name, f.width, f.at, f.original, f.values, f.superblockSlots, f.descriptorAt, f.descriptorLimit, true));
+            fs.set(i, new Field(f.name, f.width, f.at, f.original, f.values, f.superblockSlots, f.descriptorAt, f.descriptorLimit,
+                    f.registryAt, true));
         }
     }
 
@@ -307,6 +312,10 @@ final class StructureMutator {
         }
         regField(fs, g, "rootOffset", TypeRegistryDescriptor.ROOT_OFFSET_OFFSET, 8, targets);
         regField(fs, g, "reserved1", TypeRegistryDescriptor.ROOT_OFFSET_OFFSET + 8, 8);
+        // the checksum itself, without the fix-up
+        long crc = Integer.toUnsignedLong(g.s.get(Le.U32_UNALIGNED, reg + TypeRegistryDescriptor.CRC_OFFSET));
+        add(fs, "registry header.crc @" + TypeRegistryDescriptor.CRC_OFFSET, 4, new long[] {reg + TypeRegistryDescriptor.CRC_OFFSET}, crc,
+                new long[0], -1, 0, crc ^ 1, crc ^ 0x80000000L);
         long at = reg + TypeRegistryDescriptor.HEADER_LENGTH;
         long end = at + used;
         for (int i = 0; i < g.typeCount && at < end; i++) {
@@ -322,9 +331,12 @@ final class StructureMutator {
         }
     }
 
+    /** A field of the registry header; those under its CRC get the CRC rewritten, as the registry itself does. */
     private static void regField(List<Field> fs, Geometry g, String field, int offset, int width, long... extras) {
-        add(fs, "registry header." + field + " @" + offset, width, new long[] {g.reg + offset}, get(g.s, g.reg + offset, width),
-                new long[0], -1, 0, extras);
+        long at = g.reg + offset;
+        long original = get(g.s, at, width);
+        fs.add(new Field("registry header." + field + " @" + offset, width, new long[] {at}, original, values(original, width, extras),
+                new long[0], -1, 0, offset < TypeRegistryDescriptor.CRC_OFFSET ? g.reg : -1, false));
     }
 
     private static void descriptor(List<Field> fs, Geometry g, long at, long len, long used, long limit) {
