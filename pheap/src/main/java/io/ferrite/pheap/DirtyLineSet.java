@@ -5,8 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The 64-byte lines of the pool written by applies since the last checkpoint: one bit per line,
- * set with an atomic OR only when not set yet. The bits live in chunks of 512 words (2 MiB of
- * pool each) created on first use, so a large pool costs memory only where it is written.
+ * set with an atomic OR only when not set yet (after a full fence, see {@link #markDirty}). The
+ * bits live in chunks of 512 words (2 MiB of pool each) created on first use, so a large pool
+ * costs memory only where it is written.
  * {@link #drain} clears bits word by word with an atomic swap, so a line marked during a
  * checkpoint is either written back by it or kept for the next one.
  */
@@ -37,11 +38,23 @@ final class DirtyLineSet implements RedoApplier.DirtyLines {
         return ch;
     }
 
+    /**
+     * Marks the lines of {@code [offset, offset+length)}, which the caller has just written with
+     * plain stores. The full fence orders those stores before the load that finds a bit already
+     * set: without it that load may pass them (store-load reordering, allowed on x86 and by the
+     * Java memory model), so a checkpoint could clear the bit and write the line back while the
+     * data store still sits in the store buffer; the mark would be gone and the next checkpoint
+     * would pass this record's LSN with the line never written back. With the fence, either the
+     * load sees the checkpoint's clear (and the OR marks the line again), or the store was
+     * visible before the clear, so the checkpoint's write-back, which follows its clear, holds it.
+     * One fence per call rather than an atomic OR per line, which would contend on shared words.
+     */
     @Override
     public void markDirty(long offset, long length) {
         if (length <= 0) {
             return;
         }
+        VarHandle.fullFence();
         long first = offset >>> LINE_SHIFT;
         long last = (offset + length - 1) >>> LINE_SHIFT;
         for (long line = first; line <= last; ) {

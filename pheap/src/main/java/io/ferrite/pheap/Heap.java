@@ -75,6 +75,10 @@ public final class Heap implements AutoCloseable {
     private final List<ThreadCtx> allCtxs = new CopyOnWriteArrayList<>();
     private final Object checkpointLock = new Object();
     private final Object rootLock = new Object();
+    /** ASYNC records appended and not applied yet, over all threads (each holds at most one). */
+    private final java.util.concurrent.atomic.AtomicInteger pendingAsync = new java.util.concurrent.atomic.AtomicInteger();
+    /** Held while pending ASYNC records are applied, so that they are applied in log order. */
+    private final Object applyOrderLock = new Object();
     private RecoveryReport recovery;
     private Thread checkpointer;
     private volatile boolean closed;
@@ -577,6 +581,7 @@ public final class Heap implements AutoCloseable {
 
     /** True when {@code ref} is an allocated object (its bit is set in the allocator's DRAM bitmap). */
     public boolean isAllocated(Ref ref) {
+        applyPendingAsync();
         try {
             SlabAllocator.SlabState s = allocator.slabOf(ref.offset());
             return s.isSet(SlabAllocator.slotOf(s, ref.offset()));
@@ -658,18 +663,22 @@ public final class Heap implements AutoCloseable {
     // ================================================================== direct reads (no transaction)
 
     public long getLong(Ref ref, PField f) {
+        applyPendingAsync();
         return (long) f.handle().get(seg, ref.offset());
     }
 
     public int getInt(Ref ref, PField f) {
+        applyPendingAsync();
         return (int) f.handle().get(seg, ref.offset());
     }
 
     public double getDouble(Ref ref, PField f) {
+        applyPendingAsync();
         return (double) f.handle().get(seg, ref.offset());
     }
 
     public Ref getRef(Ref ref, PField f) {
+        applyPendingAsync();
         long off = offsetOfAddress(seg.get(ValueLayout.JAVA_LONG, ref.offset() + f.offset()), ref.offset() + f.offset());
         return off == 0 ? null : refAt(off, f.target());
     }
@@ -705,9 +714,8 @@ public final class Heap implements AutoCloseable {
             throw new IllegalStateException("thread " + c.thread.getName() + " already has an open transaction on " + poolName
                     + "; commit or close it first (transactions do not nest)");
         }
-        if (c.pendingLsn != ThreadCtx.NONE) {
-            drainPending(c);
-        }
+        // what this transaction reads includes every commit that returned before it began
+        applyPendingAsync();
         if (allocator.hasRetiring()) {
             allocator.retirePending(c.sysWriter, this::commitSystem);
         }
@@ -742,28 +750,31 @@ public final class Heap implements AutoCloseable {
                     log.maxRecordSize(), log.capacity()), "split it into smaller transactions, or create the pool with a larger logCapacity");
         }
         MemorySegment rec = w.segment().asSlice(0, len);
-        long floor = c.pendingLsn;
-        // a lower bound of the LSN this append will get, published before the append: this
-        // thread's previous record (a record boundary; no shared counter read on this path)
-        c.inflight = Math.min(floor, c.lastLsn);
+        // No bound before the append: the copy publishes the record's LSN as this thread's inflight
+        // bound when the log reserves it, before the record is complete, so before it can be
+        // durable; a checkpoint reads the durable LSN first and the bounds after, and never passes
+        // the record. A bound published before the append (this thread's previous LSN) could be
+        // far older than anything the thread can still write, and held every checkpoint back while
+        // the append waited for log space that only a checkpoint could free. The bound is this
+        // append's alone: the thread's pending ASYNC record has its own (pendingLsn), which
+        // another thread may clear meanwhile by applying it.
+        ThreadCtx.LogCopy copy = c.logCopy.of(rec);
         long lsn;
         try {
-            lsn = d == Durability.SYNC ? log.append(rec, RedoRecordDescriptor.LOG_RECORD_TYPE)
-                    : log.appendAsync(rec, RedoRecordDescriptor.LOG_RECORD_TYPE);
+            lsn = d == Durability.SYNC ? log.append(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy)
+                    : log.appendAsync(len, RedoRecordDescriptor.LOG_RECORD_TYPE, copy);
         } catch (LogFullException e) {
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
             throw new LogFullException("commit of " + len + " bytes to pool " + poolName + " failed: " + e.getMessage()
                     + " (checkpoint LSN " + sb.checkpointLsn() + ")", "checkpoint more often, create the pool with a larger logCapacity,"
                     + " or use logFullPolicy WAIT");
         } catch (RuntimeException | Error e) {
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
             throw e;
         }
-        c.lastLsn = lsn;
         if (d == Durability.SYNC) {
-            c.inflight = Math.min(floor, lsn);
             applyAndRelease(lsn, rec, len, fSlab, fSlot, frees);
-            c.inflight = floor;
+            c.inflight = ThreadCtx.NONE;
         } else {
             synchronized (c) {
                 c.pendingLsn = lsn;
@@ -779,7 +790,8 @@ public final class Heap implements AutoCloseable {
                     System.arraycopy(fSlot, 0, c.pendingFreeSlot, 0, frees);
                 }
                 c.pendingFrees = frees;
-                c.inflight = lsn;
+                pendingAsync.incrementAndGet();
+                c.inflight = ThreadCtx.NONE; // after pendingLsn took over the bound
             }
         }
         commits.increment();
@@ -796,6 +808,7 @@ public final class Heap implements AutoCloseable {
     }
 
     private void applyAndRelease(long lsn, MemorySegment rec, int len, SlabAllocator.SlabState[] fSlab, int[] fSlot, int frees) {
+        applyPendingBelow(lsn); // earlier ASYNC records first: applies happen in log order
         applier.apply(lsn, rec, 0, len);
         for (int i = 0; i < frees; i++) {
             SlabAllocator.SlabState s = fSlab[i];
@@ -807,7 +820,49 @@ public final class Heap implements AutoCloseable {
         }
     }
 
-    /** Applies a thread's ASYNC record once it is durable (its next begin, a checkpoint, close). */
+    /**
+     * Applies every pending ASYNC record appended before now (waiting until each is durable), so
+     * that whatever the caller reads next includes every commit that returned before this call:
+     * ASYNC defers durability, not visibility. One volatile read when nothing is pending.
+     */
+    private void applyPendingAsync() {
+        if (pendingAsync.get() != 0) {
+            applyPendingBelow(log.tailLsn());
+        }
+    }
+
+    /**
+     * Applies the pending ASYNC records below {@code limit} in LSN order, under one lock, waiting
+     * until each is durable (an ASYNC record is applied only once durable: redo only, nothing of
+     * it may reach the pool before its record is in the log). Every apply, SYNC or ASYNC, first
+     * calls this with its own LSN, so no record is applied over a later one: the live heap then
+     * holds what replaying the log gives. A record appended after the limit was read is not
+     * waited for (commits that had not returned when the caller started).
+     */
+    private void applyPendingBelow(long limit) {
+        if (pendingAsync.get() == 0) {
+            return;
+        }
+        synchronized (applyOrderLock) {
+            while (pendingAsync.get() != 0) {
+                ThreadCtx first = null;
+                long firstLsn = limit;
+                for (ThreadCtx c : allCtxs) {
+                    long l = c.pendingLsn;
+                    if (l < firstLsn) {
+                        first = c;
+                        firstLsn = l;
+                    }
+                }
+                if (first == null) {
+                    return;
+                }
+                drainPending(first);
+            }
+        }
+    }
+
+    /** Applies a thread's ASYNC record once it is durable; only through {@link #applyPendingBelow}. */
     private void drainPending(ThreadCtx c) {
         synchronized (c) {
             long lsn = c.pendingLsn;
@@ -820,7 +875,7 @@ public final class Heap implements AutoCloseable {
             java.util.Arrays.fill(c.pendingFreeSlab, 0, c.pendingFrees, null);
             c.pendingFrees = 0;
             c.pendingLsn = ThreadCtx.NONE;
-            c.inflight = ThreadCtx.NONE;
+            pendingAsync.decrementAndGet();
         }
     }
 
@@ -840,15 +895,13 @@ public final class Heap implements AutoCloseable {
         synchronized (checkpointLock) {
             HeapEvents.Checkpoint ev = new HeapEvents.Checkpoint();
             ev.begin();
-            for (ThreadCtx c : allCtxs) {
-                if (c.pendingLsn != ThreadCtx.NONE) {
-                    drainPending(c);
-                }
-            }
+            applyPendingAsync();
             reapDeadThreads();
             long cp = log.durableLsn();
             for (ThreadCtx c : allCtxs) {
+                // inflight first: an ASYNC commit sets pendingLsn before it clears inflight
                 cp = Math.min(cp, c.inflight);
+                cp = Math.min(cp, c.pendingLsn);
             }
             Superblock s = sb;
             cp = Math.max(cp, s.checkpointLsn());
@@ -871,21 +924,33 @@ public final class Heap implements AutoCloseable {
     /**
      * Gives the current slabs of threads that have ended back to the allocator (their free slots
      * would otherwise stay unused until the pool is reopened) and forgets their contexts.
+     *
+     * <p>Runs from checkpoints (under the checkpoint lock) and from allocations that found the heap
+     * full (without it), so two reapers can meet: each ended thread is reaped by exactly one of
+     * them, claimed under its context's monitor. A second reaper would disown slabs that another
+     * thread may own by then, and queue an empty slab for retirement twice.
      */
     void reapDeadThreads() {
         for (ThreadCtx c : allCtxs) {
             if (c.thread.isAlive()) {
                 continue;
             }
-            if (c.pendingLsn != ThreadCtx.NONE) {
-                drainPending(c);
+            long pending = c.pendingLsn;
+            if (pending != ThreadCtx.NONE) {
+                applyPendingBelow(pending + 1); // in log order, before this context's monitor
             }
-            for (SlabAllocator.SlabState s : c.current) {
-                if (s != null && s.disown()) {
-                    allocator.retireLater(s);
+            synchronized (c) {
+                if (c.reaped) {
+                    continue;
                 }
+                for (SlabAllocator.SlabState s : c.current) {
+                    if (s != null && s.disown()) {
+                        allocator.retireLater(s);
+                    }
+                }
+                java.util.Arrays.fill(c.current, null);
+                c.reaped = true;
             }
-            java.util.Arrays.fill(c.current, null);
             allCtxs.remove(c);
         }
     }

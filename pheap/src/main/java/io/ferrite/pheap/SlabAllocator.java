@@ -111,8 +111,7 @@ final class SlabAllocator {
             bits[slot >>> 6] &= ~m;
             used--;
             if (!owned && used == 0 && !large()) {
-                retired = true;
-                return true;
+                return retire();
             }
             if (!owned && !queued) {
                 queued = true;
@@ -125,14 +124,26 @@ final class SlabAllocator {
         synchronized boolean disown() {
             owned = false;
             if (used == 0 && !large()) {
-                retired = true;
-                return true;
+                return retire();
             }
             if (used < count && !queued) {
                 queued = true;
                 type.available.add(this);
             }
             return false;
+        }
+
+        /**
+         * The one transition to retired (caller holds this monitor): true only for the call that
+         * makes it, so that a slab is queued for retirement once. A second retire record for the
+         * same slab would run after its index may have been reused, and zero a live slab.
+         */
+        private boolean retire() {
+            if (retired) {
+                return false;
+            }
+            retired = true;
+            return true;
         }
 
         /** Makes the calling thread the slab's allocator; false if the slab is being retired. */

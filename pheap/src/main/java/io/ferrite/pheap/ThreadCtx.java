@@ -1,12 +1,15 @@
 package io.ferrite.pheap;
 
+import io.ferrite.pmlog.PayloadWriter;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
  * Per-thread state of one heap: the reusable transaction, redo buffers, current slab per type,
- * and the LSN this thread has appended but not applied yet ({@link #inflight}), which bounds the
- * checkpoint LSN. Only the owning thread uses it, except {@link #drainPending} (under this
- * object's monitor) and the volatile {@link #inflight}, which checkpoints read.
+ * and the LSNs this thread has appended but not applied yet ({@link #inflight}, {@link
+ * #pendingLsn}), which bound the checkpoint LSN. Only the owning thread uses it, except the
+ * pending ASYNC record, which any thread may apply (under this object's monitor, in log order
+ * under the heap's apply-order lock), and the two volatile LSNs, which checkpoints read.
  */
 final class ThreadCtx {
     static final long NONE = Long.MAX_VALUE;
@@ -18,20 +21,46 @@ final class ThreadCtx {
     final RedoWriter sysWriter = new RedoWriter(1024);
     SlabAllocator.SlabState[] current = new SlabAllocator.SlabState[32];
     final int[] slotOut = new int[1];
-    /** LSN of this thread's last appended record (0 before the first). */
-    long lastLsn;
     int commitsSinceCheck;
     /** Transactions begun by this thread (the redo record's transaction id, for diagnostics). */
     long txCount;
 
-    /** Lowest LSN this thread appended and has not applied yet, or a lower bound during an append; NONE if none. */
+    /**
+     * The LSN of the record this thread is appending, from the moment the log reserves it ({@link
+     * LogCopy#reserved}, before the record can be durable) until it is applied (SYNC) or handed to
+     * {@link #pendingLsn} (ASYNC); NONE otherwise. Written only by this thread.
+     */
     volatile long inflight = NONE;
+    final LogCopy logCopy = new LogCopy();
 
-    // ASYNC: one appended, not yet applied record (guarded by this)
-    long pendingLsn = NONE;
+    // ASYNC: one appended, not yet applied record (guarded by this; the LSN is read without the
+    // monitor to find the oldest pending record of the heap)
+    volatile long pendingLsn = NONE;
     SlabAllocator.SlabState[] pendingFreeSlab = new SlabAllocator.SlabState[8];
     int[] pendingFreeSlot = new int[8];
     int pendingFrees;
+    /** The thread has ended and one reaper has given its slabs back (guarded by this). */
+    boolean reaped;
+
+    /** Copies this thread's redo record into the log (reused: the append path allocates nothing). */
+    final class LogCopy implements PayloadWriter {
+        private MemorySegment record;
+
+        LogCopy of(MemorySegment record) {
+            this.record = record;
+            return this;
+        }
+
+        @Override
+        public void reserved(long lsn) {
+            inflight = lsn;
+        }
+
+        @Override
+        public void write(MemorySegment segment, long offset, int length) {
+            MemorySegment.copy(record, 0, segment, offset, length);
+        }
+    }
 
     ThreadCtx(Heap heap, Thread thread) {
         this.thread = thread;

@@ -24,9 +24,11 @@
  * Every change to the pool besides the log and the superblocks is a redo record: a commit appends
  * one record (physical, idempotent operations; pointers as pool offsets), waits until it is
  * durable ({@link io.ferrite.pheap.Durability#SYNC}, default) or only appended
- * ({@link io.ferrite.pheap.Durability#ASYNC}), and only then applies it in place. A transaction is
- * durable exactly when its record is; a crash keeps every durable transaction whole and no part of
- * any other. Allocation reserves in DRAM and logs the bitmap bit, so an aborted or crashed
+ * ({@link io.ferrite.pheap.Durability#ASYNC}), and applies it in place once it is durable, in log
+ * order: an ASYNC record is applied, by whichever thread needs it first, before any later apply
+ * and before any transaction that begins, or direct read made, after its commit returned. A
+ * transaction is durable exactly when its record is; a crash keeps every durable transaction
+ * whole and no part of any other. Allocation reserves in DRAM and logs the bitmap bit, so an aborted or crashed
  * transaction leaks nothing. A checkpoint writes back the lines applied since the previous one,
  * then persists the checkpoint LSN (never beyond a record not yet applied) in the alternate
  * superblock and reclaims the log before it. Recovery replays from the checkpoint LSN.

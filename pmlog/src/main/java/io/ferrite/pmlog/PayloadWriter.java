@@ -11,4 +11,12 @@ import java.lang.foreign.MemorySegment;
 @FunctionalInterface
 public interface PayloadWriter {
     void write(MemorySegment segment, long offset, int length);
+
+    /**
+     * Told the record's LSN once its space is reserved, just before {@link #write}: the record is
+     * not complete, so not durable, before {@code write} returns. A caller that must publish
+     * "I hold a record at this LSN" before anyone can see it durable does it here.
+     */
+    default void reserved(long lsn) {
+    }
 }

@@ -32,7 +32,8 @@ import java.util.zip.CRC32C;
  *
  * <p><b>Epochs.</b> Every open increments and persists the header's epoch before any append;
  * records carry the epoch of the run that wrote them; recovery accepts a chain only while epochs
- * do not decrease, which refuses stale records left beyond a torn one by an earlier run.
+ * do not decrease, which refuses stale records left beyond a torn one by an earlier run. The rule
+ * lives in {@link LogTailScanner}, which the {@code ferrite} tool scans with too.
  *
  * <p><b>Threading.</b> {@code append}, {@code appendAsync}, {@code awaitDurable}, {@code read},
  * {@code reclaim} and the getters may be called from any number of threads. {@link #close()} must
@@ -89,23 +90,23 @@ public final class PmLog implements AutoCloseable {
     private boolean groupContended;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private PmLog(Media media, boolean ownsMedia, long regionOffset, Header h, long epoch, RecoveryInfo info,
+    private PmLog(Media media, boolean ownsMedia, long regionOffset, LogHeader h, long epoch, RecoveryInfo info,
                   PmLogOptions options) {
         this.media = media;
         this.ownsMedia = ownsMedia;
         this.regionOffset = regionOffset;
         this.ringBase = LogHeaderDescriptor.ringOffset(regionOffset);
-        this.capacity = h.capacity;
-        this.maxRecordSize = h.maxRecordSize;
+        this.capacity = h.capacity();
+        this.maxRecordSize = h.maxRecordSize();
         this.epoch = epoch;
         this.seg = media.segment();
         this.readView = seg.asReadOnly();
         this.options = options;
         this.recoveryInfo = info;
-        this.activeSlot = h.activeSlot;
+        this.activeSlot = h.activeSlot();
         this.tail = new PaddedLong(info.tailLsn());
         this.durable = new PaddedLong(info.tailLsn());
-        this.head = new PaddedLong(h.headLsn);
+        this.head = new PaddedLong(h.headLsn());
         this.completed = new long[(int) ((capacity / 8 + 63) / 64)];
         int chunks = (int) ((capacity + VIEW_CHUNK - 1) / VIEW_CHUNK);
         this.ringViews = new ByteBuffer[chunks];
@@ -173,8 +174,8 @@ public final class PmLog implements AutoCloseable {
      * call). If the handler returns false the scan stops there and the result says so.
      */
     public static RecoveryInfo inspect(Media media, long regionOffset, long regionLength, RecordHandler handler) {
-        Header h = readHeader(media, regionOffset, regionLength);
-        return recover(media.segment(), LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch, handler);
+        LogHeader h = readHeader(media, regionOffset, regionLength);
+        return recover(media.segment(), regionOffset, h, handler);
     }
 
     private static PmLog format(Media media, long regionOffset, long regionLength, PmLogOptions o, boolean owns) {
@@ -213,7 +214,7 @@ public final class PmLog implements AutoCloseable {
         media.persist(regionOffset, LogHeaderDescriptor.HEADER_LENGTH);
         seg.set(U64, regionOffset + LogHeaderDescriptor.MAGIC_OFFSET, LogHeaderDescriptor.MAGIC);
         media.persist(regionOffset, 8);
-        Header h = new Header(capacity, maxRecord, 1L, 0L, 1L, 0);
+        LogHeader h = new LogHeader(capacity, maxRecord, 1L, 0L, 1L, 0, java.util.List.of());
         RecoveryInfo info = new RecoveryInfo(0, 0, 0, 0, 0, 1, "formatted");
         PmLog log = new PmLog(media, owns, regionOffset, h, 1L, info, o);
         LOG.log(Level.DEBUG, () -> "formatted log " + log.describe());
@@ -225,15 +226,15 @@ public final class PmLog implements AutoCloseable {
             throw new IllegalArgumentException(where(media, regionOffset)
                     + " is mapped read-only: opening a log writes its epoch; use PmLog.inspect to check it");
         }
-        Header h = readHeader(media, regionOffset, regionLength);
-        if (h.epoch >= MAX_EPOCH) {
-            throw new LogCorruptedException(where(media, regionOffset) + ": epoch " + h.epoch + " at offset "
+        LogHeader h = readHeader(media, regionOffset, regionLength);
+        if (h.epoch() >= MAX_EPOCH) {
+            throw new LogCorruptedException(where(media, regionOffset) + ": epoch " + h.epoch() + " at offset "
                     + (regionOffset + EPOCH_OFFSET) + " cannot be incremented (limit " + MAX_EPOCH + ")",
                     verifyHint(media));
         }
         MemorySegment seg = media.segment();
-        RecoveryInfo scanned = recover(seg, LogHeaderDescriptor.ringOffset(regionOffset), h, h.epoch, null);
-        long epoch = h.epoch + 1;
+        RecoveryInfo scanned = recover(seg, regionOffset, h, null);
+        long epoch = h.epoch() + 1;
         // The new epoch is durable before any record of this run can be.
         seg.set(U64, regionOffset + EPOCH_OFFSET, epoch);
         media.persist(regionOffset + EPOCH_OFFSET, 8);
@@ -310,6 +311,7 @@ public final class PmLog implements AutoCloseable {
         long lsn = reserveRecord(length, type);
         long rec = ringBase + ringPos(lsn);
         try {
+            writer.reserved(lsn);
             writer.write(seg, LogRecordDescriptor.payloadOffset(rec), length);
             complete(rec, lsn, type, length);
         } catch (RuntimeException | Error e) {
@@ -790,10 +792,6 @@ public final class PmLog implements AutoCloseable {
 
     // ------------------------------------------------------------------ internals: header and recovery
 
-    /** What the header says, validated. */
-    private record Header(long capacity, int maxRecordSize, long epoch, long headLsn, long headEpoch, int activeSlot) {
-    }
-
     static long maxRecordSizeFor(long capacity) {
         return Math.min(Integer.MAX_VALUE - 64, capacity / 2 - HEADER_LENGTH);
     }
@@ -844,7 +842,8 @@ public final class PmLog implements AutoCloseable {
         seg.set(U64, slotOff + LogHeaderDescriptor.SLOT_EPOCH_OFFSET, (headEpoch & 0xFFFF_FFFFL) | ((long) crc << 32));
     }
 
-    private static Header readHeader(Media media, long regionOffset, long regionLength) {
+    /** Validates and reads the header ({@link LogHeader#read}); changes nothing. */
+    static LogHeader readHeader(Media media, long regionOffset, long regionLength) {
         checkRegionBounds(media, regionOffset, regionLength);
         String where = where(media, regionOffset);
         String hint = verifyHint(media);
@@ -911,6 +910,7 @@ public final class PmLog implements AutoCloseable {
         long bestLsn = -1;
         long bestEpoch = 0;
         int best = -1;
+        java.util.List<LogHeader.HeadSlot> slots = new java.util.ArrayList<>(LogHeaderDescriptor.HEAD_SLOT_COUNT);
         for (int i = 0; i < LogHeaderDescriptor.HEAD_SLOT_COUNT; i++) {
             long off = regionOffset + LogHeaderDescriptor.headSlotOffset(i);
             long lsn = seg.get(U64, off + LogHeaderDescriptor.SLOT_LSN_OFFSET);
@@ -919,6 +919,7 @@ public final class PmLog implements AutoCloseable {
             MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, off, b, 0, b.length);
             boolean valid = crc32c(b, 0, b.length) == (int) (ew >>> 32) && lsn >= 0 && lsn % 8 == 0
                     && (ew & 0xFFFF_FFFFL) <= epoch;
+            slots.add(new LogHeader.HeadSlot(lsn, ew & 0xFFFF_FFFFL, valid));
             if (valid && lsn > bestLsn) {
                 bestLsn = lsn;
                 bestEpoch = ew & 0xFFFF_FFFFL;
@@ -930,85 +931,20 @@ public final class PmLog implements AutoCloseable {
                     + " fail): the reclaim point is unknown", where, regionOffset + LogHeaderDescriptor.HEAD_SLOT0_OFFSET,
                     regionOffset + LogHeaderDescriptor.HEAD_SLOT1_OFFSET), hint);
         }
-        return new Header(capacity, maxRecord, epoch, normalize(bestLsn, capacity), bestEpoch, best);
+        return new LogHeader(capacity, maxRecord, epoch, normalize(bestLsn, capacity), bestEpoch, best, slots);
     }
 
     /**
-     * Tail recovery: from the head, follow the chain while each record has the expected LSN, a
-     * length in range, a matching CRC and an epoch in [previous, maxEpoch]. Bounded by capacity.
+     * Tail recovery: the chain from the head as {@link LogTailScanner} accepts it (the one rule, shared
+     * with the {@code ferrite} tool), delivering user records to {@code handler}. Bounded by capacity.
      */
-    private static RecoveryInfo recover(MemorySegment seg, long ringBase, Header h, long maxEpoch,
-                                        RecordHandler handler) {
+    private static RecoveryInfo recover(MemorySegment seg, long regionOffset, LogHeader h, RecordHandler handler) {
         MemorySegment view = seg.asReadOnly();
-        long capacity = h.capacity;
-        long headLsn = h.headLsn;
-        long pos = headLsn;
-        long prevEpoch = h.headEpoch;
-        long records = 0;
-        long bytes = 0;
-        long ignored = 0;
-        String stop = null;
-        CRC32C crc = new CRC32C();
-        byte[] hdr = new byte[LogRecordDescriptor.CRC_COVERED_HEADER_LENGTH];
-        while (stop == null) {
-            long p = pos % capacity;
-            if (LogRecordDescriptor.isImplicitSkip(p, capacity)) {
-                pos += capacity - p;
-                continue;
-            }
-            if (pos - headLsn >= capacity) {
-                stop = "the ring is full of valid records";
-                break;
-            }
-            long rec = ringBase + p;
-            long word = seg.get(U64, LogRecordDescriptor.lsnOffset(rec));
-            if (word != pos) {
-                stop = "end of log: no record with lsn=" + pos + " (the lsn word holds " + word + ")";
-                break;
-            }
-            long len = seg.get(U32, LogRecordDescriptor.lengthOffset(rec)) & 0xFFFF_FFFFL;
-            int storedCrc = seg.get(U32, LogRecordDescriptor.crcOffset(rec));
-            short type = seg.get(U16, LogRecordDescriptor.typeOffset(rec));
-            long recEpoch = seg.get(U32, LogRecordDescriptor.epochOffset(rec)) & 0xFFFF_FFFFL;
-            boolean padding = type == PADDING_TYPE;
-            long size = padding ? HEADER_LENGTH + len : LogRecordDescriptor.recordLength(len);
-            if ((!padding && len > h.maxRecordSize) || size % LogRecordDescriptor.ALIGNMENT != 0
-                    || size > capacity - p || pos + size - headLsn > capacity) {
-                stop = "torn record at lsn=" + pos + ": length " + len + " out of range";
-                ignored = HEADER_LENGTH;
-                break;
-            }
-            crc.reset();
-            MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, LogRecordDescriptor.lsnOffset(rec), hdr, 0, hdr.length);
-            crc.update(hdr, 0, hdr.length);
-            if (!padding && len > 0) {
-                crc.update(seg.asSlice(LogRecordDescriptor.payloadOffset(rec), len).asByteBuffer());
-            }
-            if ((int) crc.getValue() != storedCrc) {
-                stop = String.format("torn record at lsn=%d: crc mismatch (stored 0x%08x, computed 0x%08x)", pos,
-                        storedCrc, (int) crc.getValue());
-                ignored = size;
-                break;
-            }
-            if (recEpoch > maxEpoch || recEpoch < prevEpoch) {
-                stop = "stale record at lsn=" + pos + ": epoch " + recEpoch + " after epoch " + prevEpoch
-                        + " (header epoch " + maxEpoch + ")";
-                ignored = size;
-                break;
-            }
-            prevEpoch = recEpoch;
-            if (!padding) {
-                records++;
-                bytes += len;
-                if (handler != null && !handler.onRecord(pos, type, view, LogRecordDescriptor.payloadOffset(rec), (int) len)) {
-                    pos += size;
-                    stop = "stopped by the reader after lsn=" + (pos - size);
-                    break;
-                }
-            }
-            pos += size;
-        }
-        return new RecoveryInfo(headLsn, normalize(pos, capacity), records, bytes, ignored, maxEpoch, stop);
+        LogTailScanner.Visitor visitor = handler == null ? null
+                : e -> e.padding() || handler.onRecord(e.lsn(), e.type(), view, e.payloadOffset(), e.length());
+        LogTailScanner.TailScan t = new LogTailScanner(seg, regionOffset, h).scan(visitor);
+        return new RecoveryInfo(t.headLsn(), t.endLsn(), t.records(), t.payloadBytes(), t.ignoredBytes(), h.epoch(),
+                t.reason());
     }
 
     private static String name(Media media) {

@@ -9,6 +9,15 @@
  * or fills a standalone file that the log owns ({@link io.ferrite.pmlog.PmLog#create},
  * {@link io.ferrite.pmlog.PmLog#open(java.nio.file.Path, io.ferrite.pmlog.PmLogOptions)}).
  *
+ * <p><b>The tail scanner.</b> Where a log ends after a crash is decided in one place,
+ * {@link io.ferrite.pmlog.LogTailScanner}: {@code PmLog.open}, {@code PmLog.inspect} and the
+ * {@code ferrite} tool all scan through it, and every later reader of a recovered log (replica
+ * apply, restore) is to do the same. It reads a region and its validated
+ * {@link io.ferrite.pmlog.LogHeader}, changes nothing, and returns the accepted records, the end
+ * LSN, why it stopped (clean end, stale epoch, torn record, epoch ahead) and what intact records lie
+ * beyond a torn one. A record whose epoch is below the one before it is the clean end of the log:
+ * a newer run already recovered the log to an end before it, so it was never durable.
+ *
  * <p><b>Threading.</b> A {@link io.ferrite.pmlog.PmLog} is safe for any number of threads:
  * appends reserve space with a CAS on the tail (no lock, no allocation per record); durability
  * waits elect one leader at a time who flushes and fences for the whole group; other waiters spin

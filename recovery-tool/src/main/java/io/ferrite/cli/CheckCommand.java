@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
             "leave it (a crashed pool is replayed in a private copy, never in the file): the type registry",
             "(each descriptor's CRC32C and layout), the slab table, slab headers and allocation bitmaps, that",
             "free space is zero, every pointer (in bounds, at an allocated object of the declared type), and",
-            "reachability from the root object (allocated objects nothing reaches are leaked).",
+            "reachability from the root object (allocated objects nothing reaches are leaked); and, when the pool",
+            "is an object store, its directory and collections (links acyclic and consistent, counts, order, CRCs;",
+            "see docs/operations.md), which are reported and never repaired.",
             "",
             "--repair applies only these explicit repairs, in this order, and prints each one:",
             "  torn tail zero the LSN word of a torn record after the last intact one (an append that never",
@@ -41,7 +43,7 @@ import picocli.CommandLine.Spec;
             "  leaks     free, in one logged transaction, allocated objects not reachable from the root",
             "            (only when no pointer or structure damage was found: a damaged pointer can make live",
             "            objects look unreachable).",
-            "Anything else (a damaged registry, slab table, pointer, a record lost mid-log) is reported and",
+            "Anything else (a damaged registry, slab table, pointer, a checkpointed log record) is reported and",
             "left alone: restore such a pool from a replica or a backup. When such damage is present,",
             "--repair changes nothing at all (replaying up to a damaged record could lose what follows it).",
             "",
@@ -183,6 +185,10 @@ final class CheckCommand implements Callable<Integer> {
                     ro.fields.get("leaked"));
         } else if (r != null) {
             out.printf("  reachability: %s%n", r);
+        }
+        if (c.stats.fields.get("store") instanceof Json.Obj st) {
+            out.printf("  store: %s collections, %s entries, %s objects visited%n", st.fields.get("collections"), st.fields.get("entries"),
+                    st.fields.get("links"));
         }
         for (Finding f : c.findings) {
             out.println("  " + f);

@@ -17,10 +17,13 @@ import io.ferrite.swizzle.VerifyReport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayDeque;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 
 /**
  * What {@code ferrite check} verifies, read-only, in order: both superblocks; the log (header,
@@ -41,8 +44,15 @@ final class Checker {
     /** Set when the log ends in a torn record that --repair may drop. */
     long tornLsn = -1;
     long tornOffset = -1;
-    /** Allocated objects no pointer path from the root reaches (pool offsets), when reachability ran. */
-    final List<long[]> leaked = new ArrayList<>();
+    /**
+     * Allocated objects no pointer path from the root reaches, as {pool offset, slab, slot}, when
+     * reachability ran (else empty). A view over the slab bitmaps and the walk's marks, not a
+     * copy: a pool can hold 2^27 objects in one slab, every one of them leaked.
+     */
+    final List<long[]> leaked = new Leaked();
+    /** Per slab, the slots the reachability walk reached; null until it ran. */
+    private BitSet[] seen;
+    private long leakedCount;
     PoolModel model;
     LogScan log;
     private Arena arena;
@@ -130,7 +140,7 @@ final class Checker {
                         + i + " is invalid (checksum); slot " + log.activeSlot + " is in force", Repair.NONE);
             }
         }
-        List<LogScan.Rec> redo = new ArrayList<>();
+        List<io.ferrite.pmlog.LogTailScanner.Entry> redo = new ArrayList<>();
         boolean[] cpBoundary = {sb.checkpointLsn() == log.headLsn};
         long cp = sb.checkpointLsn();
         long[] unknown = {0};
@@ -150,10 +160,6 @@ final class Checker {
         stats.put("log", Json.obj().put("headLsn", log.headLsn).put("tailLsn", log.tailLsn).put("checkpointLsn", cp)
                 .put("records", log.records).put("recordsToReplay", redo.size()).put("epoch", log.epoch)
                 .put("end", log.stopReason));
-        String differ = log.disagreement();
-        if (differ != null) {
-            add(Severity.ERROR, "log", sb.logOffset(), differ + " (ferrite and pmlog disagree: report it with this pool)", Repair.NONE);
-        }
         if (unknown[0] > 0) {
             add(Severity.WARNING, "log", sb.logOffset(), unknown[0] + " records after the checkpoint have a type other than redo ("
                     + RedoRecordDescriptor.LOG_RECORD_TYPE + "); the heap ignores them", Repair.NONE);
@@ -161,12 +167,7 @@ final class Checker {
         boolean logOk = true;
         if (log.tornLsn >= 0) {
             long ringOff = log.ringBase() + log.tornLsn % log.capacity;
-            if (log.recordsAfterDamage > 0) {
-                add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + " is damaged (" + log.stopReason + ") and "
-                        + log.recordsAfterDamage + " intact records follow it: recovery stops there and would lose them;"
-                        + " restore the pool from a replica or backup", Repair.NONE);
-                logOk = false;
-            } else if (log.tornLsn < cp) {
+            if (log.tornLsn < cp) {
                 add(Severity.ERROR, "log", ringOff, "log record at LSN " + log.tornLsn + ", before the checkpoint LSN " + cp
                         + ", is damaged (" + log.stopReason + ")", Repair.NONE);
                 logOk = false;
@@ -174,7 +175,8 @@ final class Checker {
                 tornLsn = log.tornLsn;
                 tornOffset = ringOff;
                 add(Severity.RECOVERY, "log", ringOff, "torn log tail: " + log.stopReason + " (" + log.tornBytes
-                        + " bytes of an append that never completed); recovery ignores it", Repair.DROP_TORN_TAIL);
+                        + " bytes of an append that never completed)" + log.intactAfterTornWords() + "; recovery ignores it",
+                        Repair.DROP_TORN_TAIL);
             }
         }
         if (cp < log.headLsn || cp > log.tailLsn) {
@@ -189,7 +191,7 @@ final class Checker {
             return seg;
         }
         RedoApplier v = Recovered.applier(seg, sb);
-        for (LogScan.Rec r : redo) {
+        for (io.ferrite.pmlog.LogTailScanner.Entry r : redo) {
             try {
                 v.validate(r.lsn(), seg, r.payloadOffset(), r.length());
             } catch (FerriteException e) {
@@ -234,6 +236,10 @@ final class Checker {
                 objects += s.ok ? s.used : 0;
             }
             stats.put("types", model.types.size()).put("slabs", n).put("freeSlabs", model.freeSlabs()).put("objects", objects);
+            if (StoreChecker.isStore(model)) {
+                // before reachability: nodes a broken store link cuts off look leaked, and must not be offered to --repair
+                new StoreChecker(model, image, findings, stats).run();
+            }
             boolean structural = findings.stream().anyMatch(f -> f.severity() == Severity.ERROR);
             checkReachability(image, pointerErrors == 0 && !structural, p, objects);
         }
@@ -289,6 +295,62 @@ final class Checker {
         long runEnd = s.start + (long) (s.state == SlabTableDescriptor.STATE_LARGE_HEAD ? s.span : 1) * img.sb.slabSize();
         at = firstNonZero(image, s.objectOffset(s.count), runEnd - s.objectOffset(s.count), zeros);
         return at >= 0 ? new Dirty(at, "the space after the last slot") : null;
+    }
+
+    /** {@link #leaked}: iterates the allocated slots of sound slabs that the walk did not mark. */
+    private final class Leaked extends AbstractList<long[]> {
+        /** Counted once, when the walk's findings are listed. */
+        @Override
+        public int size() {
+            return (int) Math.min(Integer.MAX_VALUE, leakedCount);
+        }
+
+        @Override
+        public long[] get(int index) {
+            int k = 0;
+            for (long[] l : this) {
+                if (k++ == index) {
+                    return l;
+                }
+            }
+            throw new IndexOutOfBoundsException(index);
+        }
+
+        @Override
+        public Iterator<long[]> iterator() {
+            return new Iterator<>() {
+                private int slab;
+                private int slot = -1;
+                private boolean ready;
+
+                @Override
+                public boolean hasNext() {
+                    if (seen == null) {
+                        return false;
+                    }
+                    while (!ready && slab < model.slabs.length) {
+                        PoolModel.Slab s = model.slabs[slab];
+                        slot++;
+                        if (!s.ok || slot >= s.count) {
+                            slab++;
+                            slot = -1;
+                        } else {
+                            ready = s.allocated(slot) && (seen[slab] == null || !seen[slab].get(slot));
+                        }
+                    }
+                    return ready;
+                }
+
+                @Override
+                public long[] next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    ready = false;
+                    return new long[] {model.slabs[slab].objectOffset(slot), slab, slot};
+                }
+            };
+        }
     }
 
     /** A non-zero byte in free space: its pool offset, and where in the slab it is. */
@@ -379,19 +441,22 @@ final class Checker {
                     + model.rootOffset + " is not an allocated object of that type", Repair.NONE);
             return;
         }
-        BitSet[] seen = new BitSet[model.slabs.length];
-        ArrayDeque<int[]> todo = new ArrayDeque<>();
+        seen = new BitSet[model.slabs.length];
+        // Pending objects as one long each (slab << 32 | slot): the walk's memory is 8 bytes per
+        // object at most, whatever shape the graph has.
+        long[] todo = new long[64];
+        int pending = 0;
         seen[rl[0]] = new BitSet();
         seen[rl[0]].set(rl[1]);
-        todo.add(rl);
+        todo[pending++] = (long) rl[0] << 32 | rl[1];
         long reached = 0;
-        while (!todo.isEmpty()) {
-            int[] o = todo.poll();
+        while (pending > 0) {
+            long o = todo[--pending];
             if ((++reached & 4095) == 0) {
                 p.update(2L * model.slabs.length + reached * model.slabs.length / Math.max(1, objects));
             }
-            PoolModel.Slab s = model.slabs[o[0]];
-            long obj = s.objectOffset(o[1]);
+            PoolModel.Slab s = model.slabs[(int) (o >>> 32)];
+            long obj = s.objectOffset((int) o);
             for (PoolModel.Field f : model.byId.get(s.typeId).pointers()) {
                 long v = image.get(ValueLayout.JAVA_LONG_UNALIGNED, obj + f.offset());
                 long target = v == 0 ? -1 : model.targetOffset(s, v);
@@ -405,31 +470,29 @@ final class Checker {
                 BitSet b = seen[t[0]] == null ? (seen[t[0]] = new BitSet()) : seen[t[0]];
                 if (!b.get(t[1])) {
                     b.set(t[1]);
-                    todo.add(t);
-                }
-            }
-        }
-        int listed = 0;
-        for (PoolModel.Slab s : model.slabs) {
-            if (!s.ok) {
-                continue;
-            }
-            for (int i = 0; i < s.count; i++) {
-                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i))) {
-                    leaked.add(new long[] {s.objectOffset(i), s.index, i});
-                    if (listed++ < MAX_LISTED) {
-                        add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
-                                + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
-                                + (freeable ? "" : "; not freed while other damage is present"),
-                                freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                    if (pending == todo.length) {
+                        todo = Arrays.copyOf(todo, todo.length * 2);
                     }
+                    todo[pending++] = (long) t[0] << 32 | t[1];
                 }
             }
         }
+        long listed = 0;
+        for (PoolModel.Slab s : model.slabs) {
+            for (int i = 0; s.ok && i < s.count; i++) {
+                if (s.allocated(i) && (seen[s.index] == null || !seen[s.index].get(i)) && listed++ < MAX_LISTED) {
+                    add(Severity.ERROR, "reachability", s.objectOffset(i), model.byId.get(s.typeId).name() + "@" + s.objectOffset(i)
+                            + " (slab " + s.index + " slot " + i + ") is allocated but not reachable from the root (leaked)"
+                            + (freeable ? "" : "; not freed while other damage is present"),
+                            freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
+                }
+            }
+        }
+        leakedCount = listed;
         if (listed > MAX_LISTED) {
             add(Severity.ERROR, "reachability", -1, (listed - MAX_LISTED) + " more leaked objects",
                     freeable ? Repair.FREE_UNREACHABLE : Repair.NONE);
         }
-        stats.put("reachability", Json.obj().put("reachable", reached).put("leaked", leaked.size()));
+        stats.put("reachability", Json.obj().put("reachable", reached).put("leaked", leakedCount));
     }
 }

@@ -7,6 +7,7 @@ import io.ferrite.pheap.RedoApplier;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pmlog.LogHeaderDescriptor;
+import io.ferrite.pmlog.LogTailScanner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -21,19 +22,20 @@ import picocli.CommandLine.Spec;
         description = {
             "List the records of a log: the log region of a pool, or a standalone pmlog file.",
             "",
-            "Reads the log read-only and follows the record chain from the head exactly as recovery does",
+            "Reads the log read-only and follows the record chain from the head with pmlog's own tail scanner",
             "(expected LSN, length, CRC32C, epoch), printing one line per record: LSN, payload length, type",
             "(redo records of a pool also show their transaction id and operation count, and whether they",
             "are applied or still to replay after the checkpoint LSN). The last line says why the chain",
-            "ends: a clean end, or a torn record (an append that never completed).",
+            "ends: a clean end (no record, or a stale record of an earlier run that was never durable), or a",
+            "torn record (an append that never completed), with the intact records chained after it that",
+            "recovery drops with it (a group commit torn by power loss leaves those).",
             "",
-            "--verify also decodes every redo record and looks past a damaged record: if intact records",
-            "follow it, the damage is in the middle of the log and recovery would lose them.",
+            "--verify also decodes every redo record (exit 4 if one is malformed).",
             "--follow keeps reading as a live writer appends (Ctrl-C to stop)."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:the log was listed (and, with --verify, is sound; a torn tail is normal after a crash)",
-            "4:the log is damaged (header, a record mid-log, a malformed redo record)",
+            "4:the log is damaged (header, a malformed redo record)",
             "8:usage or operational error (missing file, neither a pool nor a log)"},
         footerHeading = "%nExamples:%n",
         footer = {
@@ -137,22 +139,15 @@ final class LogCommand implements Callable<Integer> {
             String end = l.tornLsn < 0 ? "end: clean (" + l.stopReason + ")" : "end: " + l.stopReason;
             text.println(end);
             o.put("end", Json.obj().put("clean", l.tornLsn < 0).put("reason", l.stopReason).put("tailLsn", l.tailLsn)
-                    .put("recordsAfterDamage", l.recordsAfterDamage));
+                    .put("stop", l.result.stop().name()).put("intactAfterTorn", l.intactAfterTorn));
             int exit = Ferrite.EXIT_CLEAN;
-            if (l.tornLsn >= 0 && l.recordsAfterDamage > 0) {
-                text.println("DAMAGED: " + l.recordsAfterDamage + " intact records follow the damaged record at LSN " + l.tornLsn
-                        + "; recovery stops there and would lose them");
-                exit = Ferrite.EXIT_ERRORS_LEFT;
-            } else if (l.tornLsn >= 0) {
-                text.println("(a torn tail: the last append never completed; recovery ignores it)");
+            if (l.tornLsn >= 0) {
+                text.println("(a torn tail: the last append never completed" + l.intactAfterTornWords() + "; recovery ignores it)");
+            } else if (l.endsAtStaleRecord()) {
+                text.println("(the log ends where a restarted run's records end: the record there is an earlier run's,"
+                        + " written beyond its torn end and never durable; recovery ignores it)");
             }
             if (malformed[0] > 0) {
-                exit = Ferrite.EXIT_ERRORS_LEFT;
-            }
-            String differ = l.disagreement();
-            if (verify && differ != null) {
-                text.println("DISAGREEMENT: " + differ + " (report it with this file)");
-                o.put("disagreement", differ);
                 exit = Ferrite.EXIT_ERRORS_LEFT;
             }
             text.printf("%d records (%,d payload bytes), %d shown, head %d, tail %d%n", l.records, l.payloadBytes, shown[0], l.headLsn,
@@ -184,7 +179,7 @@ final class LogCommand implements Callable<Integer> {
                 out.println("(fell behind: records up to LSN " + l.headLsn + " were reclaimed; continuing at the head)");
                 pos = l.headLsn;
             }
-            LogScan.Rec r = l.at(pos, epoch);
+            LogTailScanner.Entry r = l.at(pos, epoch);
             if (r == null) {
                 out.flush();
                 Thread.sleep(FOLLOW_POLL_MILLIS);
@@ -199,7 +194,7 @@ final class LogCommand implements Callable<Integer> {
     }
 
     /** One record as JSON: LSN, length, type, epoch; for redo records the transaction, operations and state. */
-    private static Json.Obj record(LogScan l, LogScan.Rec r, long cp, RedoApplier checker, int[] malformed) {
+    private static Json.Obj record(LogScan l, LogTailScanner.Entry r, long cp, RedoApplier checker, int[] malformed) {
         String type = r.padding() ? "padding" : r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE && cp >= 0 ? "redo"
                 : Short.toString(r.type());
         Json.Obj j = Json.obj().put("lsn", r.lsn()).put("length", r.length()).put("type", type).put("epoch", r.epoch());

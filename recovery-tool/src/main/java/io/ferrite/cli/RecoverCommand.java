@@ -74,12 +74,8 @@ final class RecoverCommand implements Callable<Integer> {
                         "run `ferrite check " + pool + "`");
             }
             l.scan(r -> true);
-            if (l.tornLsn >= 0 && l.recordsAfterDamage > 0) {
-                throw ToolException.damaged("cannot recover " + pool + ": log record at LSN " + l.tornLsn + " is damaged and "
-                        + l.recordsAfterDamage + " intact records follow it; replaying would lose them",
-                        "restore the pool from a replica or a backup; `ferrite log --verify " + pool + "` shows the log");
-            }
-            torn = l.tornLsn >= 0 ? l.stopReason : null;
+            // Where the log ends is pmlog's verdict (its tail scanner): the open below recovers exactly that.
+            torn = l.tornLsn >= 0 ? l.stopReason + l.intactAfterTornWords() : null;
         }
         Heap heap;
         try {

@@ -4,6 +4,7 @@ import io.ferrite.pheap.RedoApplier;
 import io.ferrite.pheap.format.RedoRecordDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
+import io.ferrite.pmlog.LogTailScanner.Entry;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ final class Recovered implements AutoCloseable {
             return new Recovered(img.seg, 0, "log header: " + log.headerProblem, log, null);
         }
         long cp = sb.checkpointLsn();
-        List<LogScan.Rec> redo = new ArrayList<>();
+        List<Entry> redo = new ArrayList<>();
         log.scan(r -> {
             if (!r.padding() && r.lsn() >= cp && r.type() == RedoRecordDescriptor.LOG_RECORD_TYPE) {
                 redo.add(r);
@@ -52,7 +53,7 @@ final class Recovered implements AutoCloseable {
         Arena arena = Arena.ofConfined();
         try {
             RedoApplier v = applier(img.seg, sb);
-            for (LogScan.Rec r : redo) {
+            for (Entry r : redo) {
                 v.validate(r.lsn(), img.seg, r.payloadOffset(), r.length());
             }
             return new Recovered(replayInCopy(img.seg, sb, redo, arena), redo.size(), null, log, arena);
@@ -78,11 +79,11 @@ final class Recovered implements AutoCloseable {
      * A copy of the pool in {@code arena} with the (validated) redo records applied, read-only:
      * what recovery would leave, without writing the file.
      */
-    static MemorySegment replayInCopy(MemorySegment pool, Superblock sb, List<LogScan.Rec> redo, Arena arena) {
+    static MemorySegment replayInCopy(MemorySegment pool, Superblock sb, List<Entry> redo, Arena arena) {
         MemorySegment copy = arena.allocate(pool.byteSize(), 4096);
         MemorySegment.copy(pool, 0, copy, 0, pool.byteSize());
         RedoApplier a = applier(copy, sb);
-        for (LogScan.Rec r : redo) {
+        for (Entry r : redo) {
             a.apply(r.lsn(), pool, r.payloadOffset(), r.length());
         }
         return copy.asReadOnly();

@@ -184,7 +184,7 @@ class CommandsTest {
     @Test
     void tornTailIsDroppedByRepair() {
         Path p = track(TestPools.crashed("torn", 4, 3));
-        LogScan.Rec last = lastRecord(p);
+        io.ferrite.pmlog.LogTailScanner.Entry last = lastRecord(p);
         TestPools.flip(p, last.payloadOffset() + 3, 0);
         TestPools.Run check = run("check", p.toString());
         assertEquals(4, check.exit(), check.toString());
@@ -196,23 +196,37 @@ class CommandsTest {
         assertEquals(0, after.exit(), after.toString());
     }
 
+    /**
+     * A torn record with intact records chained after it is what one group commit torn by power loss
+     * leaves (none of them was acknowledged): PmLog.open ends the log at the torn record, and the tool
+     * says the same (a torn tail that recovery ignores), names the records that go with it, and
+     * recovers; it does not send the operator to a backup.
+     */
     @Test
-    void damageMidLogIsAnErrorNoRepairTouches() {
+    void aTornRecordWithIntactRecordsAfterItIsATornGroupThatRecoveryDrops() throws java.io.IOException {
         Path p = track(TestPools.crashed("midlog", 4, 4));
-        LogScan.Rec first = firstRecord(p);
+        io.ferrite.pmlog.LogTailScanner.Entry first = firstRecord(p);
         TestPools.flip(p, first.payloadOffset() + 5, 2);
         TestPools.Run check = run("check", p.toString());
         assertEquals(4, check.exit(), check.toString());
-        assertTrue(check.out().contains("3 intact records follow it"), check.out());
-        byte[] before = TestPools.read(p, 0, (int) TestPools.SIZE);
-        TestPools.Run r = run("check", "--repair", p.toString());
-        assertEquals(4, r.exit(), r.toString());
-        assertTrue(java.util.Arrays.equals(before, TestPools.read(p, 0, (int) TestPools.SIZE)), "--repair touched a pool it cannot fix");
-        TestPools.Run rec = run("recover", p.toString());
-        assertEquals(4, rec.exit(), rec.toString());
-        assertTrue(rec.err().contains("intact records follow"), rec.err());
+        assertTrue(check.out().contains("torn log tail: torn record at LSN " + first.lsn())
+                && check.out().contains("the 3 intact record(s) chained after it"), check.out());
+        assertTrue(check.out().contains("needs recovery (its last writer crashed)") && !check.out().contains("restore"), check.out());
         TestPools.Run log = run("log", "--verify", p.toString());
-        assertEquals(4, log.exit(), log.toString());
+        assertEquals(0, log.exit(), log.toString());
+        assertTrue(log.out().contains("the 3 intact record(s) chained after it"), log.out());
+        Path copy = track(TestPools.fresh("midlog-copy"));
+        java.nio.file.Files.copy(p, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        long libraryTail;
+        try (Heap h = Heap.open(copy, TestPools.options())) {
+            libraryTail = h.recoveryReport().toLsn();
+        }
+        TestPools.Run rec = run("recover", "--json", p.toString());
+        assertEquals(1, rec.exit(), rec.toString());
+        assertTrue(rec.out().contains("torn record at LSN " + first.lsn()), rec.out());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"toLsn\"\\s*:\\s*(\\d+)").matcher(rec.out());
+        assertTrue(m.find(), rec.out());
+        assertEquals(libraryTail, Long.parseLong(m.group(1)), "recover and Heap.open end the log at different LSNs: " + rec.out());
     }
 
     @Test
@@ -297,12 +311,16 @@ class CommandsTest {
         }
         assertFalse(t.isAlive(), "log --follow did not stop when interrupted");
         assertTrue(sw.toString().matches("(?s).*\\s11\\s+9\\s.*"), sw.toString());
-        // a damaged record in the middle: --verify says so
-        LogScan.Rec[] recs = records(f, 0);
+        // a torn record in the middle: the log ends there, as PmLog.open ends it; --verify names what goes with it
+        io.ferrite.pmlog.LogTailScanner.Entry[] recs = records(f, 0);
         TestPools.flip(f, recs[2].payloadOffset(), 1);
         TestPools.Run v = run("log", "--verify", f.toString());
-        assertEquals(4, v.exit(), v.toString());
-        assertTrue(v.out().contains("DAMAGED: 8 intact records follow the damaged record at LSN " + recs[2].lsn()), v.out());
+        assertEquals(0, v.exit(), v.toString());
+        assertTrue(v.out().contains("end: torn record at LSN " + recs[2].lsn())
+                && v.out().contains("the 8 intact record(s) chained after it"), v.out());
+        try (io.ferrite.pmlog.PmLog log = io.ferrite.pmlog.PmLog.open(f, io.ferrite.pmlog.PmLogOptions.defaults())) {
+            assertEquals(recs[2].lsn(), log.tailLsn());
+        }
     }
 
     @Test
@@ -333,29 +351,29 @@ class CommandsTest {
 
     // ------------------------------------------------------------------ helpers
 
-    static LogScan.Rec[] records(Path file, long regionOffset) {
+    static io.ferrite.pmlog.LogTailScanner.Entry[] records(Path file, long regionOffset) {
         try (PoolImage img = regionOffset < 0 ? PoolImage.open(file, false) : null;
              io.ferrite.media.Media m = img == null ? io.ferrite.media.Media.open(file, io.ferrite.media.MediaOptions.defaults().readOnly(true)) : null) {
             io.ferrite.media.Media media = img != null ? img.media : m;
             long off = img != null ? img.sb.logOffset() : 0;
             long len = img != null ? img.sb.logLength() : media.size();
-            List<LogScan.Rec> l = new ArrayList<>();
+            List<io.ferrite.pmlog.LogTailScanner.Entry> l = new ArrayList<>();
             LogScan.open(media, off, len).scan(r -> {
                 if (!r.padding()) {
                     l.add(r);
                 }
                 return true;
             });
-            return l.toArray(LogScan.Rec[]::new);
+            return l.toArray(io.ferrite.pmlog.LogTailScanner.Entry[]::new);
         }
     }
 
-    static LogScan.Rec lastRecord(Path pool) {
-        LogScan.Rec[] r = records(pool, -1);
+    static io.ferrite.pmlog.LogTailScanner.Entry lastRecord(Path pool) {
+        io.ferrite.pmlog.LogTailScanner.Entry[] r = records(pool, -1);
         return r[r.length - 1];
     }
 
-    static LogScan.Rec firstRecord(Path pool) {
+    static io.ferrite.pmlog.LogTailScanner.Entry firstRecord(Path pool) {
         return records(pool, -1)[0];
     }
 }

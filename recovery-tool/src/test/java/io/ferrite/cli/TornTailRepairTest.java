@@ -46,7 +46,7 @@ class TornTailRepairTest {
             tx.commit();
         }
         h.crash();
-        LogScan.Rec last = CommandsTest.lastRecord(pool);
+        io.ferrite.pmlog.LogTailScanner.Entry last = CommandsTest.lastRecord(pool);
         TestPools.flip(pool, last.payloadOffset() + 3, 0);
         TestPools.Run check = TestPools.run("check", pool.toString());
         assertTrue(check.out().contains("torn log tail: torn record at LSN " + last.lsn()), check.toString());

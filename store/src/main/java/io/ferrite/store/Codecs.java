@@ -170,6 +170,16 @@ public final class Codecs {
             Map.entry(Double.class, DOUBLE_CODEC), Map.entry(double.class, DOUBLE_CODEC),
             Map.entry(Float.class, FLOAT_CODEC), Map.entry(float.class, FLOAT_CODEC));
 
+    /** The native codec whose {@link Codec#name()} is {@code name}, or null (a Kryo or user codec's name). */
+    public static Codec<?> nativeNamed(String name) {
+        for (Codec<?> c : NATIVE.values()) {
+            if (c.name().equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
     /** The native codec of {@code type}, or null when it has none (Kryo or a user codec then). */
     @SuppressWarnings("unchecked")
     public static <T> Codec<T> nativeCodec(Class<T> type) {

@@ -25,30 +25,32 @@ import java.util.zip.CRC32C;
  * in the high 32 bits, key length in the low 32; {@link #meta}) and only the body — key then value
  * — in the blob, with the same CRC: a 16-byte key and a 100-byte value then fit pheap's 128-byte
  * blob class instead of the 256-byte one. {@link #join} rebuilds the entry for the shared checks.
+ *
+ * <p>Public for tools ({@code ferrite check}), which check entries through these functions.
  */
-final class EntryDescriptor {
+public final class EntryDescriptor {
     private EntryDescriptor() {
     }
 
-    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfInt U32_UNALIGNED = U32.withByteAlignment(1);
+    public static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfInt U32_UNALIGNED = U32.withByteAlignment(1);
 
     /** pheap's blob layout: u32 length at 0, data from 8 (mirrors PType.BLOB_*_OFFSET). */
-    static final int BLOB_LENGTH_OFFSET = 0;
-    static final int BLOB_DATA_OFFSET = 8;
+    public static final int BLOB_LENGTH_OFFSET = 0;
+    public static final int BLOB_DATA_OFFSET = 8;
 
-    static final int CRC_OFFSET = 0;
-    static final int KEY_LENGTH_OFFSET = 4;
-    static final int KEY_OFFSET = 8;
-    static final int HEADER_LENGTH = 8;
+    public static final int CRC_OFFSET = 0;
+    public static final int KEY_LENGTH_OFFSET = 4;
+    public static final int KEY_OFFSET = 8;
+    public static final int HEADER_LENGTH = 8;
 
-    static final StructLayout LAYOUT = MemoryLayout.structLayout(U32.withName("crc"), U32.withName("keyLength"));
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(U32.withName("crc"), U32.withName("keyLength"));
 
     private static final VarHandle INT_LE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** A new entry holding {@code key} and {@code value} with its CRC. */
-    static byte[] build(byte[] key, byte[] value) {
+    public static byte[] build(byte[] key, byte[] value) {
         int klen = key == null ? 0 : key.length;
         byte[] e = new byte[HEADER_LENGTH + klen + value.length];
         INT_LE.set(e, KEY_LENGTH_OFFSET, klen);
@@ -61,7 +63,7 @@ final class EntryDescriptor {
     }
 
     /** The body of a hash-map entry: key bytes then value bytes. */
-    static byte[] body(byte[] key, byte[] value) {
+    public static byte[] body(byte[] key, byte[] value) {
         byte[] b = new byte[key.length + value.length];
         System.arraycopy(key, 0, b, 0, key.length);
         System.arraycopy(value, 0, b, key.length, value.length);
@@ -69,7 +71,7 @@ final class EntryDescriptor {
     }
 
     /** The CRC an entry of {@code key} and {@code value} carries (the same as {@link #build} computes). */
-    static int crc(byte[] key, byte[] value) {
+    public static int crc(byte[] key, byte[] value) {
         CRC32C c = new CRC32C();
         int kl = key.length;
         c.update(kl);
@@ -82,20 +84,20 @@ final class EntryDescriptor {
     }
 
     /** A hash-map node's header word: CRC32C high, key length low. */
-    static long meta(int crc, int keyLength) {
+    public static long meta(int crc, int keyLength) {
         return ((long) crc << 32) | (keyLength & 0xffffffffL);
     }
 
-    static int metaCrc(long meta) {
+    public static int metaCrc(long meta) {
         return (int) (meta >>> 32);
     }
 
-    static int metaKeyLength(long meta) {
+    public static int metaKeyLength(long meta) {
         return (int) meta;
     }
 
     /** The entry (header + body) of a hash-map node's header word and blob body. */
-    static byte[] join(long meta, byte[] body) {
+    public static byte[] join(long meta, byte[] body) {
         byte[] e = new byte[HEADER_LENGTH + body.length];
         INT_LE.set(e, CRC_OFFSET, metaCrc(meta));
         INT_LE.set(e, KEY_LENGTH_OFFSET, metaKeyLength(meta));
@@ -103,18 +105,18 @@ final class EntryDescriptor {
         return e;
     }
 
-    static int crc(byte[] e, int length) {
+    public static int crc(byte[] e, int length) {
         CRC32C c = new CRC32C();
         c.update(e, KEY_LENGTH_OFFSET, length - KEY_LENGTH_OFFSET);
         return (int) c.getValue();
     }
 
-    static int storedCrc(byte[] e) {
+    public static int storedCrc(byte[] e) {
         return (int) INT_LE.get(e, CRC_OFFSET);
     }
 
     /** Null when the entry is well formed and its CRC matches, else what is wrong. */
-    static String problem(byte[] e) {
+    public static String problem(byte[] e) {
         if (e.length < HEADER_LENGTH) {
             return "entry of " + e.length + " bytes is shorter than its " + HEADER_LENGTH + "-byte header";
         }
@@ -130,20 +132,20 @@ final class EntryDescriptor {
         return null;
     }
 
-    static int keyLength(byte[] e) {
+    public static int keyLength(byte[] e) {
         return (int) INT_LE.get(e, KEY_LENGTH_OFFSET);
     }
 
-    static int valueOffset(byte[] e) {
+    public static int valueOffset(byte[] e) {
         return KEY_OFFSET + keyLength(e);
     }
 
-    static int valueLength(byte[] e) {
+    public static int valueLength(byte[] e) {
         return e.length - valueOffset(e);
     }
 
     /** True when the entry's key bytes equal {@code key}. */
-    static boolean keyEquals(byte[] e, byte[] key) {
+    public static boolean keyEquals(byte[] e, byte[] key) {
         return e.length >= HEADER_LENGTH + key.length && keyLength(e) == key.length
                 && java.util.Arrays.equals(e, KEY_OFFSET, KEY_OFFSET + key.length, key, 0, key.length);
     }

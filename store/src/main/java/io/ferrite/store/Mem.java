@@ -44,6 +44,27 @@ final class Mem {
         return ptr(obj, f.offset());
     }
 
+    /**
+     * The most objects of {@code type} the pool's slab area can hold: no walk over links between
+     * such objects can legitimately take more steps, so it bounds every walk whose collection's
+     * own count is itself impossible (a walk past it is a loop, not a long chain).
+     */
+    long capacity(io.ferrite.pheap.PType type) {
+        return (hi - lo) / type.size();
+    }
+
+    /**
+     * A node count read from a collection header at {@code hdr}, checked against what the pool can
+     * hold ({@code capacity} nodes): an impossible one is reported, as it could not bound a walk.
+     */
+    long count(String collection, long hdr, long n, long capacity, String nodes) {
+        if (n < 0 || n > capacity) {
+            throw new CorruptedEntryException(collection, null, hdr, "impossible size " + n + " (the pool holds at most " + capacity
+                    + " " + nodes + ")", pool);
+        }
+        return n;
+    }
+
     long i64(long obj, PField f) {
         return seg.get(U64, obj + f.offset());
     }

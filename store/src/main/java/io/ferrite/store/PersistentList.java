@@ -40,6 +40,8 @@ public final class PersistentList<E> extends AbstractList<E> {
     private final Codec<E> codec;
     private final long hdr;
     private final Ref hdrRef;
+    /** Most nodes the pool can hold: the bound on the size a header may claim. */
+    private final long capacity;
 
     PersistentList(Store store, String name, long header, Codec<E> codec) {
         this.name = name;
@@ -49,6 +51,7 @@ public final class PersistentList<E> extends AbstractList<E> {
         this.codec = codec;
         this.hdr = header;
         this.hdrRef = heap.ref(header);
+        this.capacity = mem.capacity(LNODE);
     }
 
     static Ref allocate(Tx tx) {
@@ -82,12 +85,13 @@ public final class PersistentList<E> extends AbstractList<E> {
                 index < 0 ? null : new Store.Label("index " + index));
     }
 
+    /**
+     * The size the header holds, checked against what the pool can hold. It bounds every walk: a
+     * sound list links exactly that many nodes (the size is written in the same commit as the
+     * links), so a walk that needs more steps follows a loop.
+     */
     private long sizeOf(Nav nav) {
-        long s = nav.i64(hdr, LHDR_SIZE);
-        if (s < 0) {
-            throw new CorruptedEntryException(name, null, hdr, "negative size " + s, mem.pool);
-        }
-        return s;
+        return mem.count(name, hdr, nav.i64(hdr, LHDR_SIZE), capacity, "list nodes");
     }
 
     /** The node at {@code index}, walking from the nearer end. */
@@ -191,7 +195,8 @@ public final class PersistentList<E> extends AbstractList<E> {
             long i = 0;
             for (long x = link(nav, hdr, LHDR_HEAD); x != 0; x = link(nav, x, LNODE_NEXT)) {
                 if (i >= size) {
-                    throw new CorruptedEntryException(name, null, hdr, "the list is longer than its size " + size, mem.pool);
+                    throw new CorruptedEntryException(name, null, x, "the list links more nodes than its size " + size
+                            + ": its links loop back to an earlier node, or the size is wrong", mem.pool);
                 }
                 raws.add(entryOf(nav, x, i++));
             }
@@ -351,7 +356,13 @@ public final class PersistentList<E> extends AbstractList<E> {
                 int limit = standalone ? 512 : Integer.MAX_VALUE;
                 int removed = 0;
                 Ref x = tx.getRef(hdrRef, LHDR_HEAD);
+                FreeWalk walk = new FreeWalk(heap, standalone);
                 while (x != null && removed < limit) {
+                    String p = walk.problem(x);
+                    if (p != null || removed >= size) {
+                        throw new CorruptedEntryException(name, null, x.offset(), p != null ? p : "the list links more nodes than its size "
+                                + size + ": its links loop back to an earlier node, or the size is wrong", mem.pool);
+                    }
                     Ref next = tx.getRef(x, LNODE_NEXT);
                     freeNode(tx, x);
                     removed++;

@@ -7,9 +7,6 @@ import io.ferrite.pheap.PField;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
@@ -59,7 +56,6 @@ import java.util.function.Function;
  * @param <V> value type
  */
 public final class PersistentMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
-    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long NEXT_OFF = HNODE_NEXT.offset();
     private static final long HASH_OFF = HNODE_HASH.offset();
     private static final long ENTRY_OFF = HNODE_ENTRY.offset();
@@ -67,7 +63,6 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private static final long SLOT0_OFF = BKT_SLOT[0].offset();
     private static final double LOAD_FACTOR = 1.0;
     private static final int OPTIMISTIC_TRIES = 3;
-    private static final int MAX_HOPS = 1 << 24;
 
     private final Store store;
     private final String name;
@@ -79,6 +74,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private final Ref countsRef;
     private final Ref dir1Ref;
     private final long counts;
+    /** Most nodes the pool can hold: the bound when a stripe's count is itself impossible. */
+    private final long capacity;
     private final StampedLock[] locks = new StampedLock[STRIPES];
     private final ReentrantLock splitLock = new ReentrantLock();
     private final LongAdder approxSize = new LongAdder();
@@ -103,12 +100,13 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         long d1 = checked(mem.ptr(header, HMAP_DIR), header, "directory");
         this.counts = checked(mem.ptr(header, HMAP_COUNTS), header, "counts");
         this.countsRef = heap.ref(counts);
+        this.capacity = mem.capacity(HNODE);
         this.dir1Ref = heap.ref(d1);
         long l = mem.i64(header, HMAP_LP);
-        long n = buckets(l);
-        if ((l >>> 32) < INITIAL_LEVEL || (l >>> 32) > 40 || (l & 0xffffffffL) >= (1L << (l >>> 32)) || n > MAX_BUCKETS) {
+        if (!StoreTypes.lpValid(l)) {
             throw new CorruptedEntryException(name, null, header, "impossible linear-hashing state 0x" + Long.toHexString(l), mem.pool);
         }
+        long n = buckets(l);
         int np = (int) ((n + PAGE_BUCKETS - 1) >>> PAGE_BITS);
         long[] pg = new long[np];
         Ref[] pr = new Ref[np];
@@ -168,21 +166,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     // ================================================================== hashing
 
     static long hash(byte[] k) {
-        long h = 0x9E3779B97F4A7C15L ^ (k.length * 0xC2B2AE3D27D4EB4FL);
-        int i = 0;
-        for (; i + 8 <= k.length; i += 8) {
-            h ^= (long) LONG_LE.get(k, i) * 0xC2B2AE3D27D4EB4FL;
-            h = Long.rotateLeft(h, 31) * 0x9E3779B97F4A7C15L;
-        }
-        for (; i < k.length; i++) {
-            h ^= (k[i] & 0xffL) * 0x27D4EB2F165667C5L;
-            h = Long.rotateLeft(h, 11) * 0x9E3779B97F4A7C15L;
-        }
-        h ^= h >>> 33;
-        h *= 0xff51afd7ed558ccdL;
-        h ^= h >>> 33;
-        h *= 0xc4ceb9fe1a85ec53L;
-        return h ^ (h >>> 33);
+        return StoreTypes.hash(k);
     }
 
     /** Buckets of the applied map (tests). */
@@ -191,20 +175,37 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     }
 
     static long buckets(long lp) {
-        return (1L << (lp >>> 32)) + (lp & 0xffffffffL);
+        return StoreTypes.buckets(lp);
     }
 
     static long bucketOf(long h, long lp) {
-        int level = (int) (lp >>> 32);
-        long b = h & ((1L << level) - 1);
-        if (b < (lp & 0xffffffffL)) {
-            b = h & ((1L << (level + 1)) - 1);
-        }
-        return b;
+        return StoreTypes.bucketOf(h, lp);
     }
 
     private static int stripe(long h) {
         return (int) (h & (STRIPES - 1));
+    }
+
+    /**
+     * The most nodes the chains of a stripe can link, from the stripe's persisted entry count
+     * ({@code count}, written in the same commit as the links; every bucket of a stripe holds
+     * only keys of that stripe): a walk over the stripe's chains that takes more steps follows a
+     * loop. A count that is itself impossible gives the number of nodes the pool can hold.
+     */
+    private long bound(long count) {
+        return count >= 0 && count <= capacity ? count : capacity;
+    }
+
+    private long bound(int s) {
+        return bound(mem.i64(counts, CNT_SLOT[s]));
+    }
+
+    private long bound(Tx tx, int s) {
+        return bound(tx.getLong(countsRef, CNT_SLOT[s]));
+    }
+
+    private static String loops(long b, long bound) {
+        return "the chain of bucket " + b + " links more nodes than its stripe's " + bound + " entries: it loops back to an earlier node";
     }
 
     private long txLp(Transaction t) {
@@ -307,9 +308,10 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         MemorySegment seg = mem.seg;
         long n = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
         boolean collision = false;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(stripe(h));
         while (n != 0) {
-            if (n == Mem.BAD || ++hops > MAX_HOPS) {
+            if (n == Mem.BAD || ++hops > bound) {
                 return INCONSISTENT;
             }
             if (seg.get(Mem.U64, n + HASH_OFF) == h) {
@@ -345,12 +347,17 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             store.ensureOpen();
             long b = bucketOf(h, lp);
             long n = mem.ptr(pages[(int) (b >>> PAGE_BITS)], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
-            int hops = 0;
+            long hops = 0;
+            long bound = bound(stripe(h));
+            long prev = pages[(int) (b >>> PAGE_BITS)];
             while (n != 0) {
-                if (n == Mem.BAD || ++hops > MAX_HOPS) {
-                    throw corrupted(key, kb, pages[(int) (b >>> PAGE_BITS)], "the chain of bucket " + b + " leads outside the pool"
-                            + (hops > MAX_HOPS ? " or loops" : ""));
+                if (n == Mem.BAD) {
+                    throw corrupted(key, kb, prev, "the chain of bucket " + b + " leads outside the pool");
                 }
+                if (++hops > bound) {
+                    throw corrupted(key, kb, n, loops(b, bound));
+                }
+                prev = n;
                 if (mem.seg.get(Mem.U64, n + HASH_OFF) == h) {
                     long e = mem.ptr(n, ENTRY_OFF);
                     byte[] bytes = e <= 0 ? null : entryAt(n, e);
@@ -405,10 +412,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         t.fEntry = null;
         t.fEntryRef = null;
         Ref prev = null;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(tx, stripe(h));
         for (Ref n = tx.getRef(page, slot); n != null; prev = n, n = tx.getRef(n, HNODE_NEXT)) {
-            if (++hops > MAX_HOPS) {
-                throw corrupted(key, kb, page.offset(), "the chain of bucket " + b + " loops");
+            if (++hops > bound) {
+                throw corrupted(key, kb, n.offset(), loops(b, bound));
             }
             if (tx.getLong(n, HNODE_HASH) != h) {
                 continue;
@@ -459,10 +467,14 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         MemorySegment seg = mem.seg;
         long page = t.fPage.offset();
         long prev = 0;
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(stripe(h));
         for (long n = mem.ptr(page, SLOT0_OFF + ((long) si << 3)); n != 0; prev = n, n = mem.ptr(n, NEXT_OFF)) {
-            if (n == Mem.BAD || ++hops > MAX_HOPS) {
-                throw corrupted(key, kb, prev == 0 ? page : prev, "the chain of bucket " + b + " leads outside the pool or loops");
+            if (n == Mem.BAD) {
+                throw corrupted(key, kb, prev == 0 ? page : prev, "the chain of bucket " + b + " leads outside the pool");
+            }
+            if (++hops > bound) {
+                throw corrupted(key, kb, n, loops(b, bound));
             }
             if (seg.get(Mem.U64, n + HASH_OFF) != h) {
                 continue;
@@ -702,10 +714,11 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
         List<Ref> stay = new ArrayList<>();
         List<Ref> move = new ArrayList<>();
         List<Ref> order = new ArrayList<>();
-        int hops = 0;
+        long hops = 0;
+        long bound = bound(tx, stripe(p));
         for (Ref x = tx.getRef(pPage, pSlot); x != null; x = tx.getRef(x, HNODE_NEXT)) {
-            if (++hops > MAX_HOPS) {
-                throw corrupted(null, new byte[0], pPage.offset(), "the chain of bucket " + p + " loops");
+            if (++hops > bound) {
+                throw new CorruptedEntryException(name, null, x.offset(), loops(p, bound), mem.pool);
             }
             order.add(x);
             ((tx.getLong(x, HNODE_HASH) >>> level & 1) == 0 ? stay : move).add(x);
@@ -816,11 +829,16 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             long n = buckets(l);
             int removed = 0;
             int limit = own ? CLEAR_BATCH : Integer.MAX_VALUE;
+            FreeWalk walk = new FreeWalk(heap, own);
             for (long b = s; b < n && removed < limit; b += STRIPES) {
                 Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
                 PField slot = BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))];
                 Ref x = tx.getRef(page, slot);
                 while (x != null && removed < limit) {
+                    String p = walk.problem(x);
+                    if (p != null) {
+                        throw new CorruptedEntryException(name, null, x.offset(), "the chain of bucket " + b + ": " + p, mem.pool);
+                    }
                     Ref next = tx.getRef(x, HNODE_NEXT);
                     Ref e = tx.getRef(x, HNODE_ENTRY);
                     if (e != null) {
@@ -857,9 +875,13 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             t.lockStripe(locks[s]);
             Tx tx = t.tx;
             long n = buckets(txLp(t));
+            long bound = bound(tx, s);
             for (long b = s; b < n; b += STRIPES) {
                 Ref page = pageRef(t, (int) (b >>> PAGE_BITS));
                 for (Ref x = tx.getRef(page, BKT_SLOT[(int) (b & (PAGE_BUCKETS - 1))]); x != null; x = tx.getRef(x, HNODE_NEXT)) {
+                    if (out.size() >= bound) {
+                        throw new CorruptedEntryException(name, null, x.offset(), loops(b, bound), mem.pool);
+                    }
                     Ref e = tx.getRef(x, HNODE_ENTRY);
                     out.add(e == null ? null : EntryDescriptor.join(tx.getLong(x, HNODE_META), tx.getBytes(e)));
                 }
@@ -898,17 +920,23 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     private boolean collect(int s, List<byte[]> out, boolean locked) {
         long n = buckets(lp);
         long[] pg = pages;
+        long bound = bound(s);
         for (long b = s; b < n; b += STRIPES) {
             int pi = (int) (b >>> PAGE_BITS);
             if (pi >= pg.length) {
                 return false;
             }
             long x = mem.ptr(pg[pi], SLOT0_OFF + ((b & (PAGE_BUCKETS - 1)) << 3));
-            int hops = 0;
             while (x != 0) {
+                if (out.size() >= bound) {
+                    if (locked) {
+                        throw new CorruptedEntryException(name, null, x, loops(b, bound), mem.pool);
+                    }
+                    return false;
+                }
                 long e = x == Mem.BAD ? Mem.BAD : mem.ptr(x, ENTRY_OFF);
                 byte[] bytes = e <= 0 ? null : entryAt(x, e);
-                if (x == Mem.BAD || ++hops > MAX_HOPS || bytes == null) {
+                if (x == Mem.BAD || bytes == null) {
                     if (locked) {
                         throw new CorruptedEntryException(name, null, x == Mem.BAD ? pg[pi] : x, "the chain of bucket " + b
                                 + " leads outside the pool or to an impossible entry", mem.pool);

@@ -53,6 +53,8 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     private final long hdr;
     private final Ref hdrRef;
     private final long head;
+    /** Most nodes the pool can hold: the bound on the size a header may claim. */
+    private final long capacity;
 
     PersistentSortedMap(Store store, String name, long header, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
         this.store = store;
@@ -70,6 +72,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
             throw new CorruptedEntryException(name, null, header, "the skip list has no head node", mem.pool);
         }
         this.head = h;
+        this.capacity = mem.capacity(SNODE);
     }
 
     static Ref allocate(Tx tx) {
@@ -141,6 +144,20 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         return n;
     }
 
+    /**
+     * The entry count the header holds, checked against what the pool can hold. It bounds every
+     * walk: no level of a sound skip list links more nodes than the map holds (the count is
+     * written in the same commit as the links), so a walk that takes more steps follows a loop.
+     */
+    private long size(Nav nav) {
+        return mem.count(name, hdr, nav.i64(hdr, SHDR_SIZE), capacity, "skip-list nodes");
+    }
+
+    private CorruptedEntryException loops(long node, int level, long size) {
+        return new CorruptedEntryException(name, null, node, "the level-" + level + " links pass more nodes than the map's " + size
+                + " entries: they loop back to an earlier node", mem.pool);
+    }
+
     private int level(Nav nav) {
         long l = nav.i64(hdr, SHDR_LEVEL);
         if (l < 1 || l > SKIP_LEVELS) {
@@ -156,17 +173,18 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     private long seek(Nav nav, K key, boolean inclusive, long[] update) {
         long x = head;
         int top = level(nav);
-        long guard = 0;
+        long size = size(nav);
         for (int i = top - 1; i >= 0; i--) {
+            long steps = 0;
             for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
                 int c = comparator.compare(keyOf(entryOf(nav, n)), key);
                 if (c > 0 || (c == 0 && !inclusive)) {
                     break;
                 }
-                x = n;
-                if (++guard > (1L << 40)) {
-                    throw new CorruptedEntryException(name, null, x, "the skip list loops", mem.pool);
+                if (++steps > size) {
+                    throw loops(n, i, size);
                 }
+                x = n;
             }
             if (update != null) {
                 update[i] = x;
@@ -233,7 +251,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     public long longSize() {
         Nav nav = guard.beginRead();
         try {
-            return nav.i64(hdr, SHDR_SIZE);
+            return size(nav);
         } finally {
             guard.endRead(nav);
         }
@@ -260,8 +278,13 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         Nav nav = guard.beginRead();
         try {
             long x = head;
+            long size = size(nav);
             for (int i = level(nav) - 1; i >= 0; i--) {
+                long steps = 0;
                 for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
+                    if (++steps > size) {
+                        throw loops(n, i, size);
+                    }
                     x = n;
                 }
             }
@@ -427,8 +450,17 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         while (more) {
             more = guard.write((tx, nav, standalone) -> {
                 int limit = standalone ? BATCH : Integer.MAX_VALUE;
+                long size = size(nav);
                 int removed = 0;
+                FreeWalk walk = new FreeWalk(heap, standalone);
                 for (long n = next(nav, head, 0); n != 0 && removed < limit; n = next(nav, head, 0)) {
+                    String p = walk.problem(heap.ref(n));
+                    if (p != null) {
+                        throw new CorruptedEntryException(name, null, n, "level 0: " + p, mem.pool);
+                    }
+                    if (removed >= size) {
+                        throw loops(n, 0, size);
+                    }
                     unlink(tx, heap.ref(n), heads);
                     removed++;
                 }
@@ -459,18 +491,30 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         return out;
     }
 
-    /** Up to BATCH checked entries after {@code after} (or from {@code from}), below {@code to}. */
+    /**
+     * Up to BATCH checked entries after {@code after} (or from {@code from}), below {@code to}.
+     * Their keys must rise strictly: a link back to an earlier node would otherwise hand the
+     * caller keys it already had before any bound is reached.
+     */
     private List<byte[]> batch(K start, boolean inclusive, K to) {
         List<byte[]> out = new ArrayList<>(BATCH);
         Nav nav = guard.beginRead();
         try {
             long n = start == null ? next(nav, head, 0) : next(nav, seek(nav, start, !inclusive, null), 0);
+            K prev = start;
+            boolean strict = !inclusive;
             while (n != 0 && out.size() < BATCH) {
                 byte[] e = entryOf(nav, n);
-                if (to != null && comparator.compare(keyOf(e), to) >= 0) {
+                K k = keyOf(e);
+                if (prev != null && (strict || !out.isEmpty() ? comparator.compare(k, prev) <= 0 : comparator.compare(k, prev) < 0)) {
+                    throw new CorruptedEntryException(name, keyText(e), n, "the level-0 links are out of order (key " + Store.describeKey(k)
+                            + " follows " + Store.describeKey(prev) + "): they loop back to an earlier node or were overwritten", mem.pool);
+                }
+                if (to != null && comparator.compare(k, to) >= 0) {
                     break;
                 }
                 out.add(e);
+                prev = k;
                 n = next(nav, n, 0);
             }
             return out;

@@ -45,10 +45,12 @@ import java.util.function.Function;
  * applied; a transaction ({@link #inTransaction}) commits all its operations in one record.
  */
 public final class Store implements AutoCloseable {
-    static final int KIND_MAP = 1;
-    static final int KIND_SORTED = 2;
-    static final int KIND_LIST = 3;
-    static final int KIND_VALUE = 4;
+    /** How errors about the directory itself name the collection. */
+    static final String DIRECTORY = "<directory>";
+    static final int KIND_MAP = StoreTypes.KIND_MAP;
+    static final int KIND_SORTED = StoreTypes.KIND_SORTED;
+    static final int KIND_LIST = StoreTypes.KIND_LIST;
+    static final int KIND_VALUE = StoreTypes.KIND_VALUE;
 
     private final Heap heap;
     private final Context ctx;
@@ -149,16 +151,23 @@ public final class Store implements AutoCloseable {
 
     private void loadDirectory() {
         long d = mem.ptr(root.offset(), StoreTypes.ROOT_DIR);
-        int guard = 0;
+        long from = root.offset();
         while (d != 0) {
-            if (d == Mem.BAD || ++guard > 10_000_000) {
-                throw new CorruptedEntryException("<directory>", null, root.offset(), "directory link leads outside the pool", mem.pool);
+            if (d == Mem.BAD) {
+                throw new CorruptedEntryException(DIRECTORY, null, from, "directory link leads outside the pool", mem.pool);
             }
-            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), "<directory>");
+            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), DIRECTORY);
             long sigOff = mem.ptr(d, StoreTypes.DENT_SIG);
             String sig = sigOff == 0 ? "" : text(sigOff, name);
             int kind = (int) mem.i64(d, StoreTypes.DENT_KIND);
-            dir.put(name, new DirEntry(name, d, kind, sig));
+            // names are unique by construction, so a name seen again means the links loop (which
+            // also bounds this walk by the number of entries)
+            DirEntry seen = dir.putIfAbsent(name, new DirEntry(name, d, kind, sig));
+            if (seen != null) {
+                throw new CorruptedEntryException(DIRECTORY, describeKey(name), d, "the name is in the directory twice (entries at pool offsets "
+                        + seen.offset + " and " + d + "): its links loop back to an earlier entry", mem.pool);
+            }
+            from = d;
             d = mem.ptr(d, StoreTypes.DENT_NEXT);
         }
     }
@@ -287,7 +296,7 @@ public final class Store implements AutoCloseable {
     }
 
     public <K, V> PersistentMap<K, V> map(String name, Codec<K> keys, Codec<V> values) {
-        String sig = "map " + keys.name() + " -> " + values.name();
+        String sig = StoreTypes.signature(KIND_MAP, keys.name(), values.name());
         @SuppressWarnings("unchecked")
         PersistentMap<K, V> m = (PersistentMap<K, V>) collection(name, KIND_MAP, sig,
                 tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, headerOf(d), keys, values));
@@ -304,7 +313,7 @@ public final class Store implements AutoCloseable {
      * one every time the map is opened.
      */
     public <K, V> PersistentSortedMap<K, V> sortedMap(String name, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
-        String sig = "sorted " + keys.name() + " -> " + values.name();
+        String sig = StoreTypes.signature(KIND_SORTED, keys.name(), values.name());
         @SuppressWarnings("unchecked")
         PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) collection(name, KIND_SORTED, sig,
                 tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, headerOf(d), keys, values, comparator));
@@ -317,7 +326,7 @@ public final class Store implements AutoCloseable {
     }
 
     public <E> PersistentList<E> list(String name, Codec<E> elements) {
-        String sig = "list " + elements.name();
+        String sig = StoreTypes.signature(KIND_LIST, elements.name(), null);
         @SuppressWarnings("unchecked")
         PersistentList<E> l = (PersistentList<E>) collection(name, KIND_LIST, sig,
                 tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, headerOf(d), elements));
@@ -435,7 +444,7 @@ public final class Store implements AutoCloseable {
         checkName(name);
         Objects.requireNonNull(value, "value");
         Codec<T> c = (Codec<T>) codec(value.getClass());
-        String sig = "value " + c.name();
+        String sig = StoreTypes.signature(KIND_VALUE, c.name(), null);
         byte[] bytes = EntryDescriptor.build(null, c.encode(value));
         Transaction t = txState();
         boolean own = t.beginOp();
@@ -536,7 +545,7 @@ public final class Store implements AutoCloseable {
         if (p != null) {
             throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
         }
-        String want = "value " + c.name();
+        String want = StoreTypes.signature(KIND_VALUE, c.name(), null);
         if (!d.sig.equals(want)) {
             throw new CodecException("root '" + name + "' holds a " + d.sig.substring("value ".length()) + ", not a " + c.name(),
                     "read it with the type it was stored with");
@@ -568,7 +577,13 @@ public final class Store implements AutoCloseable {
             Tx tx = t.tx;
             Ref e = heap.ref(d.offset);
             Ref prev = null;
+            long steps = 0;
+            long bound = mem.capacity(StoreTypes.DENT);
             for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
+                if (++steps > bound) {
+                    throw new CorruptedEntryException(DIRECTORY, describeKey(name), x.offset(), "the directory links more entries than the"
+                            + " pool can hold without reaching the entry: its links loop", mem.pool);
+                }
                 prev = x;
             }
             Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
