@@ -711,7 +711,7 @@ class StructureFuzzTest {
         groups.entrySet().stream().sorted(Comparator.comparing((Map.Entry<String, List<Failure>> e) -> -e.getValue().size()))
                 .forEach(e -> {
                     sb.append(String.format("%5d  %s%n", e.getValue().size(), e.getKey()));
-                    e.getValue().stream().limit(4).forEach(f -> sb.append("         ").append(f.where()).append('\n'));
+                    e.getValue().stream().limit(8).forEach(f -> sb.append("         ").append(f.where()).append('\n'));
                     Failure first = e.getValue().get(0);
                     if (!first.detail().isEmpty()) {
                         sb.append("         first: ").append(first.detail().replace("\n", "\n         ").strip()).append('\n');
