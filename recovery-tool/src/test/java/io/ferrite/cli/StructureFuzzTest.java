@@ -55,23 +55,27 @@ import picocli.CommandLine;
  * <ul>
  * <li>every command returns within the bound, with no Throwable escaping (no OutOfMemoryError),
  *     an exit code from its manual's exit status list (never 1 from a read-only command), and no
- *     stack trace or "internal error" in its output;</li>
- * <li>no command writes to any file but the pool, and only {@code check --repair}, {@code recover}
- *     and {@code Heap.open} write to the pool (the directory is hashed before and after: the
- *     canary a lock file links to, the pool, every other entry);</li>
+ *     stack trace, "internal error" or raw control character in its output;</li>
+ * <li>no command writes to any file but the pool, only {@code check --repair}, {@code recover}
+ *     and {@code Heap.open} write to the pool, and none changes its size (the directory is hashed
+ *     before and after: the canary a lock file links to, the pool, every other entry; a new file,
+ *     such as a dangling lock link's target, is a write too);</li>
  * <li>{@code Heap.open} either opens or throws a {@link FerriteException}; once open, the
  *     application's types and root are either refused (TypeMismatchException, or the documented
  *     IllegalArgumentException of a root of another type) or accepted, and then verifyPointers is
  *     clean and the bank reads without an exception;</li>
  * <li>a pool {@code check} calls clean is one every other command and {@code Heap.open} take as
  *     is: the bank reads back as in the base pool, {@code check --repair} leaves it byte for byte
- *     unchanged; after a repair that says "repaired" or "clean", {@code check} says clean.</li>
+ *     unchanged; after a repair that says "repaired", {@code check} says clean, and a repair says
+ *     "clean" only of a pool check calls clean.</li>
  * </ul>
  * Every failure is collected (not only the first), grouped by command and symptom, and printed
  * with its mutant, so one run lists them all; the test then fails naming them.
  *
  * <p>{@code -Dferrite.structfuzz.only=TEXT} runs only the mutants whose description contains TEXT
- * (to replay one); {@code -Dferrite.structfuzz.bound=SECONDS} sets the time bound per command.
+ * (to replay one, e.g. {@code "mutant 237:"}); {@code -Dferrite.structfuzz.all=true} tries every
+ * value of every field, also of the fields the normal run samples ({@link StructureMutator#mutants});
+ * {@code -Dferrite.structfuzz.bound=SECONDS} sets the time bound per command.
  */
 class StructureFuzzTest {
     static final Duration BOUND = Duration.ofSeconds(Long.getLong("ferrite.structfuzz.bound", 20));

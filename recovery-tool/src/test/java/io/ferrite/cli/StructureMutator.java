@@ -351,7 +351,7 @@ final class StructureMutator {
         typeField(fs, g, at, limit, t + ".length", TypeDescriptor.LENGTH_OFFSET, 4, len + 8, len - 8, len + 1, TypeDescriptor.HEADER_LENGTH,
                 used - at, used - at + 8, limit - at + 8);
         long crc = Integer.toUnsignedLong(s.get(Le.U32_UNALIGNED, at + TypeDescriptor.CRC_OFFSET));
-        add(fs, t + ".crc @" + (at + TypeDescriptor.CRC_OFFSET), 4, new long[] {at + TypeDescriptor.CRC_OFFSET}, crc, new long[0], -1, 0,
+        add(fs, "registry " + t + ".crc @" + (at + TypeDescriptor.CRC_OFFSET), 4, new long[] {at + TypeDescriptor.CRC_OFFSET}, crc, new long[0], -1, 0,
                 crc ^ 1);
         typeField(fs, g, at, limit, t + ".typeId", TypeDescriptor.TYPE_ID_OFFSET, 4, id - 1L, id + 1L, g.typeCount + 1L, 2);
         typeField(fs, g, at, limit, t + ".flags", TypeDescriptor.FLAGS_OFFSET, 4, 2, 3,
