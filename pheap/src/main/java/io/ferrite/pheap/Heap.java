@@ -400,9 +400,9 @@ public final class Heap implements AutoCloseable {
             flushDirty();
         }
         writeSuperblock(s.next(Math.max(to, s.checkpointLsn()), false));
-        if (counts[0] > 0) {
-            log.reclaim(to);
-        }
+        // also when nothing was replayed: a crash between a checkpoint's superblock and its
+        // reclaim leaves the log's head behind the checkpoint LSN, and a full log would stay full
+        log.reclaim(to);
         registry.load();
         long live = allocator.rebuild(registry);
         String rootProblem = PoolValidation.rootProblem(seg, s, registry.rootTypeId(), registry.rootOffset());
@@ -908,8 +908,10 @@ public final class Heap implements AutoCloseable {
             long lines = flushDirty();
             if (cp != s.checkpointLsn()) {
                 writeSuperblock(s.next(cp, false));
-                log.reclaim(cp);
             }
+            // even at an unchanged checkpoint LSN: the head may lag it (a crash between the two
+            // persists); a no-op when the head is there already
+            log.reclaim(cp);
             checkpoints.incrementAndGet();
             if (ev.shouldCommit()) {
                 ev.lsn = cp;

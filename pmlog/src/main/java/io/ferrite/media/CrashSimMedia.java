@@ -14,14 +14,25 @@ import java.util.function.Consumer;
  * build every image a power failure could leave (DESIGN.md section 10).
  *
  * <p>Stores are not intercepted (FFM writes go straight to the live segment). {@link #flush}
- * snapshots the current content of the named cache lines into a pending set; {@link #fence}
- * copies the pending snapshots into the shadow. At a crash point, an image is the shadow plus any
- * subset of the 8-byte words where the live segment, or a pending snapshot, differs from it. A
- * store made after a line's flush and before the fence is thus, correctly, not known persisted.
+ * snapshots the current content of the named cache lines into the calling thread's pending set;
+ * {@link #fence} copies the calling thread's pending snapshots into the shadow, and only those:
+ * like {@code pmem_drain} (SFENCE), a fence orders the write-backs its own thread started, not
+ * another thread's, so a design that flushes on one thread and fences on another is caught (the
+ * line stays not known persisted). When a fence makes a line's snapshot durable, older snapshots
+ * of that line pending on other threads are dropped: the media holds newer content than theirs.
+ * At a crash point, an image is the shadow plus any subset of the 8-byte words where the live
+ * segment, or any thread's pending snapshot, differs from it. A store made after a line's flush
+ * and before the fence is thus, correctly, not known persisted.
  *
- * <p>A {@linkplain #onCrashPoint listener} is called at every fence, before the fence takes
- * effect, with a {@link CrashPoint} from which any number of images can be built. All methods
- * are synchronized: flush, fence and image building are serialized with each other.
+ * <p>A {@linkplain #onCrashPoint listener} is called at every fence, on the fencing thread and
+ * before the fence takes effect, with a {@link CrashPoint} from which any number of images can be
+ * built. All methods are synchronized: flush, fence and image building are serialized with each
+ * other, so while a listener runs no flush or fence of any thread takes effect. Plain stores of
+ * other threads do go on meanwhile; a word read from the live segment then holds a value it took
+ * after its last persisted snapshot, which a power failure at that moment could have left, so an
+ * image built while other threads run is still an image of a possible crash (at the end of the
+ * scan, before this fence). What such a crash requires to be present is what was acknowledged
+ * before the listener was called.
  */
 public final class CrashSimMedia extends Media {
     public static final int LINE = 64;
@@ -30,7 +41,9 @@ public final class CrashSimMedia extends Media {
     private final Media live;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment shadow;
-    private final Map<Long, long[]> pending = new HashMap<>();
+    /** Per thread, line → its last flushed snapshot (not yet fenced by that thread). */
+    private final Map<Thread, Map<Long, Snapshot>> pending = new HashMap<>();
+    private long flushSeq;
     private Consumer<CrashPoint> listener;
     private long fences;
     private long flushes;
@@ -101,6 +114,7 @@ public final class CrashSimMedia extends Media {
         checkRange(this, offset, length);
         flushes++;
         MemorySegment seg = live.segment();
+        Map<Long, Snapshot> mine = pending.computeIfAbsent(Thread.currentThread(), t -> new HashMap<>());
         long first = offset / LINE;
         long last = (offset + length - 1) / LINE;
         for (long line = first; line <= last; line++) {
@@ -110,8 +124,14 @@ public final class CrashSimMedia extends Media {
             for (int w = 0; w < words; w++) {
                 snap[w] = seg.get(WORD, start + 8L * w);
             }
-            pending.put(line, snap);
+            mine.put(line, new Snapshot(++flushSeq, snap));
         }
+    }
+
+    /** Lines the calling thread has flushed and not fenced yet (tests of this class). */
+    synchronized int pendingLinesOfCurrentThread() {
+        Map<Long, Snapshot> mine = pending.get(Thread.currentThread());
+        return mine == null ? 0 : mine.size();
     }
 
     @Override
@@ -119,20 +139,45 @@ public final class CrashSimMedia extends Media {
         fences++;
         Consumer<CrashPoint> l = listener;
         if (l != null) {
-            l.accept(crashPoint());
-        }
-        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
-            long start = e.getKey() * LINE;
-            long[] snap = e.getValue();
-            for (int w = 0; w < snap.length; w++) {
-                shadow.set(WORD, start + 8L * w, snap[w]);
+            // built when the listener first uses it: a listener that skips this fence costs no scan
+            CrashPoint cp = new CrashPoint(fences, this);
+            try {
+                l.accept(cp);
+            } finally {
+                cp.media = null;
             }
         }
-        pending.clear();
+        Map<Long, Snapshot> mine = pending.remove(Thread.currentThread());
+        if (mine == null) {
+            return;
+        }
+        for (Map.Entry<Long, Snapshot> e : mine.entrySet()) {
+            long line = e.getKey();
+            Snapshot snap = e.getValue();
+            long start = line * LINE;
+            for (int w = 0; w < snap.words.length; w++) {
+                shadow.set(WORD, start + 8L * w, snap.words[w]);
+            }
+            // another thread's older snapshot of this line can no longer be what media holds
+            for (Map<Long, Snapshot> other : pending.values()) {
+                Snapshot o = other.get(line);
+                if (o != null && o.seq < snap.seq) {
+                    other.remove(line);
+                }
+            }
+        }
+        pending.values().removeIf(Map::isEmpty);
     }
 
     /** The state a power failure right now could leave: shadow plus choices per differing word. */
     public synchronized CrashPoint crashPoint() {
+        CrashPoint cp = new CrashPoint(fences, this);
+        cp.resolve();
+        return cp;
+    }
+
+    /** Scans the live segment and the pending snapshots against the shadow (under this media's lock). */
+    private synchronized void build(CrashPoint cp) {
         MemorySegment seg = live.segment();
         long size = size();
         Map<Long, long[]> choices = new HashMap<>();
@@ -147,17 +192,14 @@ public final class CrashSimMedia extends Media {
             choices.put(w, new long[] {seg.get(WORD, w)});
             pos = w + 8;
         }
-        for (Map.Entry<Long, long[]> e : pending.entrySet()) {
-            long start = e.getKey() * LINE;
-            long[] snap = e.getValue();
-            for (int i = 0; i < snap.length; i++) {
-                long off = start + 8L * i;
-                if (snap[i] != shadow.get(WORD, off)) {
-                    long[] prev = choices.get(off);
-                    if (prev == null) {
-                        choices.put(off, new long[] {snap[i]});
-                    } else if (prev[0] != snap[i]) {
-                        choices.put(off, new long[] {prev[0], snap[i]});
+        for (Map<Long, Snapshot> perThread : pending.values()) {
+            for (Map.Entry<Long, Snapshot> e : perThread.entrySet()) {
+                long start = e.getKey() * LINE;
+                long[] snap = e.getValue().words;
+                for (int i = 0; i < snap.length; i++) {
+                    long off = start + 8L * i;
+                    if (snap[i] != shadow.get(WORD, off)) {
+                        choices.merge(off, new long[] {snap[i]}, CrashSimMedia::union);
                     }
                 }
             }
@@ -167,7 +209,28 @@ public final class CrashSimMedia extends Media {
         for (int i = 0; i < offsets.length; i++) {
             values[i] = choices.get(offsets[i]);
         }
-        return new CrashPoint(fences, shadow, offsets, values);
+        cp.offsets = offsets;
+        cp.values = values;
+    }
+
+    /** The distinct values of both (each holds distinct values). */
+    private static long[] union(long[] had, long[] more) {
+        long[] out = had;
+        for (long v : more) {
+            boolean known = false;
+            for (long h : out) {
+                known |= h == v;
+            }
+            if (!known) {
+                out = java.util.Arrays.copyOf(out, out.length + 1);
+                out[out.length - 1] = v;
+            }
+        }
+        return out;
+    }
+
+    /** One line's content when it was flushed; {@code seq} orders flushes of all threads. */
+    private record Snapshot(long seq, long[] words) {
     }
 
     @Override
@@ -181,19 +244,33 @@ public final class CrashSimMedia extends Media {
     /**
      * One crash point: the persisted shadow and, per differing 8-byte word, the values it could
      * hold besides the shadow's. Build images with {@link #image(Random)} or {@link #writeImage}.
-     * Valid only while the listener that received it runs (the shadow moves on after).
+     * Valid only while the listener that received it runs (the shadow moves on after). One handed
+     * to a listener scans the live segment when it is first used ({@link #unpersistedWords()}, an
+     * image): a listener that reads what its threads acknowledged must do so after that scan.
      */
     public static final class CrashPoint {
         private final long fence;
         private final MemorySegment shadow;
-        private final long[] offsets;
-        private final long[][] values;
+        /** Set while the crash point can still be built; null once its listener returned. */
+        private CrashSimMedia media;
+        private long[] offsets;
+        private long[][] values;
 
-        CrashPoint(long fence, MemorySegment shadow, long[] offsets, long[][] values) {
+        CrashPoint(long fence, CrashSimMedia media) {
             this.fence = fence;
-            this.shadow = shadow;
-            this.offsets = offsets;
-            this.values = values;
+            this.shadow = media.shadow;
+            this.media = media;
+        }
+
+        private void resolve() {
+            if (offsets != null) {
+                return;
+            }
+            CrashSimMedia m = media;
+            if (m == null) {
+                throw new IllegalStateException("crash point of fence " + fence + " used after its listener returned");
+            }
+            m.build(this);
         }
 
         /** Which fence of the media this is (1-based). */
@@ -203,6 +280,7 @@ public final class CrashSimMedia extends Media {
 
         /** How many 8-byte words may or may not have reached media. */
         public int unpersistedWords() {
+            resolve();
             return offsets.length;
         }
 
@@ -216,6 +294,7 @@ public final class CrashSimMedia extends Media {
          * images range from "nothing more reached media" to "everything did".
          */
         public void writeImage(Random rnd, MemorySegment dst) {
+            resolve();
             dst.copyFrom(shadow);
             double p = switch (rnd.nextInt(8)) {
                 case 0 -> 0.0;

@@ -111,4 +111,75 @@ class CrashSimMediaTest {
             assertTrue(m.flushes() >= 2);
         }
     }
+
+    /** Runs {@code r} on a new thread and waits for it (rethrowing what it threw). */
+    private static void onAnotherThread(String name, Runnable r) throws InterruptedException {
+        Throwable[] failed = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                r.run();
+            } catch (Throwable e) {
+                failed[0] = e;
+            }
+        }, name);
+        t.start();
+        t.join(10_000);
+        assertTrue(!t.isAlive(), name + " did not finish");
+        if (failed[0] != null) {
+            throw new AssertionError(name + " failed", failed[0]);
+        }
+    }
+
+    /** On a new thread: stores {@code value} at {@code offset} and flushes it, without a fence. */
+    private static void storeAndFlushOn(String name, CrashSimMedia m, long offset, long value) throws InterruptedException {
+        onAnotherThread(name, () -> {
+            m.segment().set(W, offset, value);
+            m.flush(offset, 8);
+            assertEquals(1, m.pendingLinesOfCurrentThread());
+        });
+    }
+
+    @Test
+    void aFenceOnAnotherThreadDoesNotPersistThisThreadsFlush() throws InterruptedException {
+        try (CrashSimMedia m = CrashSimMedia.inMemory(4096)) {
+            storeAndFlushOn("flusher A", m, 256, 42L);
+            onAnotherThread("fencer B", () -> {
+                assertEquals(0, m.pendingLinesOfCurrentThread(), "B flushed nothing");
+                m.fence();
+            });
+            assertEquals(1, m.crashPoint().unpersistedWords(), "A's line is not known persisted after B's fence");
+            assertEquals(Set.of(0L, 42L), valuesPerWord(m, 200).get(32), "42 may or may not have reached media");
+            // the same line flushed and fenced by one thread is persisted
+            m.flush(256, 8);
+            m.fence();
+            assertEquals(0, m.crashPoint().unpersistedWords());
+            assertEquals(Set.of(42L), valuesPerWord(m, 50).get(32));
+        }
+    }
+
+    @Test
+    void aNewerSnapshotFencedByOneThreadSupersedesAnOlderOneOfAnother() throws InterruptedException {
+        try (CrashSimMedia m = CrashSimMedia.inMemory(4096)) {
+            MemorySegment s = m.segment();
+            storeAndFlushOn("flusher A", m, 512, 1L); // A's snapshot holds 1, never fenced by A
+            s.set(W, 512, 2L);
+            s.set(W, 520, 3L);
+            m.persist(512, 16); // this thread's newer snapshot of the same line
+            assertEquals(0, m.crashPoint().unpersistedWords(), "A's older snapshot is superseded");
+            assertEquals(Set.of(2L), valuesPerWord(m, 50).get(64));
+            assertEquals(Set.of(3L), valuesPerWord(m, 50).get(65));
+        }
+    }
+
+    @Test
+    void pendingSnapshotsOfSeveralThreadsAreAllCandidates() throws InterruptedException {
+        try (CrashSimMedia m = CrashSimMedia.inMemory(4096)) {
+            MemorySegment s = m.segment();
+            storeAndFlushOn("flusher A", m, 1024, 1L);
+            storeAndFlushOn("flusher B", m, 1024, 2L);
+            s.set(W, 1024, 3L); // live, never flushed
+            assertEquals(1, m.crashPoint().unpersistedWords());
+            assertEquals(Set.of(0L, 1L, 2L, 3L), valuesPerWord(m, 800).get(128));
+        }
+    }
 }
