@@ -390,6 +390,11 @@ final class PoolModel {
                     if (s.head < 0 && s.overlappedBy < 0) {
                         error("slab table", e, "slab " + i + " continues a large object but follows no head slab (its entry names "
                                 + "head " + s.span + ")");
+                    } else if (baseLeavesNoRoom(s.recordedBase)) {
+                        // no pointer is decoded by it, but the heap refuses the slab table for it at open
+                        error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
+                                + RecordedBaseDescriptor.describe(s.recordedBase) + " " + NO_ROOM.formatted(sb.poolSize())
+                                + " (a continuation of large slab " + s.head + ")");
                     }
                 }
                 default -> error("slab table", e, "slab " + i + " has unknown state " + s.state);
@@ -468,9 +473,12 @@ final class PoolModel {
             return;
         }
         s.ok = true;
-        String bp = t.pointers().isEmpty() ? null : baseProblem(s.recordedBase);
+        String bp = baseProblem(s.recordedBase);
         s.baseOk = bp == null;
-        if (bp != null && RecordedBaseDescriptor.state(s.recordedBase) != RecordedBaseDescriptor.STATE_INVALID) {
+        // Decoded against only when the slab has pointers; a base with no room for the pool is
+        // refused by the heap's open on every slab in use, pointers or not.
+        boolean report = !t.pointers().isEmpty() || baseLeavesNoRoom(s.recordedBase);
+        if (bp != null && report && RecordedBaseDescriptor.state(s.recordedBase) != RecordedBaseDescriptor.STATE_INVALID) {
             // An invalid word is reported by the pointer check, which reads every slab's word.
             error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
                     + RecordedBaseDescriptor.describe(s.recordedBase) + " " + bp + "; its pointers are not decoded");
@@ -510,6 +518,17 @@ final class PoolModel {
         return true;
     }
 
+    private static final String NO_ROOM = "leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)";
+
+    /**
+     * A valid recorded-base word whose base leaves no room for the pool (the check pheap's
+     * PoolValidation runs on every slab-table entry not free, continuations included).
+     */
+    private boolean baseLeavesNoRoom(long word) {
+        return RecordedBaseDescriptor.state(word) != RecordedBaseDescriptor.STATE_INVALID
+                && !PoolValidation.baseFits(RecordedBaseDescriptor.base(word), sb.poolSize());
+    }
+
     /**
      * Why the bases in a recorded-base word cannot be decoded against, or null. Each base B must
      * leave {@code [B, B + pool size)} below 2^63, or a tagged word (bit 63 set) minus B would wrap
@@ -524,7 +543,7 @@ final class PoolModel {
         long b = RecordedBaseDescriptor.base(word);
         long size = sb.poolSize();
         if (!PoolValidation.baseFits(b, size)) {
-            return String.format("leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)", size);
+            return NO_ROOM.formatted(size);
         }
         if (state == RecordedBaseDescriptor.STATE_SHIFT) {
             long p = sb.baseAddress();
