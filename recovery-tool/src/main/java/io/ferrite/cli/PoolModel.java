@@ -5,6 +5,7 @@ import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_CONT;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_SMALL;
 
+import io.ferrite.pheap.BuiltinTypes;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
@@ -165,6 +166,12 @@ final class PoolModel {
                     + " cannot fit in " + usedBytes + " used bytes");
             return;
         }
+        int builtins = BuiltinTypes.count(sb.slabSize());
+        if (declaredTypeCount < builtins) {
+            error("registry", h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, "type count " + declaredTypeCount + ", but every pool"
+                    + " holds the " + builtins + " built-in blob types");
+            return;
+        }
         long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
         long end = at + usedBytes;
         for (int i = 0; i < declaredTypeCount; i++) {
@@ -182,11 +189,6 @@ final class PoolModel {
         }
         if (at != end) {
             error("registry", at, (end - at) + " used bytes after the last of " + declaredTypeCount + " type descriptors");
-            return;
-        }
-        String bp = builtinsProblem();
-        if (bp != null) {
-            error("registry", h + TypeRegistryDescriptor.HEADER_LENGTH, bp);
             return;
         }
         if (rootOffset != 0 && byId.get(rootTypeId) == null) {
@@ -216,6 +218,13 @@ final class PoolModel {
         int id = seg.get(Le.U32, at + TypeDescriptor.TYPE_ID_OFFSET);
         if (id != expectId) {
             error("registry", at, where + " has type id " + id + ", expected " + expectId);
+            return null;
+        }
+        // The heap places and reads blobs by its own built-in types: ids 1..n must be exactly those,
+        // and no other type may claim the blob flag or a blob name (pheap's check, shared).
+        String builtin = BuiltinTypes.problem(seg, at, len, id, sb.slabSize());
+        if (builtin != null) {
+            error("registry", at, where + ": " + builtin);
             return null;
         }
         int flags = seg.get(Le.U32, at + TypeDescriptor.FLAGS_OFFSET);
@@ -280,72 +289,6 @@ final class PoolModel {
         int objectCount = large ? 1 : count;
         return new Type(id, name, flags, size, align, List.copyOf(fields), at, len, blob, variable, large, objectCount,
                 SlabHeaderDescriptor.dataOffset(objectCount));
-    }
-
-    /** Smallest and largest built-in blob class (object size, bytes), as pheap defines them. */
-    static final int BLOB_MIN = 16;
-    static final int BLOB_MAX = 64 * 1024;
-
-    /**
-     * The built-in types every pool is created with, in id order from 1, as pheap defines them
-     * (its TypeRegistry.builtins): the variable blob (its 8-byte header), then one blob class per
-     * power of two from {@link #BLOB_MIN} to {@link #BLOB_MAX} bytes or a quarter slab. Only name,
-     * flags, size and fields matter (the id is the position, the descriptor's offset and length
-     * are the pool's).
-     */
-    static List<Type> builtins(int slabSize) {
-        List<Type> l = new ArrayList<>();
-        Field length = new Field("length", 3, 0, 4, null);
-        Field reserved = new Field("reserved", 3, 4, 4, null);
-        l.add(new Type(1, ANY_BLOB, TypeDescriptor.FLAG_BLOB, 8, 8, List.of(length, reserved), 0, 0, true, true, true, 1, 0));
-        for (int s = BLOB_MIN; s <= BLOB_MAX && s <= slabSize / 4; s <<= 1) {
-            l.add(new Type(l.size() + 1, ANY_BLOB + "." + s, TypeDescriptor.FLAG_BLOB, s, 8,
-                    List.of(length, reserved, new Field("data", KIND_BYTES, 8, s - 8, null)), 0, 0, true, false, false, 0, 0));
-        }
-        return l;
-    }
-
-    /**
-     * Why the persisted built-in types are not exactly those the library defines, or null. The
-     * heap sizes and places blobs by its own definitions (a blob class's object size is derived
-     * from its fields), so a built-in persisted otherwise is damage that open refuses; and a type
-     * after them may not claim to be a blob (the name prefix and the flag are reserved).
-     */
-    private String builtinsProblem() {
-        List<Type> want = builtins(sb.slabSize());
-        if (types.size() < want.size()) {
-            return "the registry holds " + types.size() + " types, fewer than the " + want.size() + " built-in types (up to "
-                    + want.get(want.size() - 1).name + ") every pool has";
-        }
-        for (Type w : want) {
-            Type t = types.get(w.id - 1);
-            String d = !t.name.equals(w.name) ? "is named " + t.name
-                    : t.flags != w.flags ? "has flags 0x" + Integer.toHexString(t.flags) + " (0x" + Integer.toHexString(w.flags) + ")"
-                    : t.size != w.size ? "has object size " + t.size + " (" + w.size + ")"
-                    : !t.fields.equals(w.fields) ? "has fields " + describe(t.fields) + " (" + describe(w.fields) + ")"
-                    : null;
-            if (d != null) {
-                return "built-in type " + w.id + " " + w.name + " (descriptor at pool offset " + t.descOffset + ") " + d
-                        + ", not as this ferrite defines it";
-            }
-        }
-        for (Type t : types.subList(want.size(), types.size())) {
-            if (t.blob || t.name.startsWith(ANY_BLOB)) {
-                return "type " + t.id + " " + t.name + " (descriptor at pool offset " + t.descOffset + ") claims to be"
-                        + " a built-in blob type (" + (t.blob ? "blob flag" : "reserved name") + "), but the built-in types end at id "
-                        + want.size();
-            }
-        }
-        return null;
-    }
-
-    private static String describe(List<Field> fields) {
-        StringBuilder b = new StringBuilder("[");
-        for (Field f : fields) {
-            b.append(b.length() > 1 ? ", " : "").append(f.name).append(' ').append(f.kindName()).append('@')
-                    .append(f.offset).append('+').append(Integer.toUnsignedString(f.length));
-        }
-        return b.append(']').toString();
     }
 
     private String str(long at, int len) {
