@@ -579,4 +579,19 @@ class HostilePoolTest {
             assertTrue((r.out() + r.err()).contains("base address 0x0"), cmd + ": " + r);
         }
     }
+    /**
+     * Account renamed "Accoun" (its CRC rewritten): Bank.first names a target type that is not
+     * registered, yet holds non-null pointers, which no legal pool can have (no object of an
+     * unregistered type exists). check reports them as the heap's verifyPointers does, instead of
+     * taking the field as pointing to any type (the structure fuzz's mutants 1714 and 1715).
+     */
+    @Test
+    void aPointerToATypeThatIsNotRegisteredIsAnError() {
+        Path p = track(TestPools.bank("unregistered-target", 3));
+        rewriteDescriptor(p, "Account", (d, f) -> d.set(io.ferrite.pheap.format.Le.U16_UNALIGNED, TypeDescriptor.NAME_LENGTH_OFFSET,
+                (short) 6));
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("  error:") && check.out().contains("not registered"), check.out());
+    }
 }
