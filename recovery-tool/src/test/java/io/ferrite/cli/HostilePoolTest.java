@@ -594,4 +594,24 @@ class HostilePoolTest {
         assertEquals(4, check.exit(), check.toString());
         assertTrue(check.out().contains("  error:") && check.out().contains("not registered"), check.out());
     }
+    /**
+     * A slab's recorded base moved by one page (AT(B + 4096), a base that fits): its pointers
+     * then decode a page off, to slots that are free or hold another type. The heap opens such a
+     * pool (the base is a legal one) and its verifyPointers reports them; check must too (the
+     * structure fuzz's mutants 1894 and 1948).
+     */
+    @Test
+    void aRecordedBaseMovedByAPageIsFound() {
+        for (String type : new String[] {"Bank", "Account"}) {
+            Path p = track(TestPools.bank("moved-base", 20));
+            PoolModel m = model(p);
+            PoolModel.Slab s = slabOf(m, type);
+            long b = RecordedBaseDescriptor.base(s.recordedBase);
+            TestPools.patch(p, entry(m, s.index) + SlabTableDescriptor.RECORDED_BASE_OFFSET,
+                    TestPools.le64(RecordedBaseDescriptor.at(b + 4096)));
+            TestPools.Run check = run("check", p.toString());
+            assertEquals(4, check.exit(), type + ": " + check);
+            assertTrue(check.out().contains("  error: pointer"), type + ": " + check.out());
+        }
+    }
 }
