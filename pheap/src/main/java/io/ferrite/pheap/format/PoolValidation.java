@@ -34,8 +34,8 @@ public final class PoolValidation {
     /**
      * The slab table's shape: every state known; a large head's span inside the slab count and
      * followed by exactly span - 1 continuation entries of its type that name it; no continuation
-     * without its head; every valid recorded-base word of a slab in use leaving room for the pool
-     * ({@link #baseFits}). A recorded-base word that is no valid word is left to the swizzler, which
+     * without its head; every valid recorded-base word of a small slab or large head leaving room
+     * for the pool ({@link #baseFits}) and, in a cleanly closed pool, AT(its base). A recorded-base word that is no valid word is left to the swizzler, which
      * refuses it on slabs with pointers and rewrites it on slabs without.
      */
     public static String slabTableProblem(MemorySegment seg, Superblock sb) {
@@ -89,15 +89,18 @@ public final class PoolValidation {
     }
 
     /**
-     * Every valid recorded-base word of a slab in use leaves room for the pool ({@link #baseFits}).
-     * Part of {@link #slabTableProblem}; the heap also runs it before replay, which stores pointer
-     * words for the recorded base of the slab they land in. No legal state, crashed mid-record or
+     * Every valid recorded-base word of a small slab or a large head leaves room for the pool
+     * ({@link #baseFits}) and, in a cleanly closed pool, is AT(the pool's base). Part of {@link
+     * #slabTableProblem}; the heap also runs it before replay, which stores pointer words for the
+     * recorded base of the slab (or large head) they land in. No legal state, crashed mid-record or
      * not, holds such a base, so checking it before replay refuses nothing replay would repair.
      */
     public static String recordedBasesProblem(MemorySegment seg, Superblock sb) {
         for (int i = 0; i < sb.slabCount(); i++) {
             long e = entryOffset(sb.slabTableOffset(), i);
-            if (seg.get(Le.U32, e + STATE_OFFSET) != STATE_FREE) {
+            int state = seg.get(Le.U32, e + STATE_OFFSET);
+            // a continuation's word is never read: replay and the swizzle use its head's
+            if (state != STATE_FREE && state != STATE_LARGE_CONT) {
                 String b = baseProblem(seg, sb, i, e);
                 if (b != null) {
                     return b;
@@ -113,10 +116,19 @@ public final class PoolValidation {
 
     private static String baseProblem(MemorySegment seg, Superblock sb, int slab, long e) {
         long w = seg.get(Le.U64, e + RECORDED_BASE_OFFSET);
-        if (RecordedBaseDescriptor.state(w) != RecordedBaseDescriptor.STATE_INVALID
-                && !baseFits(RecordedBaseDescriptor.base(w), sb.poolSize())) {
+        int state = RecordedBaseDescriptor.state(w);
+        if (state == RecordedBaseDescriptor.STATE_INVALID) {
+            return null;
+        }
+        if (!baseFits(RecordedBaseDescriptor.base(w), sb.poolSize())) {
             return entry(slab, e) + ": recorded base " + RecordedBaseDescriptor.describe(w) + " leaves no room for the pool's "
                     + sb.poolSize() + " bytes below 2^63 (its tagged pointer words would read as absolute ones)";
+        }
+        // slabs at other bases, or SHIFT/MIXED, are left only by a crash during a swizzle, and
+        // recovery writes a superblock without the clean-close flag before it swizzles
+        if (sb.cleanClose() && (state != RecordedBaseDescriptor.STATE_AT || RecordedBaseDescriptor.base(w) != sb.baseAddress())) {
+            return entry(slab, e) + String.format(": recorded base %s, but the pool was closed cleanly at base 0x%x (only a"
+                    + " crash during a swizzle leaves a slab at another base)", RecordedBaseDescriptor.describe(w), sb.baseAddress());
         }
         return null;
     }
