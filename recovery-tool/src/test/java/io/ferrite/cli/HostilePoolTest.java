@@ -532,8 +532,9 @@ class HostilePoolTest {
 
     /**
      * A large object's continuation entry whose recorded base leaves no room for the pool below
-     * 2^63: the heap refuses the slab table at open, so check names the slab (the structure
-     * fuzz's mutant 2122) instead of calling the pool clean.
+     * 2^63 (the structure fuzz's mutant 2122): no legal state holds it, but nothing reads a
+     * continuation's base (its head's is used) and the heap opens the pool, so check names the
+     * slab in a warning.
      */
     @Test
     void aContinuationsAbsurdRecordedBaseIsNamed() {
@@ -555,8 +556,10 @@ class HostilePoolTest {
             TestPools.patch(p, entry(m, cont) + SlabTableDescriptor.RECORDED_BASE_OFFSET, TestPools.le64(word));
             TestPools.Run check = run("check", p.toString());
             String what = RecordedBaseDescriptor.describe(word);
-            assertEquals(4, check.exit(), what + ": " + check);
-            assertTrue(check.out().contains("slab " + cont + ": recorded base " + what), what + ": " + check.out());
+            // nothing reads a continuation's base (the heap opens the pool): a warning, not an error
+            assertEquals(0, check.exit(), what + ": " + check);
+            assertTrue(check.out().contains("warning: slab table") && check.out().contains("slab " + cont + ": recorded base "
+                    + what), what + ": " + check.out());
         }
     }
 
@@ -615,5 +618,22 @@ class HostilePoolTest {
             assertEquals(4, check.exit(), type + ": " + check);
             assertTrue(check.out().contains("  error: pointer"), type + ": " + check.out());
         }
+    }
+    /**
+     * In a cleanly closed pool every small slab and large head is AT one base; a slab without
+     * pointers (the owner names' blob class) at another base is refused by the heap's open, so
+     * check must not call the pool clean because no pointer is decoded against that base.
+     */
+    @Test
+    void aPointerlessSlabAtAnotherBaseInACleanPoolIsAnError() {
+        Path p = track(TestPools.bank("clean-bases", 5));
+        PoolModel m = model(p);
+        PoolModel.Slab s = slabOf(m, "ferrite.blob.16");
+        long b = RecordedBaseDescriptor.base(s.recordedBase);
+        TestPools.patch(p, entry(m, s.index) + SlabTableDescriptor.RECORDED_BASE_OFFSET,
+                TestPools.le64(RecordedBaseDescriptor.at(b + 4096)));
+        TestPools.Run check = run("check", p.toString());
+        assertEquals(4, check.exit(), check.toString());
+        assertTrue(check.out().contains("slab " + s.index + ": recorded base"), check.out());
     }
 }
