@@ -105,6 +105,12 @@ final class PoolModel {
     /** Why the root is not an allocated object of its type (the library's check), or null. */
     String rootProblem;
     Slab[] slabs = new Slab[0];
+    /**
+     * The first small slab or large head recorded AT a base, and that base: in a cleanly closed
+     * pool every other one must be AT the same base (-1: none).
+     */
+    private int cleanBaseSlab = -1;
+    private long cleanBase;
 
     private PoolModel(MemorySegment seg, Superblock sb) {
         this.seg = seg;
@@ -314,6 +320,13 @@ final class PoolModel {
             s.start = sb.slabOffset(i);
             slabs[i] = s;
         }
+        for (Slab s : slabs) {
+            if (cleanBaseSlab < 0 && (s.state == STATE_SMALL || s.state == STATE_LARGE_HEAD)
+                    && RecordedBaseDescriptor.state(s.recordedBase) == RecordedBaseDescriptor.STATE_AT) {
+                cleanBaseSlab = s.index;
+                cleanBase = RecordedBaseDescriptor.base(s.recordedBase);
+            }
+        }
         for (int i = 0; i < n; i++) {
             Slab s = slabs[i];
             long e = SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i);
@@ -334,10 +347,13 @@ final class PoolModel {
                         error("slab table", e, "slab " + i + " continues a large object but follows no head slab (its entry names "
                                 + "head " + s.span + ")");
                     } else if (baseLeavesNoRoom(s.recordedBase)) {
-                        // no pointer is decoded by it, but the heap refuses the slab table for it at open
-                        error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
-                                + RecordedBaseDescriptor.describe(s.recordedBase) + " " + NO_ROOM.formatted(sb.poolSize())
-                                + " (a continuation of large slab " + s.head + ")");
+                        // Nothing reads a continuation's word (replay and the swizzle use its head's, and
+                        // after a relocation it still names the old base), and the heap opens the pool;
+                        // but no legal state holds such a base: damage worth knowing of, without effect.
+                        findings.add(Finding.warning("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i
+                                + ": recorded base " + RecordedBaseDescriptor.describe(s.recordedBase) + " "
+                                + NO_ROOM.formatted(sb.poolSize()) + "; it continues large slab " + s.head
+                                + ", whose base is the one used, so nothing reads it"));
                     }
                 }
                 default -> error("slab table", e, "slab " + i + " has unknown state " + s.state);
@@ -418,13 +434,16 @@ final class PoolModel {
         s.ok = true;
         String bp = baseProblem(s.recordedBase);
         s.baseOk = bp == null;
-        // Decoded against only when the slab has pointers; a base with no room for the pool is
-        // refused by the heap's open on every slab in use, pointers or not.
-        boolean report = !t.pointers().isEmpty() || baseLeavesNoRoom(s.recordedBase);
-        if (bp != null && report && RecordedBaseDescriptor.state(s.recordedBase) != RecordedBaseDescriptor.STATE_INVALID) {
-            // An invalid word is reported by the pointer check, which reads every slab's word.
+        if (RecordedBaseDescriptor.state(s.recordedBase) == RecordedBaseDescriptor.STATE_INVALID) {
+            return; // reported by the pointer check, which reads every slab's word
+        }
+        // The heap's open refuses these on every slab in use, pointers or not; the other
+        // problems matter only where pointers are decoded against the base.
+        String refused = refusedBase(s.recordedBase);
+        if (refused != null || (bp != null && !t.pointers().isEmpty())) {
             error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
-                    + RecordedBaseDescriptor.describe(s.recordedBase) + " " + bp + "; its pointers are not decoded");
+                    + RecordedBaseDescriptor.describe(s.recordedBase) + " " + (refused != null ? refused : bp)
+                    + (s.baseOk ? "" : "; its pointers are not decoded"));
         }
     }
 
@@ -464,9 +483,30 @@ final class PoolModel {
     private static final String NO_ROOM = "leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)";
 
     /**
-     * A valid recorded-base word whose base leaves no room for the pool (the check pheap's
-     * PoolValidation runs on every slab-table entry not free, continuations included).
+     * Why the heap's open refuses a valid recorded-base word of a small slab or large head (pheap's
+     * PoolValidation), or null: its base leaves no room for the pool; or the pool was closed
+     * cleanly and the word is a swizzle state (SHIFT, MIXED) or AT another base than the first
+     * such slab's ({@link #cleanBase}): only a crash during a swizzle leaves those, and recovery
+     * writes a superblock without the clean-close flag before it swizzles.
      */
+    private String refusedBase(long word) {
+        if (baseLeavesNoRoom(word)) {
+            return NO_ROOM.formatted(sb.poolSize());
+        }
+        if (!sb.cleanClose()) {
+            return null;
+        }
+        if (RecordedBaseDescriptor.state(word) != RecordedBaseDescriptor.STATE_AT) {
+            return "is a swizzle state, but the pool was closed cleanly (only a crash during a swizzle leaves one)";
+        }
+        if (cleanBaseSlab >= 0 && RecordedBaseDescriptor.base(word) != cleanBase) {
+            return String.format("differs from slab %d's AT(0x%x), and the pool was closed cleanly (only a crash during a swizzle"
+                    + " leaves slabs at different bases)", cleanBaseSlab, cleanBase);
+        }
+        return null;
+    }
+
+    /** A valid recorded-base word whose base leaves no room for the pool below 2^63. */
     private boolean baseLeavesNoRoom(long word) {
         return RecordedBaseDescriptor.state(word) != RecordedBaseDescriptor.STATE_INVALID
                 && !PoolValidation.baseFits(RecordedBaseDescriptor.base(word), sb.poolSize());
