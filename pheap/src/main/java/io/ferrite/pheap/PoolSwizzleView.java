@@ -36,6 +36,8 @@ import java.util.function.LongConsumer;
  * pool must not change (no transactions) while a swizzle or a verification runs over the view.
  */
 public final class PoolSwizzleView implements SwizzleView {
+    /** The declared target of a pointer field whose target type is not registered: no type id is 0. */
+    static final int UNREGISTERED = 0;
     private final Media media;
     private final MemorySegment seg;
     private final Superblock sb;
@@ -90,8 +92,12 @@ public final class PoolSwizzleView implements SwizzleView {
             t.def.fields().stream().filter(f -> f.kind() == FieldKind.POINTER)
                     .sorted(java.util.Comparator.comparingInt(PField::offset))
                     .forEach(f -> {
+                        // a target that is not registered (yet: types that point to each other are
+                        // registered one after the other) has no objects, so such a field holds
+                        // only null: it points to no type, not to any
                         TypeInfo target = f.target() == null ? null : registry.byName(f.target());
-                        b.pointer(f.name(), f.offset(), target == null ? PointerMap.ANY_TYPE : target.id);
+                        b.pointer(f.name(), f.offset(), f.target() == null ? PointerMap.ANY_TYPE
+                                : target == null ? UNREGISTERED : target.id);
                     });
             maps[t.id] = b.build();
         }
@@ -248,6 +254,9 @@ public final class PoolSwizzleView implements SwizzleView {
 
     @Override
     public String typeName(int typeId) {
+        if (typeId == UNREGISTERED) {
+            return "a type that is not registered (no object of it exists)";
+        }
         return typeId >= 0 && typeId < names.length && names[typeId] != null ? names[typeId] : "type #" + typeId;
     }
 

@@ -171,16 +171,25 @@ final class TypeRegistry {
         if (u < 0 || u > regionLength - TypeRegistryDescriptor.HEADER_LENGTH) {
             throw corrupt(h, "used bytes " + u + " exceed the region of " + regionLength);
         }
-        if (n < 0) {
-            throw corrupt(h, "type count " + Integer.toUnsignedString(n));
+        int builtins = BuiltinTypes.count(slabSize);
+        if (n < builtins) {
+            throw corrupt(h, "type count " + Integer.toUnsignedString(n) + ", but every pool holds this build's " + builtins
+                    + " built-in blob types");
         }
         long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
         long end = at + u;
         for (int i = 0; i < n; i++) {
-            TypeInfo info = new TypeInfo(readId(at, end), decode(at, end), slabSize);
-            if (info.id != i + 1) {
-                throw corrupt(at, "descriptor " + i + " has type id " + info.id + ", expected " + (i + 1));
+            int id = readId(at, end);
+            if (id != i + 1) {
+                throw corrupt(at, "descriptor " + i + " has type id " + Integer.toUnsignedString(id) + ", expected " + (i + 1));
             }
+            PType def = decode(at, end);
+            // the heap places and reads blobs by the built-in descriptors: they must be this build's
+            String builtin = BuiltinTypes.problem(seg, at, seg.get(Le.U32, at + LENGTH_OFFSET), id, slabSize);
+            if (builtin != null) {
+                throw corrupt(at, builtin);
+            }
+            TypeInfo info = new TypeInfo(id, def, slabSize);
             add(info);
             at += seg.get(Le.U32, at + LENGTH_OFFSET);
         }

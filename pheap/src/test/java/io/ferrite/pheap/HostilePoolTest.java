@@ -159,7 +159,9 @@ class HostilePoolTest {
             long rootOff = s.get(Le.U64, reg + TypeRegistryDescriptor.ROOT_OFFSET_OFFSET);
             long first = rootOff + ROOT.field("first").offset();
             s.set(Le.U64, first, s.get(Le.U64, first) - b0 + p);
-            rewriteSuperblock(s, x -> with(x, x.formatVersion(), x.poolSize(), x.registryLength(), x.slabAreaOffset(), p));
+            // as a crash leaves it: recovery clears the clean-close flag before it swizzles
+            rewriteSuperblock(s, x -> with(x.next(x.checkpointLsn(), false), x.formatVersion(), x.poolSize(), x.registryLength(),
+                    x.slabAreaOffset(), p));
             try (Heap h = Heap.open(m1, Pools.options())) {
                 VerifyReport vr = h.verifyPointers();
                 int wrong = 0;

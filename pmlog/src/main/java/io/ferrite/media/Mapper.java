@@ -201,7 +201,11 @@ final class Mapper {
     private static LibC.Result mapTry(long hint, long size, int prot, int flags, int fd, MediaOptions o) {
         if (hint != 0) {
             LibC.Result r = LibC.mmap(hint, size, prot, flags | LibC.MAP_FIXED_NOREPLACE, fd, 0);
-            if (!r.failed() || r.errno() != LibC.EEXIST || o.requireAddress()) {
+            // A hint that is taken (EEXIST) or that no mapping can have (ENOMEM: above the user
+            // address space, as a recorded base from another machine or a damaged superblock may
+            // be) is only a wish unless the address is required: let the kernel choose. A real
+            // shortage of address space fails again below, with the same errno.
+            if (!r.failed() || (r.errno() != LibC.EEXIST && r.errno() != LibC.ENOMEM) || o.requireAddress()) {
                 return r;
             }
         }

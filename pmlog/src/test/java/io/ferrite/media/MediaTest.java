@@ -127,6 +127,23 @@ class MediaTest {
     }
 
     @Test
+    void aHintBeyondTheAddressSpaceMapsElsewhere() {
+        // A pool's recorded base comes from its superblock: a damaged or moved one may name an
+        // address no process can map (above the 47-bit user address space: ENOMEM, not EEXIST).
+        // Without requireAddress the hint is only a wish; the mapping lands where the kernel says.
+        Path p = dir.resolve("far");
+        try (Media m = Media.create(p, SIZE, MediaOptions.defaults())) {
+            m.segment().set(ValueLayout.JAVA_LONG, 0, 42);
+        }
+        for (long hint : new long[] {1L << 47, 1L << 62}) {
+            try (Media m = Media.open(p, MediaOptions.defaults().addressHint(hint))) {
+                assertNotEquals(hint, m.baseAddress());
+                assertEquals(42, m.segment().get(ValueLayout.JAVA_LONG, 0));
+            }
+        }
+    }
+
+    @Test
     void requireAddressAtAnOccupiedAddressFailsClearly() {
         try (Media first = Media.create(dir.resolve("1"), SIZE, MediaOptions.defaults())) {
             Path second = dir.resolve("2");

@@ -197,6 +197,12 @@ final class Checker {
                     "checkpoint LSN " + cp + " is not a record boundary of the log", Repair.NONE);
             return seg;
         }
+        String bp = Recovered.baseProblem(sb);
+        if (bp != null) {
+            add(Severity.ERROR, "superblock", SuperblockDescriptor.slotOffset(img.current) + SuperblockDescriptor.BASE_ADDRESS_OFFSET,
+                    bp, Repair.NONE);
+            return seg;
+        }
         Replay v = Recovered.applier(seg, sb);
         for (io.ferrite.pmlog.LogTailScanner.Entry r : redo) {
             try {

@@ -50,6 +50,10 @@ record Finding(Severity severity, String area, long offset, String message, Repa
         return new Finding(Severity.ERROR, area, offset, message, Repair.NONE);
     }
 
+    static Finding warning(String area, long offset, String message) {
+        return new Finding(Severity.WARNING, area, offset, message, Repair.NONE);
+    }
+
     boolean counts() {
         return severity != Severity.WARNING;
     }

@@ -23,6 +23,8 @@ import java.util.Map;
  * replayed private copy, not {@code media}'s mapping.
  */
 final class ModelView implements SwizzleView {
+    /** The declared target of a pointer field whose target type is not registered: no type id is 0. */
+    static final int UNREGISTERED = 0;
     private final Media media;
     private final MemorySegment seg;
     private final PoolModel m;
@@ -40,8 +42,11 @@ final class ModelView implements SwizzleView {
         for (PoolModel.Type t : m.types) {
             PointerMap.Builder b = PointerMap.builder();
             for (PoolModel.Field f : t.pointers()) {
+                // A target that is not registered (types that point to each other are registered one
+                // after the other) has no objects: such a field holds only null, it points to no
+                // type rather than to any (as pheap's swizzle view declares it).
                 PoolModel.Type target = m.target(f.target());
-                b.pointer(f.name(), f.offset(), target == null ? PointerMap.ANY_TYPE : target.id());
+                b.pointer(f.name(), f.offset(), f.target() == null ? PointerMap.ANY_TYPE : target == null ? UNREGISTERED : target.id());
             }
             maps.put(t.id(), b.build());
         }
@@ -146,6 +151,9 @@ final class ModelView implements SwizzleView {
 
     @Override
     public String typeName(int typeId) {
+        if (typeId == UNREGISTERED) {
+            return "a type that is not registered (no object of it exists)";
+        }
         PoolModel.Type t = m.byId.get(typeId);
         return t == null ? "type " + typeId : t.name();
     }

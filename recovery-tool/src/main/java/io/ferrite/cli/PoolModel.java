@@ -5,6 +5,7 @@ import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_CONT;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_LARGE_HEAD;
 import static io.ferrite.pheap.format.SlabTableDescriptor.STATE_SMALL;
 
+import io.ferrite.pheap.BuiltinTypes;
 import io.ferrite.pheap.format.Le;
 import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.SlabHeaderDescriptor;
@@ -104,6 +105,12 @@ final class PoolModel {
     /** Why the root is not an allocated object of its type (the library's check), or null. */
     String rootProblem;
     Slab[] slabs = new Slab[0];
+    /**
+     * The first small slab or large head recorded AT a base, and that base: in a cleanly closed
+     * pool every other one must be AT the same base (-1: none).
+     */
+    private int cleanBaseSlab = -1;
+    private long cleanBase;
 
     private PoolModel(MemorySegment seg, Superblock sb) {
         this.seg = seg;
@@ -165,6 +172,12 @@ final class PoolModel {
                     + " cannot fit in " + usedBytes + " used bytes");
             return;
         }
+        int builtins = BuiltinTypes.count(sb.slabSize());
+        if (declaredTypeCount < builtins) {
+            error("registry", h + TypeRegistryDescriptor.TYPE_COUNT_OFFSET, "type count " + declaredTypeCount + ", but every pool"
+                    + " holds the " + builtins + " built-in blob types");
+            return;
+        }
         long at = h + TypeRegistryDescriptor.HEADER_LENGTH;
         long end = at + usedBytes;
         for (int i = 0; i < declaredTypeCount; i++) {
@@ -211,6 +224,13 @@ final class PoolModel {
         int id = seg.get(Le.U32, at + TypeDescriptor.TYPE_ID_OFFSET);
         if (id != expectId) {
             error("registry", at, where + " has type id " + id + ", expected " + expectId);
+            return null;
+        }
+        // The heap places and reads blobs by its own built-in types: ids 1..n must be exactly those,
+        // and no other type may claim the blob flag or a blob name (pheap's check, shared).
+        String builtin = BuiltinTypes.problem(seg, at, len, id, sb.slabSize());
+        if (builtin != null) {
+            error("registry", at, where + ": " + builtin);
             return null;
         }
         int flags = seg.get(Le.U32, at + TypeDescriptor.FLAGS_OFFSET);
@@ -264,7 +284,8 @@ final class PoolModel {
         boolean blob = (flags & TypeDescriptor.FLAG_BLOB) != 0;
         boolean variable = ANY_BLOB.equals(name);
         long laidSize = Math.max(8, (laid + 7) & ~7L);
-        if (size <= 0 || (!blob && size != laidSize) || size > sb.poolSize()) {
+        // The heap derives every type's object size from its fields, blob classes included.
+        if (size <= 0 || size != laidSize || size > sb.poolSize()) {
             error("registry", at + TypeDescriptor.SIZE_OFFSET, "type " + name + ": object size " + size
                     + " does not match its fields (" + laidSize + " bytes)");
             return null;
@@ -299,6 +320,13 @@ final class PoolModel {
             s.start = sb.slabOffset(i);
             slabs[i] = s;
         }
+        for (Slab s : slabs) {
+            if (cleanBaseSlab < 0 && (s.state == STATE_SMALL || s.state == STATE_LARGE_HEAD)
+                    && RecordedBaseDescriptor.state(s.recordedBase) == RecordedBaseDescriptor.STATE_AT) {
+                cleanBaseSlab = s.index;
+                cleanBase = RecordedBaseDescriptor.base(s.recordedBase);
+            }
+        }
         for (int i = 0; i < n; i++) {
             Slab s = slabs[i];
             long e = SlabTableDescriptor.entryOffset(sb.slabTableOffset(), i);
@@ -318,6 +346,14 @@ final class PoolModel {
                     if (s.head < 0 && s.overlappedBy < 0) {
                         error("slab table", e, "slab " + i + " continues a large object but follows no head slab (its entry names "
                                 + "head " + s.span + ")");
+                    } else if (baseLeavesNoRoom(s.recordedBase)) {
+                        // Nothing reads a continuation's word (replay and the swizzle use its head's, and
+                        // after a relocation it still names the old base), and the heap opens the pool;
+                        // but no legal state holds such a base: damage worth knowing of, without effect.
+                        findings.add(Finding.warning("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i
+                                + ": recorded base " + RecordedBaseDescriptor.describe(s.recordedBase) + " "
+                                + NO_ROOM.formatted(sb.poolSize()) + "; it continues large slab " + s.head
+                                + ", whose base is the one used, so nothing reads it"));
                     }
                 }
                 default -> error("slab table", e, "slab " + i + " has unknown state " + s.state);
@@ -396,12 +432,18 @@ final class PoolModel {
             return;
         }
         s.ok = true;
-        String bp = t.pointers().isEmpty() ? null : baseProblem(s.recordedBase);
+        String bp = baseProblem(s.recordedBase);
         s.baseOk = bp == null;
-        if (bp != null && RecordedBaseDescriptor.state(s.recordedBase) != RecordedBaseDescriptor.STATE_INVALID) {
-            // An invalid word is reported by the pointer check, which reads every slab's word.
+        if (RecordedBaseDescriptor.state(s.recordedBase) == RecordedBaseDescriptor.STATE_INVALID) {
+            return; // reported by the pointer check, which reads every slab's word
+        }
+        // The heap's open refuses these on every slab in use, pointers or not; the other
+        // problems matter only where pointers are decoded against the base.
+        String refused = refusedBase(s.recordedBase);
+        if (refused != null || (bp != null && !t.pointers().isEmpty())) {
             error("slab table", e + SlabTableDescriptor.RECORDED_BASE_OFFSET, "slab " + i + ": recorded base "
-                    + RecordedBaseDescriptor.describe(s.recordedBase) + " " + bp + "; its pointers are not decoded");
+                    + RecordedBaseDescriptor.describe(s.recordedBase) + " " + (refused != null ? refused : bp)
+                    + (s.baseOk ? "" : "; its pointers are not decoded"));
         }
     }
 
@@ -438,6 +480,38 @@ final class PoolModel {
         return true;
     }
 
+    private static final String NO_ROOM = "leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)";
+
+    /**
+     * Why the heap's open refuses a valid recorded-base word of a small slab or large head (pheap's
+     * PoolValidation), or null: its base leaves no room for the pool; or the pool was closed
+     * cleanly and the word is a swizzle state (SHIFT, MIXED) or AT another base than the first
+     * such slab's ({@link #cleanBase}): only a crash during a swizzle leaves those, and recovery
+     * writes a superblock without the clean-close flag before it swizzles.
+     */
+    private String refusedBase(long word) {
+        if (baseLeavesNoRoom(word)) {
+            return NO_ROOM.formatted(sb.poolSize());
+        }
+        if (!sb.cleanClose()) {
+            return null;
+        }
+        if (RecordedBaseDescriptor.state(word) != RecordedBaseDescriptor.STATE_AT) {
+            return "is a swizzle state, but the pool was closed cleanly (only a crash during a swizzle leaves one)";
+        }
+        if (cleanBaseSlab >= 0 && RecordedBaseDescriptor.base(word) != cleanBase) {
+            return String.format("differs from slab %d's AT(0x%x), and the pool was closed cleanly (only a crash during a swizzle"
+                    + " leaves slabs at different bases)", cleanBaseSlab, cleanBase);
+        }
+        return null;
+    }
+
+    /** A valid recorded-base word whose base leaves no room for the pool below 2^63. */
+    private boolean baseLeavesNoRoom(long word) {
+        return RecordedBaseDescriptor.state(word) != RecordedBaseDescriptor.STATE_INVALID
+                && !PoolValidation.baseFits(RecordedBaseDescriptor.base(word), sb.poolSize());
+    }
+
     /**
      * Why the bases in a recorded-base word cannot be decoded against, or null. Each base B must
      * leave {@code [B, B + pool size)} below 2^63, or a tagged word (bit 63 set) minus B would wrap
@@ -452,7 +526,7 @@ final class PoolModel {
         long b = RecordedBaseDescriptor.base(word);
         long size = sb.poolSize();
         if (!PoolValidation.baseFits(b, size)) {
-            return String.format("leaves no room for the pool's %d bytes below 2^63 (a tagged word would read as absolute)", size);
+            return NO_ROOM.formatted(size);
         }
         if (state == RecordedBaseDescriptor.STATE_SHIFT) {
             long p = sb.baseAddress();

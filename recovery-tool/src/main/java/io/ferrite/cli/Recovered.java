@@ -1,6 +1,7 @@
 package io.ferrite.cli;
 
 import io.ferrite.pheap.Replay;
+import io.ferrite.pheap.format.PoolValidation;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pmlog.LogTailScanner.Entry;
 import java.lang.foreign.Arena;
@@ -69,10 +70,29 @@ final class Recovered implements AutoCloseable {
     }
 
     /**
+     * Why the superblock's base address cannot be the base the log's replay stores pointer words
+     * and slab bases for, or null: it must leave room for the pool below 2^63 (positive, page
+     * aligned), or pheap's replay code refuses it with an exception that is no finding.
+     */
+    static String baseProblem(Superblock sb) {
+        if (PoolValidation.baseFits(sb.baseAddress(), sb.poolSize())) {
+            return null;
+        }
+        return String.format("superblock base address 0x%x is no base a pool of %d bytes can have (positive, page aligned,"
+                + " with room for the pool below 2^63): the log's records cannot be replayed for it", sb.baseAddress(), sb.poolSize());
+    }
+
+    /**
      * pheap's replay over {@code pool}, pointers as recovery stores them before a swizzle
      * (validation writes nothing; apply writes {@code pool}).
+     *
+     * @throws ToolException (damaged) when the superblock's base cannot be replayed for ({@link #baseProblem})
      */
     static Replay applier(MemorySegment pool, Superblock sb) {
+        String b = baseProblem(sb);
+        if (b != null) {
+            throw ToolException.damaged(b, "the superblock is damaged; restore from a replica or a backup");
+        }
         return Replay.atRecordedBases(pool, sb, sb.baseAddress(), null);
     }
 

@@ -115,8 +115,9 @@ public record Superblock(
     }
 
     /**
-     * Checks that the regions are in order, each ends inside the pool, the slab size is a power of
-     * two and the recorded base leaves room for the pool below 2^63; null when all hold, else what
+     * Checks that the regions are in order, each ends inside the pool, the slab area holds as many
+     * slabs as fit before the pool's end, the slab size is a power of two and the recorded base is
+     * a positive, page-aligned address that leaves room for the pool below 2^63; null when all hold, else what
      * is wrong (with the values). The one check of a superblock's geometry: the heap's open and
      * every {@code ferrite} command call it. The sums are overflow-checked: a hostile superblock
      * whose region ends wrap past 2^63 is refused, not taken for a small pool.
@@ -143,6 +144,12 @@ public record Superblock(
                     || slabAreaOffset < logEnd || slabsEnd > poolSize) {
                 return "regions out of order or outside the pool: " + regions;
             }
+            // the slab count is fixed at creation: as many slabs as fit before the pool's end
+            // (layout); fewer would leave slabs in use outside the slab area
+            if (poolSize - slabsEnd >= slabSize) {
+                return "slab count " + slabCount + " ends the slab area " + (poolSize - slabsEnd) + " bytes before the pool's"
+                        + " end, but a pool has as many slabs as fit (" + (poolSize - slabAreaOffset) / slabSize + "): " + regions;
+            }
         } catch (ArithmeticException e) {
             return "region ends overflow 64 bits: " + regions;
         }
@@ -155,8 +162,10 @@ public record Superblock(
             return "regions not aligned (registry and slab table to 8 bytes, log offset to 64 with a ring of a multiple"
                     + " of 64 and at least " + LogHeaderDescriptor.MIN_CAPACITY + " bytes, slab area to 4096): " + regions;
         }
-        if (baseAddress != 0 && !PoolValidation.baseFits(baseAddress, poolSize)) {
-            return String.format("base address 0x%x is not a page-aligned address with room for the pool's %d bytes below"
+        // the base is recorded after the pool is first mapped (there is no 'never mapped' 0), and
+        // every slab's recorded base, which replay and the swizzle store, must be able to hold it
+        if (!PoolValidation.baseFits(baseAddress, poolSize)) {
+            return String.format("base address 0x%x is not a positive, page-aligned address with room for the pool's %d bytes below"
                     + " 2^63", baseAddress, poolSize);
         }
         return null;
