@@ -35,7 +35,8 @@ public final class PoolValidation {
      * The slab table's shape: every state known; a large head's span inside the slab count and
      * followed by exactly span - 1 continuation entries of its type that name it; no continuation
      * without its head; every valid recorded-base word of a small slab or large head leaving room
-     * for the pool ({@link #baseFits}) and, in a cleanly closed pool, AT(its base). A recorded-base word that is no valid word is left to the swizzler, which
+     * for the pool ({@link #baseFits}) and, in a cleanly closed pool, AT one base, the same for
+     * all. A recorded-base word that is no valid word is left to the swizzler, which
      * refuses it on slabs with pointers and rewrites it on slabs without.
      */
     public static String slabTableProblem(MemorySegment seg, Superblock sb) {
@@ -85,12 +86,13 @@ public final class PoolValidation {
                 }
             }
         }
-        return null;
+        return cleanBasesProblem(seg, sb);
     }
 
     /**
      * Every valid recorded-base word of a small slab or a large head leaves room for the pool
-     * ({@link #baseFits}) and, in a cleanly closed pool, is AT(the pool's base). Part of {@link
+     * ({@link #baseFits}) and, in a cleanly closed pool, is AT one base, the same for all (see
+     * {@link #cleanBasesProblem}). Part of {@link
      * #slabTableProblem}; the heap also runs it before replay, which stores pointer words for the
      * recorded base of the slab (or large head) they land in. No legal state, crashed mid-record or
      * not, holds such a base, so checking it before replay refuses nothing replay would repair.
@@ -107,7 +109,7 @@ public final class PoolValidation {
                 }
             }
         }
-        return null;
+        return cleanBasesProblem(seg, sb);
     }
 
     private static String entry(int slab, long entryOffset) {
@@ -124,11 +126,45 @@ public final class PoolValidation {
             return entry(slab, e) + ": recorded base " + RecordedBaseDescriptor.describe(w) + " leaves no room for the pool's "
                     + sb.poolSize() + " bytes below 2^63 (its tagged pointer words would read as absolute ones)";
         }
-        // slabs at other bases, or SHIFT/MIXED, are left only by a crash during a swizzle, and
-        // recovery writes a superblock without the clean-close flag before it swizzles
-        if (sb.cleanClose() && (state != RecordedBaseDescriptor.STATE_AT || RecordedBaseDescriptor.base(w) != sb.baseAddress())) {
-            return entry(slab, e) + String.format(": recorded base %s, but the pool was closed cleanly at base 0x%x (only a"
-                    + " crash during a swizzle leaves a slab at another base)", RecordedBaseDescriptor.describe(w), sb.baseAddress());
+        // SHIFT/MIXED are left only by a crash during a swizzle, and recovery writes a superblock
+        // without the clean-close flag before it swizzles
+        if (sb.cleanClose() && state != RecordedBaseDescriptor.STATE_AT) {
+            return entry(slab, e) + ": recorded base " + RecordedBaseDescriptor.describe(w) + ", a swizzle state, but the pool"
+                    + " was closed cleanly (only a crash during a swizzle leaves one)";
+        }
+        return null;
+    }
+
+    /**
+     * In a cleanly closed pool, every small slab and large head with a valid recorded-base word is
+     * AT one and the same base: a swizzle that returns leaves them all at the pool base, new slabs
+     * start at the mapping base, and only a crash during a swizzle (after which recovery clears
+     * the clean-close flag first) leaves slabs at different bases. A slab at another base than the
+     * rest would have its pointers decoded that far off. The superblock's own base is not compared:
+     * slabs AT(B) are decoded by B, whatever it says.
+     */
+    private static String cleanBasesProblem(MemorySegment seg, Superblock sb) {
+        if (!sb.cleanClose()) {
+            return null;
+        }
+        int first = -1;
+        long base = 0;
+        for (int i = 0; i < sb.slabCount(); i++) {
+            long e = entryOffset(sb.slabTableOffset(), i);
+            int state = seg.get(Le.U32, e + STATE_OFFSET);
+            long w = seg.get(Le.U64, e + RECORDED_BASE_OFFSET);
+            if ((state != STATE_SMALL && state != STATE_LARGE_HEAD)
+                    || RecordedBaseDescriptor.state(w) != RecordedBaseDescriptor.STATE_AT) {
+                continue;
+            }
+            if (first < 0) {
+                first = i;
+                base = RecordedBaseDescriptor.base(w);
+            } else if (RecordedBaseDescriptor.base(w) != base) {
+                return entry(i, e) + String.format(": recorded base %s, but slab %d's is AT(0x%x) and the pool was closed"
+                        + " cleanly (only a crash during a swizzle leaves slabs at different bases)",
+                        RecordedBaseDescriptor.describe(w), first, base);
+            }
         }
         return null;
     }
