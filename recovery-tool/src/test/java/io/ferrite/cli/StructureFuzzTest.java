@@ -90,6 +90,8 @@ class StructureFuzzTest {
             new String[] {"check", "--json"}, new String[] {"dump"}, new String[] {"dump", "--root"}, new String[] {"log", "--verify"});
     static final Pattern TRACE = Pattern.compile("(?m)^\\s+at [\\w.$/]+\\(|^Caused by: |Exception in thread");
     static final String FIRST_USE = "at first use: ";
+    /** A mutant that changes a type's name length (not a field's): the type is renamed. */
+    static final Pattern RENAMED_TYPE = Pattern.compile("registry type #\\d+ [^\\[\\s]+\\.nameLength = ");
     static final Pattern INTERNAL = Pattern.compile("internal error: (\\w+)");
     /** Control characters other than the line feed: none may reach the terminal raw. */
     static final Pattern CONTROL = Pattern.compile("[\\x00-\\x09\\x0b-\\x1f\\x7f\\x{80}-\\x{9f}]");
@@ -119,6 +121,7 @@ class StructureFuzzTest {
     private final Map<String, Integer> refusedBy = new TreeMap<>();
     private final Map<String, Long> nanos = new LinkedHashMap<>();
     private int opened;
+    private int renamesDetected;
     private int caseNumber;
     private int hangs;
     private ExecutorService executor = newExecutor();
@@ -182,9 +185,9 @@ class StructureFuzzTest {
             double cpu = (((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
                     .getProcessCpuTime() - cpu0) / 1e9;
             System.out.printf("structure fuzz: %d mutants over %d fields (+%d lock-file cases, + a live writer reached through links),"
-                    + " exit codes %s, Heap.open: %d opened, %d refused by type %s; %d failures in %.1f s (%.1f s of CPU)%n", runCases,
-                    fields.size(), lockCases, exitCounts(exits), opened, refusedBy.values().stream().mapToInt(Integer::intValue).sum(), refusedBy,
-                    failures.size(), secs, cpu);
+                    + " exit codes %s, Heap.open: %d opened (%d renamed types found by verifyPointers), %d refused by type %s; %d failures"
+                    + " in %.1f s (%.1f s of CPU)%n", runCases, fields.size(), lockCases, exitCounts(exits), opened, renamesDetected,
+                    refusedBy.values().stream().mapToInt(Integer::intValue).sum(), refusedBy, failures.size(), secs, cpu);
             exitsByCommand.forEach((c, e) -> System.out.printf("  %-14s exit codes %s%n", c, exitCounts(e)));
             nanos.forEach((c, n) -> System.out.printf("  %-20s %.1f s%n", c, n / 1e9));
             String report = report();
@@ -332,7 +335,14 @@ class StructureFuzzTest {
                     throw e;
                 }
                 VerifyReport v = h.verifyPointers();
-                if (!v.isClean()) {
+                if (!v.isClean() && RENAMED_TYPE.matcher(c.name()).find()) {
+                    // A type whose name changed is a consistent registry: one the application never
+                    // registered its type under (a type may name pointer targets that are not
+                    // registered, so nothing at open tells it from a legal pool). The application's
+                    // register then adds its type afresh, and the damage shows only in the pointers
+                    // to the renamed type's objects: detected by verifyPointers, not silent.
+                    renamesDetected++;
+                } else if (!v.isClean()) {
                     problem = "opened, but verifyPointers finds " + v.problemCount() + " bad pointer(s): " + v.problems().get(0);
                 }
                 try {
