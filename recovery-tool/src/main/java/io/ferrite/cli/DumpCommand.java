@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -95,7 +96,7 @@ final class DumpCommand implements Callable<Integer> {
                 throw ToolException.damaged("the type registry of " + pool + " is damaged: " + m.findings.get(0).message(),
                         "run `ferrite check " + pool + "`");
             }
-            damaged = !m.findings.isEmpty() || rec.problem != null;
+            damaged = !m.damage().isEmpty() || rec.problem != null;
             if (rec.replayed > 0 && !json) {
                 spec.commandLine().getErr().println("ferrite dump: " + pool + " was not closed cleanly; showing it with "
                         + rec.replayed + " log records replayed in memory (`ferrite recover " + pool + "` makes that durable)");
@@ -152,8 +153,9 @@ final class DumpCommand implements Callable<Integer> {
             }
             out.flush();
             if (damaged) {
-                String first = m.findings.isEmpty() ? rec.problem != null ? rec.problem : "some pointers do not decode"
-                        : m.findings.get(0).message() + (m.findings.size() > 1 ? " (and " + (m.findings.size() - 1) + " more)" : "");
+                List<Finding> damage = m.damage();
+                String first = damage.isEmpty() ? rec.problem != null ? rec.problem : "some pointers do not decode"
+                        : damage.get(0).message() + (damage.size() > 1 ? " (and " + (damage.size() - 1) + " more)" : "");
                 spec.commandLine().getErr().println("ferrite dump: " + pool + " is damaged (" + Json.printable(first) + "): some"
                         + " objects may be missing or wrong; run `ferrite check " + pool + "`");
             }

@@ -6,6 +6,7 @@ import io.ferrite.pheap.format.Superblock;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -64,16 +65,17 @@ final class InfoCommand implements Callable<Integer> {
                     text(out, o);
                 }
                 out.flush();
-                boolean damaged = !m.findings.isEmpty() || rec.problem != null;
+                List<Finding> damage = m.damage();
+                boolean damaged = !damage.isEmpty() || rec.problem != null;
                 if (damaged && holder.isPresent()) {
                     // A live writer changes the pool while it is read: a torn snapshot is not damage.
                     spec.commandLine().getErr().println("ferrite info: " + pool + " is open by a writer; this snapshot may be"
-                            + " inconsistent (" + Json.printable(rec.problem != null ? rec.problem : m.findings.get(0).message()) + ")");
+                            + " inconsistent (" + Json.printable(rec.problem != null ? rec.problem : damage.get(0).message()) + ")");
                     return Ferrite.EXIT_CLEAN;
                 }
                 if (damaged) {
                     spec.commandLine().getErr().println("ferrite info: " + pool + " is damaged (" + Json.printable(rec.problem != null
-                            ? rec.problem : m.findings.get(0).message()) + "); run `ferrite check " + pool + "`");
+                            ? rec.problem : damage.get(0).message()) + "); run `ferrite check " + pool + "`");
                 }
                 return damaged ? Ferrite.EXIT_ERRORS_LEFT : Ferrite.EXIT_CLEAN;
             }

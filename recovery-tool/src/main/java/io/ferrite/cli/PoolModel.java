@@ -131,6 +131,11 @@ final class PoolModel {
         return m;
     }
 
+    /** The findings that are damage: all but the warnings, which check lists without failing. */
+    List<Finding> damage() {
+        return findings.stream().filter(Finding::counts).toList();
+    }
+
     private void error(String area, long offset, String msg) {
         findings.add(Finding.error(area, offset, msg));
     }

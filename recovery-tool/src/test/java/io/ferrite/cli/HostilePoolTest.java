@@ -560,6 +560,10 @@ class HostilePoolTest {
             assertEquals(0, check.exit(), what + ": " + check);
             assertTrue(check.out().contains("warning: slab table") && check.out().contains("slab " + cont + ": recorded base "
                     + what), what + ": " + check.out());
+            for (String cmd : new String[] {"info", "dump"}) {
+                TestPools.Run r = run(cmd, p.toString());
+                assertEquals(0, r.exit(), what + ": " + cmd + " takes the warning for damage: " + r);
+            }
         }
     }
 

@@ -91,7 +91,7 @@ class StructureFuzzTest {
     static final Pattern TRACE = Pattern.compile("(?m)^\\s+at [\\w.$/]+\\(|^Caused by: |Exception in thread");
     static final String FIRST_USE = "at first use: ";
     /** A mutant that changes a type's name length (not a field's): the type is renamed. */
-    static final Pattern RENAMED_TYPE = Pattern.compile("registry type #\\d+ [^\\[\\s]+\\.nameLength = ");
+    static final Pattern RENAMED_TYPE = Pattern.compile("registry type #\\d+ [^\\[\\s]+\\.nameLength @\\d+ = ");
     static final Pattern INTERNAL = Pattern.compile("internal error: (\\w+)");
     /** Control characters other than the line feed: none may reach the terminal raw. */
     static final Pattern CONTROL = Pattern.compile("[\\x00-\\x09\\x0b-\\x1f\\x7f\\x{80}-\\x{9f}]");
