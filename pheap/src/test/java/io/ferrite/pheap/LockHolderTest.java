@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link Heap#lockHolder(Path)} in the writer's own JVM: it names this process and leaves the
  * writer's lock on the pool file in place (a probe must not drop it). The
- * case of another process holding the lock is in {@link KillTest}.
+ * case of another process holding the lock is in {@code KillTest} (in tests/).
  */
 class LockHolderTest {
     @Test

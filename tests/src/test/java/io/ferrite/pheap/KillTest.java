@@ -2,11 +2,11 @@ package io.ferrite.pheap;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.ferrite.testsupport.ChildJvm;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -71,9 +71,7 @@ class KillTest {
     void anotherProcessHoldingThePoolIsNamed() throws Exception {
         try (Pools p = new Pools("holder")) {
             assertEquals(java.util.Optional.empty(), Heap.lockHolder(p.path));
-            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                    KillTest.class.getName(), p.path.toString(), "0").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process child = new ProcessBuilder(ChildJvm.command(List.of("-Xmx256m"), KillTest.class, p.path.toString(), "0")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 String first = r.readLine();
                 assertNotNull(first, "the child started committing");
@@ -98,13 +96,11 @@ class KillTest {
         long seed = Long.getLong("ferrite.test.seed", System.nanoTime());
         System.out.println("KillTest seed=" + seed);
         Random rnd = new Random(seed);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         long lastPrinted = 0;
         try (Pools p = new Pools("kill")) {
             for (int round = 0; round < rounds; round++) {
-                List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:TieredStopAtLevel=1",
-                        "-cp", System.getProperty("java.class.path"), KillTest.class.getName(), p.path.toString(),
-                        String.valueOf(rnd.nextBoolean() ? 0 : 5)));
+                List<String> cmd = ChildJvm.command(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"), KillTest.class, p.path.toString(),
+                        String.valueOf(rnd.nextBoolean() ? 0 : 5));
                 Process child = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
                 int wantLines = 1 + rnd.nextInt(400);
                 long printed = -1;

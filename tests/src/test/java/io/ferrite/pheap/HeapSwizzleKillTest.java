@@ -7,6 +7,7 @@ import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.swizzle.RecordedBaseDescriptor;
 import io.ferrite.swizzle.VerifyReport;
+import io.ferrite.testsupport.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -99,12 +100,10 @@ class HeapSwizzleKillTest {
             int midSwizzle = 0;
             int round = 0;
             boolean done = false;
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (; !done; round++) {
                 String ctx = "seed " + seed + " round " + round;
-                Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx128m", "-XX:TieredStopAtLevel=1",
-                        "-cp", System.getProperty("java.class.path"), HeapSwizzleKillTest.class.getName(), p.path.toString(),
-                        String.valueOf(1 + rnd.nextInt(2))).redirectErrorStream(true).start();
+                Process child = new ProcessBuilder(ChildJvm.command(List.of("-Xmx128m", "-XX:TieredStopAtLevel=1"), HeapSwizzleKillTest.class,
+                        p.path.toString(), String.valueOf(1 + rnd.nextInt(2)))).redirectErrorStream(true).start();
                 BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
                 List<String> lines = new ArrayList<>();
                 String line;
