@@ -63,6 +63,7 @@ public final class Store implements AutoCloseable {
     /** name → directory entry, in directory order (newest first); guarded by dirLock. */
     private final Map<String, DirEntry> dir = new LinkedHashMap<>();
     private final Ref root;
+    private final RootValues roots;
     private volatile boolean closed;
 
     static final class DirEntry {
@@ -108,6 +109,7 @@ public final class Store implements AutoCloseable {
                     + StoreTypes.FORMAT_VERSION, "open it with a Ferrite release that knows store version " + v);
         }
         loadDirectory();
+        this.roots = new RootValues(this, heap, mem, dirLock, dir, root);
     }
 
     // ================================================================== open / create
@@ -418,7 +420,7 @@ public final class Store implements AutoCloseable {
         };
     }
 
-    private static void checkName(String name) {
+    static void checkName(String name) {
         if (name == null || name.isEmpty() || name.length() > 1024) {
             throw new IllegalArgumentException("root name must be 1..1024 characters, got " + (name == null ? "null" : name.length()));
         }
@@ -439,119 +441,13 @@ public final class Store implements AutoCloseable {
      * replacing any previous value of that name; atomic and durable, or part of the current
      * transaction.
      */
-    @SuppressWarnings("unchecked")
     public <T> void setRoot(String name, T value) {
-        ensureOpen();
-        checkName(name);
-        Objects.requireNonNull(value, "value");
-        Codec<T> c = (Codec<T>) codec(value.getClass());
-        String sig = StoreTypes.signature(KIND_VALUE, c.name(), null);
-        byte[] bytes = EntryDescriptor.build(null, c.encode(value));
-        Transaction t = txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(dirLock.writeLock());
-            DirEntry d = dir.get(name);
-            Tx tx = t.tx;
-            if (d == null) {
-                if (!own) {
-                    throw new IllegalStateException("root '" + name + "' does not exist yet; create it outside transactions");
-                }
-                Ref e = tx.allocate(StoreTypes.DENT);
-                tx.setRef(e, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
-                tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-                tx.setLong(e, StoreTypes.DENT_KIND, KIND_VALUE);
-                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
-                tx.setRef(e, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
-                tx.setRef(root, StoreTypes.ROOT_DIR, e);
-                DirEntry de = new DirEntry(name, e.offset(), KIND_VALUE, sig);
-                t.afterCommit(() -> {
-                    Map<String, DirEntry> m = new LinkedHashMap<>();
-                    m.put(name, de);
-                    m.putAll(dir);
-                    dir.clear();
-                    dir.putAll(m);
-                });
-            } else {
-                if (d.kind != KIND_VALUE) {
-                    throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value",
-                            "use another name for the value");
-                }
-                Ref e = heap.ref(d.offset);
-                Ref old = tx.getRef(e, StoreTypes.DENT_VALUE);
-                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
-                if (old != null) {
-                    tx.free(old);
-                }
-                if (!d.sig.equals(sig)) {
-                    Ref oldSig = tx.getRef(e, StoreTypes.DENT_SIG);
-                    tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-                    if (oldSig != null) {
-                        tx.free(oldSig);
-                    }
-                    t.afterCommit(() -> d.sig = sig);
-                }
-            }
-            if (own) {
-                t.commit();
-            }
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+        roots.setRoot(name, value);
     }
 
     /** The value stored under {@code name}, or null if there is none. */
     public <T> T getRoot(String name, Class<T> type) {
-        ensureOpen();
-        Codec<T> c = codec(type);
-        Transaction t = txState();
-        byte[] e;
-        DirEntry d;
-        if (t.active) {
-            t.lock(dirLock.writeLock());
-            d = dir.get(name);
-            if (d == null) {
-                return null;
-            }
-            Ref v = t.tx.getRef(heap.ref(d.offset), StoreTypes.DENT_VALUE);
-            e = v == null ? null : t.tx.getBytes(v);
-        } else {
-            dirLock.readLock().lock();
-            try {
-                d = dir.get(name);
-                if (d == null) {
-                    return null;
-                }
-                long v = mem.ptr(d.offset, StoreTypes.DENT_VALUE);
-                if (v == Mem.BAD) {
-                    throw new CorruptedEntryException(name, null, d.offset, "value pointer outside the pool", mem.pool);
-                }
-                e = v == 0 ? null : mem.blob(v);
-                if (v != 0 && e == null) {
-                    throw new CorruptedEntryException(name, null, v, "impossible blob length", mem.pool);
-                }
-            } finally {
-                dirLock.readLock().unlock();
-            }
-        }
-        if (d.kind != KIND_VALUE) {
-            throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value", "");
-        }
-        if (e == null) {
-            return null;
-        }
-        String p = EntryDescriptor.problem(e);
-        if (p != null) {
-            throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
-        }
-        String want = StoreTypes.signature(KIND_VALUE, c.name(), null);
-        if (!d.sig.equals(want)) {
-            throw new CodecException("root '" + name + "' holds a " + d.sig.substring("value ".length()) + ", not a " + c.name(),
-                    "read it with the type it was stored with");
-        }
-        return decode(c, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, null);
+        return roots.getRoot(name, type);
     }
 
     /**
@@ -559,57 +455,7 @@ public final class Store implements AutoCloseable {
      * Collections cannot be removed from the directory (they can be cleared).
      */
     public boolean removeRoot(String name) {
-        ensureOpen();
-        Transaction t = txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(dirLock.writeLock());
-            DirEntry d = dir.get(name);
-            if (d == null) {
-                if (own) {
-                    t.commit();
-                }
-                return false;
-            }
-            if (d.kind != KIND_VALUE) {
-                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + "; only named values can be"
-                        + " removed", "clear the collection instead");
-            }
-            Tx tx = t.tx;
-            Ref e = heap.ref(d.offset);
-            Ref prev = null;
-            long steps = 0;
-            long bound = mem.capacity(StoreTypes.DENT);
-            for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
-                if (++steps > bound) {
-                    throw new CorruptedEntryException(DIRECTORY, describeKey(name), x.offset(), "the directory links more entries than the"
-                            + " pool can hold without reaching the entry: its links loop", mem.pool);
-                }
-                prev = x;
-            }
-            Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
-            if (prev == null) {
-                tx.setRef(root, StoreTypes.ROOT_DIR, next);
-            } else {
-                tx.setRef(prev, StoreTypes.DENT_NEXT, next);
-            }
-            for (var f : new io.ferrite.pheap.PField[] {StoreTypes.DENT_NAME, StoreTypes.DENT_SIG, StoreTypes.DENT_VALUE}) {
-                Ref b = tx.getRef(e, f);
-                if (b != null) {
-                    tx.free(b);
-                }
-            }
-            tx.free(e);
-            t.afterCommit(() -> dir.remove(name));
-            if (own) {
-                t.commit();
-            }
-            return true;
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+        return roots.removeRoot(name);
     }
 
     /**
