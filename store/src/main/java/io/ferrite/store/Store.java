@@ -8,7 +8,6 @@ import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.HeapOptions;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,6 +62,7 @@ public final class Store implements AutoCloseable {
     /** name → directory entry, in directory order (newest first); guarded by dirLock. */
     private final Map<String, DirEntry> dir = new LinkedHashMap<>();
     private final Ref root;
+    private final StoreDirectory directory;
     private final RootValues roots;
     private volatile boolean closed;
 
@@ -108,7 +108,8 @@ public final class Store implements AutoCloseable {
             throw new StoreException("pool " + mem.pool + " holds a store of format version " + v + "; this build reads version "
                     + StoreTypes.FORMAT_VERSION, "open it with a Ferrite release that knows store version " + v);
         }
-        loadDirectory();
+        this.directory = new StoreDirectory(this, heap, mem, dirLock, dir, root);
+        directory.load();
         this.roots = new RootValues(this, heap, mem, dirLock, dir, root);
     }
 
@@ -150,41 +151,6 @@ public final class Store implements AutoCloseable {
             heap.close();
             throw e;
         }
-    }
-
-    private void loadDirectory() {
-        long d = mem.ptr(root.offset(), StoreTypes.ROOT_DIR);
-        long from = root.offset();
-        while (d != 0) {
-            if (d == Mem.BAD) {
-                throw new CorruptedEntryException(DIRECTORY, null, from, "directory link leads outside the pool", mem.pool);
-            }
-            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), DIRECTORY);
-            long sigOff = mem.ptr(d, StoreTypes.DENT_SIG);
-            String sig = sigOff == 0 ? "" : text(sigOff, name);
-            int kind = (int) mem.i64(d, StoreTypes.DENT_KIND);
-            // names are unique by construction, so a name seen again means the links loop (which
-            // also bounds this walk by the number of entries)
-            DirEntry seen = dir.putIfAbsent(name, new DirEntry(name, d, kind, sig));
-            if (seen != null) {
-                throw new CorruptedEntryException(DIRECTORY, describeKey(name), d, "the name is in the directory twice (entries at pool offsets "
-                        + seen.offset + " and " + d + "): its links loop back to an earlier entry", mem.pool);
-            }
-            from = d;
-            d = mem.ptr(d, StoreTypes.DENT_NEXT);
-        }
-    }
-
-    private String text(long blob, String collection) {
-        if (blob <= 0) {
-            throw new CorruptedEntryException(collection, null, blob, "missing or out-of-pool name", mem.pool);
-        }
-        byte[] e = mem.blob(blob);
-        String p = e == null ? "impossible blob length" : EntryDescriptor.problem(e);
-        if (p != null) {
-            throw new CorruptedEntryException(collection, null, blob, p, mem.pool);
-        }
-        return new String(e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), StandardCharsets.UTF_8);
     }
 
     // ================================================================== accessors
@@ -301,8 +267,8 @@ public final class Store implements AutoCloseable {
     public <K, V> PersistentMap<K, V> map(String name, Codec<K> keys, Codec<V> values) {
         String sig = StoreTypes.signature(KIND_MAP, keys.name(), values.name());
         @SuppressWarnings("unchecked")
-        PersistentMap<K, V> m = (PersistentMap<K, V>) collection(name, KIND_MAP, sig,
-                tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, headerOf(d), keys, values));
+        PersistentMap<K, V> m = (PersistentMap<K, V>) directory.collection(name, KIND_MAP, sig,
+                tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, directory.headerOf(d), keys, values));
         return m;
     }
 
@@ -318,8 +284,8 @@ public final class Store implements AutoCloseable {
     public <K, V> PersistentSortedMap<K, V> sortedMap(String name, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
         String sig = StoreTypes.signature(KIND_SORTED, keys.name(), values.name());
         @SuppressWarnings("unchecked")
-        PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) collection(name, KIND_SORTED, sig,
-                tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, headerOf(d), keys, values, comparator));
+        PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) directory.collection(name, KIND_SORTED, sig,
+                tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, directory.headerOf(d), keys, values, comparator));
         return m;
     }
 
@@ -331,93 +297,9 @@ public final class Store implements AutoCloseable {
     public <E> PersistentList<E> list(String name, Codec<E> elements) {
         String sig = StoreTypes.signature(KIND_LIST, elements.name(), null);
         @SuppressWarnings("unchecked")
-        PersistentList<E> l = (PersistentList<E>) collection(name, KIND_LIST, sig,
-                tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, headerOf(d), elements));
+        PersistentList<E> l = (PersistentList<E>) directory.collection(name, KIND_LIST, sig,
+                tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, directory.headerOf(d), elements));
         return l;
-    }
-
-    private Object collection(String name, int kind, String sig, Function<Tx, Ref> allocate, Function<DirEntry, Object> open) {
-        ensureOpen();
-        checkName(name);
-        ReentrantReadWriteLock.WriteLock w = dirLock.writeLock();
-        Transaction t = txState();
-        if (!t.active) {
-            w.lock();
-        } else {
-            t.lock(w);
-        }
-        try {
-            DirEntry d = dir.get(name);
-            if (d == null) {
-                if (t.active) {
-                    throw new IllegalStateException("collection '" + name + "' does not exist yet; create collections outside"
-                            + " transactions (store." + kindName(kind) + "(...) before inTransaction)");
-                }
-                d = createEntry(name, kind, sig, allocate);
-            }
-            if (d.kind != kind || !d.sig.equals(sig)) {
-                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a " + sig,
-                        "open it with the kind and types it was created with, or use another name");
-            }
-            if (d.collection == null) {
-                d.collection = open.apply(d);
-            }
-            return d.collection;
-        } finally {
-            if (!t.active) {
-                w.unlock();
-            }
-        }
-    }
-
-    private DirEntry createEntry(String name, int kind, String sig, Function<Tx, Ref> allocate) {
-        try (Tx tx = heap.begin(Durability.SYNC)) {
-            Ref d = tx.allocate(StoreTypes.DENT);
-            tx.setRef(d, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
-            tx.setRef(d, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-            tx.setLong(d, StoreTypes.DENT_KIND, kind);
-            if (allocate != null) {
-                Ref h = allocate.apply(tx);
-                tx.setRef(d, switch (kind) {
-                    case KIND_MAP -> StoreTypes.DENT_HMAP;
-                    case KIND_SORTED -> StoreTypes.DENT_SMAP;
-                    default -> StoreTypes.DENT_LIST;
-                }, h);
-            }
-            tx.setRef(d, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
-            tx.setRef(root, StoreTypes.ROOT_DIR, d);
-            tx.commit();
-            DirEntry e = new DirEntry(name, d.offset(), kind, sig);
-            Map<String, DirEntry> m = new LinkedHashMap<>();
-            m.put(name, e);
-            m.putAll(dir);
-            dir.clear();
-            dir.putAll(m);
-            return e;
-        }
-    }
-
-    /** The pool offset of a collection's header object (read under the directory lock). */
-    long headerOf(DirEntry d) {
-        long off = mem.ptr(d.offset, switch (d.kind) {
-            case KIND_MAP -> StoreTypes.DENT_HMAP;
-            case KIND_SORTED -> StoreTypes.DENT_SMAP;
-            default -> StoreTypes.DENT_LIST;
-        });
-        if (off <= 0) {
-            throw new CorruptedEntryException(d.name, null, d.offset, "the directory entry's header pointer is "
-                    + (off == 0 ? "null" : "outside the pool"), mem.pool);
-        }
-        return off;
-    }
-
-    private static String kindName(int kind) {
-        return switch (kind) {
-            case KIND_MAP -> "map";
-            case KIND_SORTED -> "sortedMap";
-            case KIND_LIST -> "list";
-            default -> "setRoot";
-        };
     }
 
     static void checkName(String name) {
