@@ -1,38 +1,28 @@
 package io.ferrite.store;
 
-import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The named root values of a {@link Store} ({@link Store#setRoot}, {@link Store#getRoot},
  * {@link Store#removeRoot}): directory entries of kind value, each holding one checksummed blob.
  * Kept apart from the store so that the store opens the pool and hands out collections, and
- * this class reads and writes the values. It shares the store's directory and its lock: the
+ * this class reads and writes the values. It uses the store's directory and its lock: the
  * directory map is read under the read lock and changed only under the write lock, and only
  * after the change's commit.
  */
 final class RootValues {
     private final Store store;
-    private final Heap heap;
-    private final Mem mem;
-    private final ReentrantReadWriteLock dirLock;
-    /** The store's name → directory entry map, guarded by dirLock. */
-    private final Map<String, Store.DirEntry> dir;
-    private final Ref root;
+    /** The store's directory: its name map, lock and root, shared with the collections. */
+    private final StoreDirectory directory;
 
-    RootValues(Store store, Heap heap, Mem mem, ReentrantReadWriteLock dirLock, Map<String, Store.DirEntry> dir, Ref root) {
+    RootValues(Store store, StoreDirectory directory) {
         this.store = store;
-        this.heap = heap;
-        this.mem = mem;
-        this.dirLock = dirLock;
-        this.dir = dir;
-        this.root = root;
+        this.directory = directory;
     }
 
     /**
@@ -51,8 +41,8 @@ final class RootValues {
         Transaction t = store.txState();
         boolean own = t.beginOp();
         try {
-            t.lock(dirLock.writeLock());
-            Store.DirEntry d = dir.get(name);
+            t.lock(directory.dirLock.writeLock());
+            Store.DirEntry d = directory.dir.get(name);
             Tx tx = t.tx;
             if (d == null) {
                 if (!own) {
@@ -63,22 +53,22 @@ final class RootValues {
                 tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
                 tx.setLong(e, StoreTypes.DENT_KIND, Store.KIND_VALUE);
                 tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
-                tx.setRef(e, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
-                tx.setRef(root, StoreTypes.ROOT_DIR, e);
+                tx.setRef(e, StoreTypes.DENT_NEXT, tx.getRef(directory.root, StoreTypes.ROOT_DIR));
+                tx.setRef(directory.root, StoreTypes.ROOT_DIR, e);
                 Store.DirEntry de = new Store.DirEntry(name, e.offset(), Store.KIND_VALUE, sig);
                 t.afterCommit(() -> {
                     Map<String, Store.DirEntry> m = new LinkedHashMap<>();
                     m.put(name, de);
-                    m.putAll(dir);
-                    dir.clear();
-                    dir.putAll(m);
+                    m.putAll(directory.dir);
+                    directory.dir.clear();
+                    directory.dir.putAll(m);
                 });
             } else {
                 if (d.kind != Store.KIND_VALUE) {
-                    throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value",
+                    throw new StoreException("'" + name + "' in store " + directory.mem.pool + " is a " + d.sig + ", not a value",
                             "use another name for the value");
                 }
-                Ref e = heap.ref(d.offset);
+                Ref e = directory.heap.ref(d.offset);
                 Ref old = tx.getRef(e, StoreTypes.DENT_VALUE);
                 tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
                 if (old != null) {
@@ -111,41 +101,41 @@ final class RootValues {
         byte[] e;
         Store.DirEntry d;
         if (t.active) {
-            t.lock(dirLock.writeLock());
-            d = dir.get(name);
+            t.lock(directory.dirLock.writeLock());
+            d = directory.dir.get(name);
             if (d == null) {
                 return null;
             }
-            Ref v = t.tx.getRef(heap.ref(d.offset), StoreTypes.DENT_VALUE);
+            Ref v = t.tx.getRef(directory.heap.ref(d.offset), StoreTypes.DENT_VALUE);
             e = v == null ? null : t.tx.getBytes(v);
         } else {
-            dirLock.readLock().lock();
+            directory.dirLock.readLock().lock();
             try {
-                d = dir.get(name);
+                d = directory.dir.get(name);
                 if (d == null) {
                     return null;
                 }
-                long v = mem.ptr(d.offset, StoreTypes.DENT_VALUE);
+                long v = directory.mem.ptr(d.offset, StoreTypes.DENT_VALUE);
                 if (v == Mem.BAD) {
-                    throw new CorruptedEntryException(name, null, d.offset, "value pointer outside the pool", mem.pool);
+                    throw new CorruptedEntryException(name, null, d.offset, "value pointer outside the pool", directory.mem.pool);
                 }
-                e = v == 0 ? null : mem.blob(v);
+                e = v == 0 ? null : directory.mem.blob(v);
                 if (v != 0 && e == null) {
-                    throw new CorruptedEntryException(name, null, v, "impossible blob length", mem.pool);
+                    throw new CorruptedEntryException(name, null, v, "impossible blob length", directory.mem.pool);
                 }
             } finally {
-                dirLock.readLock().unlock();
+                directory.dirLock.readLock().unlock();
             }
         }
         if (d.kind != Store.KIND_VALUE) {
-            throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value", "");
+            throw new StoreException("'" + name + "' in store " + directory.mem.pool + " is a " + d.sig + ", not a value", "");
         }
         if (e == null) {
             return null;
         }
         String p = EntryDescriptor.problem(e);
         if (p != null) {
-            throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
+            throw new CorruptedEntryException(name, null, d.offset, p, directory.mem.pool);
         }
         String want = StoreTypes.signature(Store.KIND_VALUE, c.name(), null);
         if (!d.sig.equals(want)) {
@@ -164,8 +154,8 @@ final class RootValues {
         Transaction t = store.txState();
         boolean own = t.beginOp();
         try {
-            t.lock(dirLock.writeLock());
-            Store.DirEntry d = dir.get(name);
+            t.lock(directory.dirLock.writeLock());
+            Store.DirEntry d = directory.dir.get(name);
             if (d == null) {
                 if (own) {
                     t.commit();
@@ -173,24 +163,24 @@ final class RootValues {
                 return false;
             }
             if (d.kind != Store.KIND_VALUE) {
-                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + "; only named values can be"
+                throw new StoreException("'" + name + "' in store " + directory.mem.pool + " is a " + d.sig + "; only named values can be"
                         + " removed", "clear the collection instead");
             }
             Tx tx = t.tx;
-            Ref e = heap.ref(d.offset);
+            Ref e = directory.heap.ref(d.offset);
             Ref prev = null;
             long steps = 0;
-            long bound = mem.capacity(StoreTypes.DENT);
-            for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
+            long bound = directory.mem.capacity(StoreTypes.DENT);
+            for (Ref x = tx.getRef(directory.root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
                 if (++steps > bound) {
                     throw new CorruptedEntryException(Store.DIRECTORY, Store.describeKey(name), x.offset(), "the directory links more entries than the"
-                            + " pool can hold without reaching the entry: its links loop", mem.pool);
+                            + " pool can hold without reaching the entry: its links loop", directory.mem.pool);
                 }
                 prev = x;
             }
             Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
             if (prev == null) {
-                tx.setRef(root, StoreTypes.ROOT_DIR, next);
+                tx.setRef(directory.root, StoreTypes.ROOT_DIR, next);
             } else {
                 tx.setRef(prev, StoreTypes.DENT_NEXT, next);
             }
@@ -201,7 +191,7 @@ final class RootValues {
                 }
             }
             tx.free(e);
-            t.afterCommit(() -> dir.remove(name));
+            t.afterCommit(() -> directory.dir.remove(name));
             if (own) {
                 t.commit();
             }

@@ -110,7 +110,7 @@ public final class Store implements AutoCloseable {
         }
         this.directory = new StoreDirectory(this, heap, mem, dirLock, dir, root);
         directory.load();
-        this.roots = new RootValues(this, heap, mem, dirLock, dir, root);
+        this.roots = new RootValues(this, directory);
     }
 
     // ================================================================== open / create

@@ -20,12 +20,12 @@ import java.util.function.Function;
  */
 final class StoreDirectory {
     private final Store store;
-    private final Heap heap;
-    private final Mem mem;
-    private final ReentrantReadWriteLock dirLock;
+    final Heap heap;
+    final Mem mem;
+    final ReentrantReadWriteLock dirLock;
     /** The store's name → directory entry map, guarded by dirLock. */
-    private final Map<String, Store.DirEntry> dir;
-    private final Ref root;
+    final Map<String, Store.DirEntry> dir;
+    final Ref root;
 
     StoreDirectory(Store store, Heap heap, Mem mem, ReentrantReadWriteLock dirLock, Map<String, Store.DirEntry> dir, Ref root) {
         this.store = store;
