@@ -8,7 +8,6 @@ import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.HeapOptions;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,6 +62,8 @@ public final class Store implements AutoCloseable {
     /** name → directory entry, in directory order (newest first); guarded by dirLock. */
     private final Map<String, DirEntry> dir = new LinkedHashMap<>();
     private final Ref root;
+    private final StoreDirectory directory;
+    private final RootValues roots;
     private volatile boolean closed;
 
     static final class DirEntry {
@@ -107,7 +108,9 @@ public final class Store implements AutoCloseable {
             throw new StoreException("pool " + mem.pool + " holds a store of format version " + v + "; this build reads version "
                     + StoreTypes.FORMAT_VERSION, "open it with a Ferrite release that knows store version " + v);
         }
-        loadDirectory();
+        this.directory = new StoreDirectory(this, heap, mem, dirLock, dir, root);
+        directory.load();
+        this.roots = new RootValues(this, directory);
     }
 
     // ================================================================== open / create
@@ -148,41 +151,6 @@ public final class Store implements AutoCloseable {
             heap.close();
             throw e;
         }
-    }
-
-    private void loadDirectory() {
-        long d = mem.ptr(root.offset(), StoreTypes.ROOT_DIR);
-        long from = root.offset();
-        while (d != 0) {
-            if (d == Mem.BAD) {
-                throw new CorruptedEntryException(DIRECTORY, null, from, "directory link leads outside the pool", mem.pool);
-            }
-            String name = text(mem.ptr(d, StoreTypes.DENT_NAME), DIRECTORY);
-            long sigOff = mem.ptr(d, StoreTypes.DENT_SIG);
-            String sig = sigOff == 0 ? "" : text(sigOff, name);
-            int kind = (int) mem.i64(d, StoreTypes.DENT_KIND);
-            // names are unique by construction, so a name seen again means the links loop (which
-            // also bounds this walk by the number of entries)
-            DirEntry seen = dir.putIfAbsent(name, new DirEntry(name, d, kind, sig));
-            if (seen != null) {
-                throw new CorruptedEntryException(DIRECTORY, describeKey(name), d, "the name is in the directory twice (entries at pool offsets "
-                        + seen.offset + " and " + d + "): its links loop back to an earlier entry", mem.pool);
-            }
-            from = d;
-            d = mem.ptr(d, StoreTypes.DENT_NEXT);
-        }
-    }
-
-    private String text(long blob, String collection) {
-        if (blob <= 0) {
-            throw new CorruptedEntryException(collection, null, blob, "missing or out-of-pool name", mem.pool);
-        }
-        byte[] e = mem.blob(blob);
-        String p = e == null ? "impossible blob length" : EntryDescriptor.problem(e);
-        if (p != null) {
-            throw new CorruptedEntryException(collection, null, blob, p, mem.pool);
-        }
-        return new String(e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), StandardCharsets.UTF_8);
     }
 
     // ================================================================== accessors
@@ -299,8 +267,8 @@ public final class Store implements AutoCloseable {
     public <K, V> PersistentMap<K, V> map(String name, Codec<K> keys, Codec<V> values) {
         String sig = StoreTypes.signature(KIND_MAP, keys.name(), values.name());
         @SuppressWarnings("unchecked")
-        PersistentMap<K, V> m = (PersistentMap<K, V>) collection(name, KIND_MAP, sig,
-                tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, headerOf(d), keys, values));
+        PersistentMap<K, V> m = (PersistentMap<K, V>) directory.collection(name, KIND_MAP, sig,
+                tx -> PersistentMap.allocate(tx), d -> new PersistentMap<>(this, name, directory.headerOf(d), keys, values));
         return m;
     }
 
@@ -316,8 +284,8 @@ public final class Store implements AutoCloseable {
     public <K, V> PersistentSortedMap<K, V> sortedMap(String name, Codec<K> keys, Codec<V> values, Comparator<? super K> comparator) {
         String sig = StoreTypes.signature(KIND_SORTED, keys.name(), values.name());
         @SuppressWarnings("unchecked")
-        PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) collection(name, KIND_SORTED, sig,
-                tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, headerOf(d), keys, values, comparator));
+        PersistentSortedMap<K, V> m = (PersistentSortedMap<K, V>) directory.collection(name, KIND_SORTED, sig,
+                tx -> PersistentSortedMap.allocate(tx), d -> new PersistentSortedMap<>(this, name, directory.headerOf(d), keys, values, comparator));
         return m;
     }
 
@@ -329,96 +297,12 @@ public final class Store implements AutoCloseable {
     public <E> PersistentList<E> list(String name, Codec<E> elements) {
         String sig = StoreTypes.signature(KIND_LIST, elements.name(), null);
         @SuppressWarnings("unchecked")
-        PersistentList<E> l = (PersistentList<E>) collection(name, KIND_LIST, sig,
-                tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, headerOf(d), elements));
+        PersistentList<E> l = (PersistentList<E>) directory.collection(name, KIND_LIST, sig,
+                tx -> PersistentList.allocate(tx), d -> new PersistentList<>(this, name, directory.headerOf(d), elements));
         return l;
     }
 
-    private Object collection(String name, int kind, String sig, Function<Tx, Ref> allocate, Function<DirEntry, Object> open) {
-        ensureOpen();
-        checkName(name);
-        ReentrantReadWriteLock.WriteLock w = dirLock.writeLock();
-        Transaction t = txState();
-        if (!t.active) {
-            w.lock();
-        } else {
-            t.lock(w);
-        }
-        try {
-            DirEntry d = dir.get(name);
-            if (d == null) {
-                if (t.active) {
-                    throw new IllegalStateException("collection '" + name + "' does not exist yet; create collections outside"
-                            + " transactions (store." + kindName(kind) + "(...) before inTransaction)");
-                }
-                d = createEntry(name, kind, sig, allocate);
-            }
-            if (d.kind != kind || !d.sig.equals(sig)) {
-                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a " + sig,
-                        "open it with the kind and types it was created with, or use another name");
-            }
-            if (d.collection == null) {
-                d.collection = open.apply(d);
-            }
-            return d.collection;
-        } finally {
-            if (!t.active) {
-                w.unlock();
-            }
-        }
-    }
-
-    private DirEntry createEntry(String name, int kind, String sig, Function<Tx, Ref> allocate) {
-        try (Tx tx = heap.begin(Durability.SYNC)) {
-            Ref d = tx.allocate(StoreTypes.DENT);
-            tx.setRef(d, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
-            tx.setRef(d, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-            tx.setLong(d, StoreTypes.DENT_KIND, kind);
-            if (allocate != null) {
-                Ref h = allocate.apply(tx);
-                tx.setRef(d, switch (kind) {
-                    case KIND_MAP -> StoreTypes.DENT_HMAP;
-                    case KIND_SORTED -> StoreTypes.DENT_SMAP;
-                    default -> StoreTypes.DENT_LIST;
-                }, h);
-            }
-            tx.setRef(d, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
-            tx.setRef(root, StoreTypes.ROOT_DIR, d);
-            tx.commit();
-            DirEntry e = new DirEntry(name, d.offset(), kind, sig);
-            Map<String, DirEntry> m = new LinkedHashMap<>();
-            m.put(name, e);
-            m.putAll(dir);
-            dir.clear();
-            dir.putAll(m);
-            return e;
-        }
-    }
-
-    /** The pool offset of a collection's header object (read under the directory lock). */
-    long headerOf(DirEntry d) {
-        long off = mem.ptr(d.offset, switch (d.kind) {
-            case KIND_MAP -> StoreTypes.DENT_HMAP;
-            case KIND_SORTED -> StoreTypes.DENT_SMAP;
-            default -> StoreTypes.DENT_LIST;
-        });
-        if (off <= 0) {
-            throw new CorruptedEntryException(d.name, null, d.offset, "the directory entry's header pointer is "
-                    + (off == 0 ? "null" : "outside the pool"), mem.pool);
-        }
-        return off;
-    }
-
-    private static String kindName(int kind) {
-        return switch (kind) {
-            case KIND_MAP -> "map";
-            case KIND_SORTED -> "sortedMap";
-            case KIND_LIST -> "list";
-            default -> "setRoot";
-        };
-    }
-
-    private static void checkName(String name) {
+    static void checkName(String name) {
         if (name == null || name.isEmpty() || name.length() > 1024) {
             throw new IllegalArgumentException("root name must be 1..1024 characters, got " + (name == null ? "null" : name.length()));
         }
@@ -439,119 +323,13 @@ public final class Store implements AutoCloseable {
      * replacing any previous value of that name; atomic and durable, or part of the current
      * transaction.
      */
-    @SuppressWarnings("unchecked")
     public <T> void setRoot(String name, T value) {
-        ensureOpen();
-        checkName(name);
-        Objects.requireNonNull(value, "value");
-        Codec<T> c = (Codec<T>) codec(value.getClass());
-        String sig = StoreTypes.signature(KIND_VALUE, c.name(), null);
-        byte[] bytes = EntryDescriptor.build(null, c.encode(value));
-        Transaction t = txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(dirLock.writeLock());
-            DirEntry d = dir.get(name);
-            Tx tx = t.tx;
-            if (d == null) {
-                if (!own) {
-                    throw new IllegalStateException("root '" + name + "' does not exist yet; create it outside transactions");
-                }
-                Ref e = tx.allocate(StoreTypes.DENT);
-                tx.setRef(e, StoreTypes.DENT_NAME, tx.allocateBytes(EntryDescriptor.build(null, name.getBytes(StandardCharsets.UTF_8))));
-                tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-                tx.setLong(e, StoreTypes.DENT_KIND, KIND_VALUE);
-                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
-                tx.setRef(e, StoreTypes.DENT_NEXT, tx.getRef(root, StoreTypes.ROOT_DIR));
-                tx.setRef(root, StoreTypes.ROOT_DIR, e);
-                DirEntry de = new DirEntry(name, e.offset(), KIND_VALUE, sig);
-                t.afterCommit(() -> {
-                    Map<String, DirEntry> m = new LinkedHashMap<>();
-                    m.put(name, de);
-                    m.putAll(dir);
-                    dir.clear();
-                    dir.putAll(m);
-                });
-            } else {
-                if (d.kind != KIND_VALUE) {
-                    throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value",
-                            "use another name for the value");
-                }
-                Ref e = heap.ref(d.offset);
-                Ref old = tx.getRef(e, StoreTypes.DENT_VALUE);
-                tx.setRef(e, StoreTypes.DENT_VALUE, tx.allocateBytes(bytes));
-                if (old != null) {
-                    tx.free(old);
-                }
-                if (!d.sig.equals(sig)) {
-                    Ref oldSig = tx.getRef(e, StoreTypes.DENT_SIG);
-                    tx.setRef(e, StoreTypes.DENT_SIG, tx.allocateBytes(EntryDescriptor.build(null, sig.getBytes(StandardCharsets.UTF_8))));
-                    if (oldSig != null) {
-                        tx.free(oldSig);
-                    }
-                    t.afterCommit(() -> d.sig = sig);
-                }
-            }
-            if (own) {
-                t.commit();
-            }
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+        roots.setRoot(name, value);
     }
 
     /** The value stored under {@code name}, or null if there is none. */
     public <T> T getRoot(String name, Class<T> type) {
-        ensureOpen();
-        Codec<T> c = codec(type);
-        Transaction t = txState();
-        byte[] e;
-        DirEntry d;
-        if (t.active) {
-            t.lock(dirLock.writeLock());
-            d = dir.get(name);
-            if (d == null) {
-                return null;
-            }
-            Ref v = t.tx.getRef(heap.ref(d.offset), StoreTypes.DENT_VALUE);
-            e = v == null ? null : t.tx.getBytes(v);
-        } else {
-            dirLock.readLock().lock();
-            try {
-                d = dir.get(name);
-                if (d == null) {
-                    return null;
-                }
-                long v = mem.ptr(d.offset, StoreTypes.DENT_VALUE);
-                if (v == Mem.BAD) {
-                    throw new CorruptedEntryException(name, null, d.offset, "value pointer outside the pool", mem.pool);
-                }
-                e = v == 0 ? null : mem.blob(v);
-                if (v != 0 && e == null) {
-                    throw new CorruptedEntryException(name, null, v, "impossible blob length", mem.pool);
-                }
-            } finally {
-                dirLock.readLock().unlock();
-            }
-        }
-        if (d.kind != KIND_VALUE) {
-            throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + ", not a value", "");
-        }
-        if (e == null) {
-            return null;
-        }
-        String p = EntryDescriptor.problem(e);
-        if (p != null) {
-            throw new CorruptedEntryException(name, null, d.offset, p, mem.pool);
-        }
-        String want = StoreTypes.signature(KIND_VALUE, c.name(), null);
-        if (!d.sig.equals(want)) {
-            throw new CodecException("root '" + name + "' holds a " + d.sig.substring("value ".length()) + ", not a " + c.name(),
-                    "read it with the type it was stored with");
-        }
-        return decode(c, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, null);
+        return roots.getRoot(name, type);
     }
 
     /**
@@ -559,57 +337,7 @@ public final class Store implements AutoCloseable {
      * Collections cannot be removed from the directory (they can be cleared).
      */
     public boolean removeRoot(String name) {
-        ensureOpen();
-        Transaction t = txState();
-        boolean own = t.beginOp();
-        try {
-            t.lock(dirLock.writeLock());
-            DirEntry d = dir.get(name);
-            if (d == null) {
-                if (own) {
-                    t.commit();
-                }
-                return false;
-            }
-            if (d.kind != KIND_VALUE) {
-                throw new StoreException("'" + name + "' in store " + mem.pool + " is a " + d.sig + "; only named values can be"
-                        + " removed", "clear the collection instead");
-            }
-            Tx tx = t.tx;
-            Ref e = heap.ref(d.offset);
-            Ref prev = null;
-            long steps = 0;
-            long bound = mem.capacity(StoreTypes.DENT);
-            for (Ref x = tx.getRef(root, StoreTypes.ROOT_DIR); x != null && !x.equals(e); x = tx.getRef(x, StoreTypes.DENT_NEXT)) {
-                if (++steps > bound) {
-                    throw new CorruptedEntryException(DIRECTORY, describeKey(name), x.offset(), "the directory links more entries than the"
-                            + " pool can hold without reaching the entry: its links loop", mem.pool);
-                }
-                prev = x;
-            }
-            Ref next = tx.getRef(e, StoreTypes.DENT_NEXT);
-            if (prev == null) {
-                tx.setRef(root, StoreTypes.ROOT_DIR, next);
-            } else {
-                tx.setRef(prev, StoreTypes.DENT_NEXT, next);
-            }
-            for (var f : new io.ferrite.pheap.PField[] {StoreTypes.DENT_NAME, StoreTypes.DENT_SIG, StoreTypes.DENT_VALUE}) {
-                Ref b = tx.getRef(e, f);
-                if (b != null) {
-                    tx.free(b);
-                }
-            }
-            tx.free(e);
-            t.afterCommit(() -> dir.remove(name));
-            if (own) {
-                t.commit();
-            }
-            return true;
-        } finally {
-            if (own) {
-                t.abortIfActive();
-            }
-        }
+        return roots.removeRoot(name);
     }
 
     /**
