@@ -6,6 +6,7 @@ import io.ferrite.pheap.PField;
 import io.ferrite.pheap.PType;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
+import io.ferrite.testsupport.TempPools;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -13,11 +14,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
 
 /** Pools made by the library for the CLI tests: small (3 MiB), in /dev/shm, deterministic content. */
 final class TestPools {
-    static final Path DIR = Path.of("/dev/shm");
+    static final Path DIR = TempPools.DIR;
     static final long SIZE = 3L << 20;
     static final int SLAB = 64 << 10;
 
@@ -34,7 +34,7 @@ final class TestPools {
     }
 
     static Path fresh(String name) {
-        Path p = DIR.resolve("ferrite-cli-test-" + name + "-" + UUID.randomUUID() + ".pool");
+        Path p = TempPools.fresh("ferrite-cli-test-", name);
         p.toFile().deleteOnExit();
         LockProbe.lockFile(p).toFile().deleteOnExit();
         return p;

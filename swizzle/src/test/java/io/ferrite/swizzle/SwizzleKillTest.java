@@ -7,12 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
+import io.ferrite.testsupport.ChildJvm;
+import io.ferrite.testsupport.TempPools;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,12 +33,11 @@ import org.junit.jupiter.api.Test;
 class SwizzleKillTest {
     static final int SLAB_SIZE = 1 << 20;
 
-    private final Path file = Path.of(System.getProperty("java.io.tmpdir", "/dev/shm"),
-            "ferrite-swizzle-kill-" + ProcessHandle.current().pid() + ".pool");
+    private final Path file = TempPools.fresh("ferrite-swizzle-kill-", "swizzle");
 
     @AfterEach
-    void delete() throws IOException {
-        Files.deleteIfExists(file);
+    void delete() {
+        TempPools.delete(file);
     }
 
     @Test
@@ -60,38 +60,41 @@ class SwizzleKillTest {
         for (int round = 0; round <= kills; round++) {
             String ctx = "seed=" + seed + " round=" + round;
             long childHint = base + (rnd.nextBoolean() ? 1 : -1) * (rnd.nextBoolean() ? size / 2 : 2 * size);
-            Process child = new ProcessBuilder(javaCommand(Child.class.getName(), file.toString(), Long.toString(childHint)))
-                    .redirectErrorStream(true).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            Process child = new ProcessBuilder(ChildJvm.command(List.of("-Xmx512m"), Child.class, file.toString(),
+                    Long.toString(childHint))).redirectErrorStream(true).start();
             List<String> lines = new ArrayList<>();
-            String line;
             long childBase = 0;
-            long started = 0;
-            while ((line = out.readLine()) != null) {
-                lines.add(line);
-                if (line.startsWith("swizzling ")) {
-                    childBase = Long.parseLong(line.substring("swizzling ".length()));
-                    started = System.nanoTime();
-                    break;
-                }
-            }
-            assertTrue(childBase != 0, ctx + ": child did not start: " + lines);
             boolean killed = false;
-            if (round == 0) {
-                assertTrue(child.waitFor(120, TimeUnit.SECONDS), ctx + ": child hangs");
-                fullRunMs = Math.max(1, (System.nanoTime() - started) / 1_000_000);
-            } else {
-                Thread.sleep(rnd.nextLong(fullRunMs * 6 / 5 + 1));
-                killed = child.isAlive();
-                child.destroyForcibly(); // SIGKILL
-                child.waitFor(60, TimeUnit.SECONDS);
-            }
             try {
+                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                long started = 0;
                 while ((line = out.readLine()) != null) {
                     lines.add(line);
+                    if (line.startsWith("swizzling ")) {
+                        childBase = Long.parseLong(line.substring("swizzling ".length()));
+                        started = System.nanoTime();
+                        break;
+                    }
                 }
-            } catch (IOException closedByKill) {
-                // the child's output ends with it
+                assertTrue(childBase != 0, ctx + ": child did not start: " + lines);
+                if (round == 0) {
+                    assertTrue(child.waitFor(120, TimeUnit.SECONDS), ctx + ": child hangs");
+                    fullRunMs = Math.max(1, (System.nanoTime() - started) / 1_000_000);
+                } else {
+                    Thread.sleep(rnd.nextLong(fullRunMs * 6 / 5 + 1));
+                    killed = child.isAlive();
+                    ChildJvm.kill(child); // SIGKILL
+                }
+                try {
+                    while ((line = out.readLine()) != null) {
+                        lines.add(line);
+                    }
+                } catch (IOException closedByKill) {
+                    // the child's output ends with it
+                }
+            } finally {
+                ChildJvm.kill(child); // also when an assertion above failed
             }
             boolean finished = lines.contains("done");
             if (killed && !finished) {
@@ -117,14 +120,6 @@ class SwizzleKillTest {
         System.out.printf("swizzle kill: %d MiB pool, %d kills, %d during the swizzle (full child swizzle %d ms)%n",
                 slabs, kills, midSwizzle, fullRunMs);
         assertTrue(midSwizzle >= kills / 3, "too few kills landed during the swizzle: " + midSwizzle);
-    }
-
-    private static List<String> javaCommand(String main, String... args) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-cp", cp, main));
-        cmd.addAll(List.of(args));
-        return cmd;
     }
 
     /** Mostly CELL slabs (64-byte objects, two pointers) with random targets; some NODE, PAIR, BLOB slabs. */
