@@ -221,18 +221,20 @@ public final class Tx implements AutoCloseable {
         SlabAllocator.SlabState s;
         int slot;
         try {
-            if (t.large) {
-                s = heap.allocator().reserveLarge(t, size);
-                slot = 0;
-            } else {
-                s = heap.allocator().reserveSmall(ctx.current(t.id), t, ctx.slotOut, ctx.sysWriter, heap::commitSystem);
-                slot = ctx.slotOut[0];
+            s = reserveOnce(t, size);
+        } catch (HeapFullException full) {
+            // the current slabs of ended threads, and the empty ones among them once retired,
+            // serve this allocation before the heap counts as full
+            try {
+                heap.reapDeadThreads();
+                heap.allocator().retirePending(ctx.sysWriter, heap::commitSystem);
+                s = reserveOnce(t, size);
+            } catch (HeapFullException stillFull) {
+                abort();
+                throw stillFull;
             }
-        } catch (HeapFullException e) {
-            abort();
-            heap.reapDeadThreads();
-            throw e;
         }
+        slot = t.large ? 0 : ctx.slotOut[0];
         if (allocs == aSlab.length) {
             aSlab = Arrays.copyOf(aSlab, allocs * 2);
             aSlot = Arrays.copyOf(aSlot, allocs * 2);
@@ -240,6 +242,11 @@ public final class Tx implements AutoCloseable {
         aSlab[allocs] = s;
         aSlot[allocs++] = slot;
         return s.objectOffset(slot);
+    }
+
+    private SlabAllocator.SlabState reserveOnce(TypeInfo t, long size) {
+        return t.large ? heap.allocator().reserveLarge(t, size)
+                : heap.allocator().reserveSmall(ctx.current(t.id), t, ctx.slotOut, ctx.sysWriter, heap::commitSystem);
     }
 
     /** Allocates a blob holding {@code bytes} (a built-in size class, or a large blob). */
