@@ -33,8 +33,14 @@ import java.util.function.UnaryOperator;
  *
  * <p><b>Iteration</b> ({@link #iterator()}, {@link #listIterator}, {@link #snapshot()}) walks a
  * snapshot of the whole list taken atomically under the read lock when iteration starts; it never
- * throws {@link java.util.ConcurrentModificationException} and does not see later changes. The
- * iterators are read-only.
+ * throws {@link java.util.ConcurrentModificationException} on reads and does not see later
+ * changes. The list iterator's {@code remove}/{@code set}/{@code add} write through ({@link ListIter}).
+ *
+ * <p><b>Contract.</b> {@link List} and {@link Deque} in full, except that null elements are
+ * refused ({@link NullPointerException}, as {@link java.util.ArrayDeque} does); negative or too
+ * large indices throw {@link IndexOutOfBoundsException}; {@code removeIf}, {@code removeAll},
+ * {@code retainAll} and {@code replaceAll} are one commit each. See docs/store.md for the
+ * complexity of each operation.
  *
  * @param <E> element type
  */

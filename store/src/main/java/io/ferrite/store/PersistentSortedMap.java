@@ -29,6 +29,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * compound operations ({@code putIfAbsent}, {@code replace}, {@code compute*}, {@code merge}...)
  * are atomic.
  *
+ * <p><b>Contract.</b> {@link ConcurrentNavigableMap} in full, nulls refused as
+ * {@link java.util.concurrent.ConcurrentSkipListMap} refuses them; navigation, views and
+ * iteration are implemented once in {@link SortedView} (the whole map is a view without bounds).
+ *
  * <p><b>Range scans and iteration</b> ({@link #range}, {@link #entrySet()}) are in key order,
  * weakly consistent, never throw {@link java.util.ConcurrentModificationException}: entries are
  * read in batches of {@value #BATCH} under the read lock, each batch continuing strictly after the
