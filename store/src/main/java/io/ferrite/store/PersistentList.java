@@ -5,7 +5,6 @@ import static io.ferrite.store.StoreTypes.*;
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -44,7 +43,7 @@ import java.util.function.UnaryOperator;
  *
  * @param <E> element type
  */
-public final class PersistentList<E> extends AbstractList<E> implements List<E>, Deque<E> {
+public final class PersistentList<E> extends ListDequeBase<E> implements List<E>, Deque<E> {
     private final String name;
     private final Heap heap;
     private final Mem mem;
@@ -583,42 +582,6 @@ public final class PersistentList<E> extends AbstractList<E> implements List<E>,
     public boolean offerLast(E e) {
         addLast(e);
         return true;
-    }
-
-    @Override
-    public boolean offer(E e) {
-        addLast(e);
-        return true;
-    }
-
-    @Override
-    public E remove() {
-        return removeFirst();
-    }
-
-    @Override
-    public E poll() {
-        return pollFirst();
-    }
-
-    @Override
-    public E element() {
-        return getFirst();
-    }
-
-    @Override
-    public E peek() {
-        return peekFirst();
-    }
-
-    @Override
-    public void push(E e) {
-        addFirst(e);
-    }
-
-    @Override
-    public E pop() {
-        return removeFirst();
     }
 
     /** The name and codec of the list, as {@code PersistentList[name, codec]}. */

@@ -1,6 +1,5 @@
 package io.ferrite.store;
 
-import java.util.AbstractList;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -14,7 +13,7 @@ import java.util.ListIterator;
  *
  * @param <E> element type
  */
-public final class ReversedList<E> extends AbstractList<E> implements List<E>, Deque<E> {
+public final class ReversedList<E> extends ListDequeBase<E> implements List<E>, Deque<E> {
     private final PersistentList<E> list;
 
     ReversedList(PersistentList<E> list) {
@@ -163,38 +162,4 @@ public final class ReversedList<E> extends AbstractList<E> implements List<E>, D
         return list.removeLastOccurrence(o);
     }
 
-    @Override
-    public boolean offer(E e) {
-        return offerLast(e);
-    }
-
-    @Override
-    public E remove() {
-        return removeFirst();
-    }
-
-    @Override
-    public E poll() {
-        return pollFirst();
-    }
-
-    @Override
-    public E element() {
-        return getFirst();
-    }
-
-    @Override
-    public E peek() {
-        return peekFirst();
-    }
-
-    @Override
-    public void push(E e) {
-        addFirst(e);
-    }
-
-    @Override
-    public E pop() {
-        return removeFirst();
-    }
 }
