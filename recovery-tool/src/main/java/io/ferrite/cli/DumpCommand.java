@@ -34,6 +34,14 @@ import picocli.CommandLine.Spec;
             "shown prints as a reference marked (shown above). --limit counts the objects shown in either",
             "mode. Names and text read from the pool are printed with control characters escaped.",
             "",
+            "--store prints the logical view of an object store instead: each named root and collection",
+            "with its kind and codecs, then its entries as `key -> value` (a list's as `[i] value`),",
+            "decoded where the codec is native (strings quoted, numbers, byte[] as hex) and shown as",
+            "`kryo#ID <N bytes>` otherwise. Collections in name order, hash-map entries in the order of",
+            "their encoded keys, sorted maps in key order, lists head to tail: two stores with the same",
+            "contents print the same dump. --collection NAME shows one; --limit N shows at most N entries",
+            "of each.",
+            "",
             "A pool that was not closed cleanly is shown as recovery would leave it (the log replayed in a",
             "private copy); the file is never written."},
         exitCodeListHeading = "%nExit status:%n",
@@ -45,7 +53,8 @@ import picocli.CommandLine.Spec;
         footer = {
             "  ferrite dump /dev/shm/orders.pool",
             "  ferrite dump --type Account --limit 10 /dev/shm/orders.pool",
-            "  ferrite dump --root --depth 3 --json /dev/shm/orders.pool"})
+            "  ferrite dump --root --depth 3 --json /dev/shm/orders.pool",
+            "  ferrite dump --store --collection users --limit 20 /dev/shm/users.pool"})
 final class DumpCommand implements Callable<Integer> {
     static final int MAX_INLINE_BYTES = 64;
     static final int MAX_INLINE_CHARS = 256;
@@ -70,6 +79,12 @@ final class DumpCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
+
+    @Option(names = "--store", description = "The logical view of an object store: named roots and collections with their entries.")
+    boolean store;
+
+    @Option(names = "--collection", paramLabel = "NAME", description = "With --store: only the named root or collection NAME.")
+    String collection;
 
     private PoolModel m;
     private MemorySegment seg;
@@ -97,6 +112,9 @@ final class DumpCommand implements Callable<Integer> {
                         "run `ferrite check " + pool + "`");
             }
             damaged = !m.damage().isEmpty() || rec.problem != null;
+            if (store || collection != null) {
+                return storeView(out, rec);
+            }
             if (rec.replayed > 0 && !json) {
                 spec.commandLine().getErr().println("ferrite dump: " + pool + " was not closed cleanly; showing it with "
                         + rec.replayed + " log records replayed in memory (`ferrite recover " + pool + "` makes that durable)");
@@ -161,6 +179,68 @@ final class DumpCommand implements Callable<Integer> {
             }
             return damaged ? Ferrite.EXIT_ERRORS_LEFT : Ferrite.EXIT_CLEAN;
         }
+    }
+
+    /** {@code --store}: the logical dump (see {@link StoreDump}). */
+    private int storeView(PrintWriter out, Recovered rec) {
+        if (root || type != null) {
+            throw ToolException.usage("--store cannot be combined with --root or --type", "see `ferrite dump --help`");
+        }
+        if (!StoreChecker.isStore(m)) {
+            throw ToolException.usage("pool " + pool + " is not an object store (its root is " + (m.rootType() == null ? "not set"
+                    : "a " + m.rootType().name()) + ")", "use `ferrite dump " + pool + "` to list its objects");
+        }
+        StoreDump d = new StoreDump(m, seg);
+        List<StoreDump.Collection> cs = d.collections(collection);
+        if (collection != null && cs.isEmpty()) {
+            throw ToolException.usage("store " + pool + " has no root or collection named '" + Json.printable(collection) + "'; its names: "
+                    + new StoreDump(m, seg).collections(null).stream().map(StoreDump.Collection::name).toList(),
+                    "see `ferrite dump --store " + pool + "`");
+        }
+        if (json) {
+            Json.Arr arr = Json.arr();
+            for (StoreDump.Collection c : cs) {
+                Json.Obj o = Json.obj().put("name", c.name()).put("kind", c.kind());
+                if (c.codecs().length == 2) {
+                    o.put("keyCodec", c.codecs()[0]).put("valueCodec", c.codecs()[1]);
+                } else {
+                    o.put("codec", c.codecs()[0]);
+                }
+                o.put("size", c.entries().size());
+                Json.Arr es = Json.arr();
+                for (int i = 0; i < c.entries().size() && i < limit; i++) {
+                    String[] e = c.entries().get(i);
+                    es.add(e[0] == null ? Json.obj().put("value", e[1]) : Json.obj().put("key", e[0]).put("value", e[1]));
+                }
+                o.put("entries", es);
+                o.put("truncated", c.entries().size() > limit);
+                arr.add(o);
+            }
+            out.println(Json.obj().put("pool", pool.toString()).put("store", arr));
+        } else {
+            for (StoreDump.Collection c : cs) {
+                int n = c.entries().size();
+                String codecs = c.codecs().length == 2 ? c.codecs()[0] + " -> " + c.codecs()[1] : c.codecs()[0];
+                String count = c.kind().equals("value") ? "" : ", " + n + (c.kind().equals("list") ? " elements" : " entries");
+                out.println(c.kind() + " " + c.name() + " (" + codecs + ")" + count);
+                for (int i = 0; i < n && i < limit; i++) {
+                    String[] e = c.entries().get(i);
+                    out.println("  " + (e[0] != null ? e[0] + " -> " + e[1] : c.kind().equals("list") ? "[" + i + "] " + e[1] : e[1]));
+                }
+                if (n > limit) {
+                    out.println("  ... (" + (n - limit) + " more; --limit " + limit + ")");
+                }
+            }
+            out.println("(" + cs.size() + (cs.size() == 1 ? " name" : " names") + ")");
+        }
+        out.flush();
+        if (d.problems > 0 || damaged) {
+            spec.commandLine().getErr().println("ferrite dump: " + pool + " is damaged (" + Json.printable(d.firstProblem != null ? d.firstProblem
+                    : "see ferrite check") + (d.problems > 1 ? ", and " + (d.problems - 1) + " more" : "") + "): some entries may be missing;"
+                    + " run `ferrite check " + pool + "`");
+            return Ferrite.EXIT_ERRORS_LEFT;
+        }
+        return Ferrite.EXIT_CLEAN;
     }
 
     private String ref(PoolModel.Type t, long off) {

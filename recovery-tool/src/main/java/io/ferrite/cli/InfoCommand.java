@@ -210,19 +210,7 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("  types (%d):%n", types.size());
         for (Object t : types.items) {
             Map<String, Object> tf = ((Json.Obj) t).fields;
-            StringBuilder fields = new StringBuilder();
-            for (Object x : ((Json.Arr) tf.get("fields")).items) {
-                Map<String, Object> ff = ((Json.Obj) x).fields;
-                fields.append(fields.isEmpty() ? "" : "; ").append(Json.printable((String) ff.get("name"))).append(' ')
-                        .append(ff.get("kind"));
-                if ("bytes".equals(ff.get("kind"))) {
-                    fields.append('[').append(ff.get("length")).append(']');
-                }
-                if (ff.get("target") != null) {
-                    fields.append("->").append(Json.printable((String) ff.get("target")));
-                }
-                fields.append(" @").append(ff.get("offset"));
-            }
+            String fields = compactFields(((Json.Arr) tf.get("fields")).items);
             out.printf("    #%-3s %s, %s, %s bytes%s: {%s}%n", tf.get("id"), Json.printable((String) tf.get("name")), tf.get("kind"),
                     tf.get("size"),
                     ((Long) tf.get("slabs")) > 0 ? String.format(", %s objects in %s slab(s)", tf.get("objects"), tf.get("slabs")) : "",
@@ -244,5 +232,64 @@ final class InfoCommand implements Callable<Integer> {
     private static String slabsText(Object o) {
         Map<String, Object> f = ((Json.Obj) o).fields;
         return f.get("offset") + "+" + f.get("count") + "x" + f.get("slabSize");
+    }
+
+    /**
+     * The fields of a type for the text output, a run of repeated fields shown once: fields named
+     * PREFIX0, PREFIX1, ... of the same kind and target at evenly spaced offsets (3 or more) print
+     * as {@code PREFIX[0..N-1] KIND->TARGET @FIRST (N x STRIDE bytes)}, so a 256-pointer bucket
+     * type takes one entry, not 256. The JSON output lists every field.
+     */
+    static String compactFields(java.util.List<Object> items) {
+        int n = items.size();
+        String[] prefix = new String[n];
+        long[] index = new long[n];
+        String[] rest = new String[n];
+        long[] offset = new long[n];
+        for (int i = 0; i < n; i++) {
+            Map<String, Object> ff = ((Json.Obj) items.get(i)).fields;
+            String name = Json.printable((String) ff.get("name"));
+            int d = name.length();
+            while (d > 0 && Character.isDigit(name.charAt(d - 1))) {
+                d--;
+            }
+            boolean numbered = d < name.length() && name.length() - d <= 9 && (name.charAt(d) != '0' || d == name.length() - 1);
+            prefix[i] = numbered ? name.substring(0, d) : null;
+            index[i] = numbered ? Long.parseLong(name.substring(d)) : -1;
+            StringBuilder r = new StringBuilder().append(ff.get("kind"));
+            if ("bytes".equals(ff.get("kind"))) {
+                r.append('[').append(ff.get("length")).append(']');
+            }
+            if (ff.get("target") != null) {
+                r.append("->").append(Json.printable((String) ff.get("target")));
+            }
+            rest[i] = r.toString();
+            offset[i] = ((Number) ff.get("offset")).longValue();
+            if (!numbered) {
+                prefix[i] = name;
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < n; ) {
+            int j = i + 1;
+            if (index[i] >= 0) {
+                while (j < n && index[j] == index[j - 1] + 1 && prefix[j].equals(prefix[i]) && rest[j].equals(rest[i])
+                        && (j == i + 1 || offset[j] - offset[j - 1] == offset[i + 1] - offset[i])) {
+                    j++;
+                }
+            }
+            out.append(out.isEmpty() ? "" : "; ");
+            if (j - i >= 3) {
+                out.append(prefix[i]).append('[').append(index[i]).append("..").append(index[j - 1]).append("] ").append(rest[i])
+                        .append(" @").append(offset[i]).append(" (").append(j - i).append(" x ").append(offset[i + 1] - offset[i])
+                        .append(" bytes)");
+                i = j;
+            } else {
+                out.append(prefix[i]).append(index[i] >= 0 ? String.valueOf(index[i]) : "").append(' ').append(rest[i]).append(" @")
+                        .append(offset[i]);
+                i++;
+            }
+        }
+        return out.toString();
     }
 }

@@ -3,6 +3,7 @@ package io.ferrite.store;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
@@ -11,9 +12,10 @@ import java.util.function.Function;
  * transaction ({@link Store#callInTransaction}), whose reads lock what they read until the commit,
  * so no other thread's write can come between the read and the write. The functions passed in
  * may run more than once (a transaction retried after a lock conflict): keep them free of side
- * effects.
+ * effects. Null keys, values and functions are refused with {@link NullPointerException}, as
+ * {@link java.util.concurrent.ConcurrentHashMap} does.
  */
-interface AtomicMap<K, V> extends Map<K, V> {
+interface AtomicMap<K, V> extends ConcurrentMap<K, V> {
     Store store();
 
     /** Stores without reading the previous value. */
@@ -24,6 +26,10 @@ interface AtomicMap<K, V> extends Map<K, V> {
 
     @Override
     default boolean remove(Object key, Object value) {
+        Objects.requireNonNull(key, "key");
+        if (value == null) {
+            return false;
+        }
         return store().callInTransaction(t -> {
             V cur = get(key);
             if (cur != null && valueEquals(cur, value)) {
@@ -36,6 +42,9 @@ interface AtomicMap<K, V> extends Map<K, V> {
 
     @Override
     default boolean replace(K key, V oldValue, V newValue) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(oldValue, "oldValue");
+        Objects.requireNonNull(newValue, "newValue");
         return store().callInTransaction(t -> {
             V cur = get(key);
             if (cur != null && valueEquals(cur, oldValue)) {
@@ -48,11 +57,15 @@ interface AtomicMap<K, V> extends Map<K, V> {
 
     @Override
     default V replace(K key, V value) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
         return store().callInTransaction(t -> containsKey(key) ? put(key, value) : null);
     }
 
     @Override
     default V computeIfAbsent(K key, Function<? super K, ? extends V> f) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(f, "mappingFunction");
         return store().callInTransaction(t -> {
             V cur = get(key);
             if (cur != null) {
@@ -68,6 +81,8 @@ interface AtomicMap<K, V> extends Map<K, V> {
 
     @Override
     default V computeIfPresent(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(f, "remappingFunction");
         return store().callInTransaction(t -> {
             V cur = get(key);
             return cur == null ? null : update(key, f.apply(key, cur));
@@ -76,15 +91,53 @@ interface AtomicMap<K, V> extends Map<K, V> {
 
     @Override
     default V compute(K key, BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(f, "remappingFunction");
         return store().callInTransaction(t -> update(key, f.apply(key, get(key))));
     }
 
     @Override
     default V merge(K key, V value, BiFunction<? super V, ? super V, ? extends V> f) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(value, "value");
+        Objects.requireNonNull(f, "remappingFunction");
         return store().callInTransaction(t -> {
             V cur = get(key);
             return update(key, cur == null ? value : f.apply(cur, value));
         });
+    }
+
+    /**
+     * Replaces every value with {@code f(key, value)} in one transaction: atomic, and as large as
+     * the map (its locks and its undo are held to the end). A null result throws
+     * {@link NullPointerException} and nothing is changed.
+     */
+    @Override
+    default void replaceAll(BiFunction<? super K, ? super V, ? extends V> f) {
+        Objects.requireNonNull(f, "function");
+        store().inTransaction(t -> {
+            for (Map.Entry<K, V> e : entrySet()) {
+                V v = Objects.requireNonNull(f.apply(e.getKey(), e.getValue()), "replaceAll's function returned null");
+                set(e.getKey(), v);
+            }
+        });
+    }
+
+    /** A map entry whose {@link #setValue} writes through to the map ({@code put}). */
+    final class WriteThroughEntry<K, V> extends java.util.AbstractMap.SimpleEntry<K, V> {
+        private final transient Map<K, V> map;
+
+        WriteThroughEntry(Map<K, V> map, K key, V value) {
+            super(key, value);
+            this.map = map;
+        }
+
+        @Override
+        public V setValue(V value) {
+            Objects.requireNonNull(value, "value");
+            map.put(getKey(), value);
+            return super.setValue(value);
+        }
     }
 
     private V update(K key, V v) {

@@ -5,14 +5,19 @@ import static io.ferrite.store.StoreTypes.*;
 import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
-import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.ConcurrentModificationException;
+import java.util.Deque;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.ListIterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * A persistent list and deque: a doubly linked list of {@code store.LNode}, each pointing at a
@@ -27,12 +32,18 @@ import java.util.Objects;
  *
  * <p><b>Iteration</b> ({@link #iterator()}, {@link #listIterator}, {@link #snapshot()}) walks a
  * snapshot of the whole list taken atomically under the read lock when iteration starts; it never
- * throws {@link java.util.ConcurrentModificationException} and does not see later changes. The
- * iterators are read-only.
+ * throws {@link java.util.ConcurrentModificationException} on reads and does not see later
+ * changes. The list iterator's {@code remove}/{@code set}/{@code add} write through ({@link ListIter}).
+ *
+ * <p><b>Contract.</b> {@link List} and {@link Deque} in full, except that null elements are
+ * refused ({@link NullPointerException}, as {@link java.util.ArrayDeque} does); negative or too
+ * large indices throw {@link IndexOutOfBoundsException}; {@code removeIf}, {@code removeAll},
+ * {@code retainAll} and {@code replaceAll} are one commit each. See docs/store.md for the
+ * complexity of each operation.
  *
  * @param <E> element type
  */
-public final class PersistentList<E> extends AbstractList<E> {
+public final class PersistentList<E> extends ListDequeBase<E> implements List<E>, Deque<E> {
     private final String name;
     private final Heap heap;
     private final Mem mem;
@@ -188,6 +199,16 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     /** Every element, read atomically under the read lock (or in the current transaction). */
     public List<E> snapshot() {
+        List<byte[]> raws = raw();
+        List<E> out = new ArrayList<>(raws.size());
+        for (int i = 0; i < raws.size(); i++) {
+            out.add(decode(raws.get(i), i));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** Every entry blob, read atomically. */
+    private List<byte[]> raw() {
         List<byte[]> raws = new ArrayList<>();
         Nav nav = guard.beginRead();
         try {
@@ -203,21 +224,52 @@ public final class PersistentList<E> extends AbstractList<E> {
         } finally {
             guard.endRead(nav);
         }
-        List<E> out = new ArrayList<>(raws.size());
-        for (int i = 0; i < raws.size(); i++) {
-            out.add(decode(raws.get(i), i));
-        }
-        return Collections.unmodifiableList(out);
+        return raws;
     }
 
     @Override
     public Iterator<E> iterator() {
-        return snapshot().iterator();
+        return listIterator(0);
     }
 
     @Override
     public ListIterator<E> listIterator(int index) {
-        return snapshot().listIterator(index);
+        List<byte[]> raws = raw();
+        if (index < 0 || index > raws.size()) {
+            throw new IndexOutOfBoundsException("index " + index + ", size " + raws.size() + " (list '" + name + "')");
+        }
+        List<E> vals = new ArrayList<>(raws.size());
+        for (int i = 0; i < raws.size(); i++) {
+            vals.add(decode(raws.get(i), i));
+        }
+        return new ListIter<>(this, raws, vals, index);
+    }
+
+    @Override
+    public Iterator<E> descendingIterator() {
+        ListIterator<E> li = listIterator(size());
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return li.hasPrevious();
+            }
+
+            @Override
+            public E next() {
+                return li.previous();
+            }
+
+            @Override
+            public void remove() {
+                li.remove();
+            }
+        };
+    }
+
+    /** A live reversed view (List and Deque). */
+    @Override
+    public ReversedList<E> reversed() {
+        return new ReversedList<>(this);
     }
 
     // ================================================================== writes
@@ -231,7 +283,16 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     @Override
     public void add(int index, E e) {
+        if (index < 0) {
+            throw new IndexOutOfBoundsException("index " + index + " (list '" + name + "')");
+        }
         insert(index, e, false);
+    }
+
+    /** Inserts at {@code index} and returns the new entry blob (for iterators). */
+    byte[] insertAt(int index, E e) {
+        add(index, e);
+        return entryBytes(e);
     }
 
     @Override
@@ -269,34 +330,62 @@ public final class PersistentList<E> extends AbstractList<E> {
 
     @Override
     public E set(int index, E value) {
+        return decode(setAt(index, value, null), index);
+    }
+
+    /**
+     * Replaces the element at {@code index}; with {@code expected}, only if that position still
+     * holds that entry (else {@link ConcurrentModificationException}). Returns the old entry blob.
+     */
+    byte[] setAt(int index, E value, byte[] expected) {
         Objects.requireNonNull(value, "element");
-        byte[] entry = EntryDescriptor.build(null, codec.encode(value));
-        byte[] old = guard.write((tx, nav, standalone) -> {
+        byte[] entry = entryBytes(value);
+        return guard.write((tx, nav, standalone) -> {
             Ref n = heap.ref(nodeAt(nav, index, sizeOf(nav)));
             Ref oldEntry = tx.getRef(n, LNODE_ENTRY);
             byte[] o = entryOf(nav, n.offset(), index);
+            expect(expected, o, index);
             tx.setRef(n, LNODE_ENTRY, tx.allocateBytes(entry));
             tx.free(oldEntry);
             return o;
         });
-        return decode(old, index);
+    }
+
+    /** The entry blob that stores {@code value}. */
+    byte[] entryBytes(E value) {
+        return EntryDescriptor.build(null, codec.encode(value));
+    }
+
+    private void expect(byte[] expected, byte[] found, long index) {
+        if (expected != null && !Arrays.equals(expected, found)) {
+            throw new ConcurrentModificationException("list '" + name + "': index " + index + " no longer holds the element the iterator"
+                    + " returned (another writer changed the list)");
+        }
     }
 
     @Override
     public E remove(int index) {
-        byte[] old = unlink(index, false);
+        if (index < 0) {
+            throw new IndexOutOfBoundsException("index " + index + " (list '" + name + "')");
+        }
+        byte[] old = unlink(index, false, null);
         return decode(old, index);
+    }
+
+    /** Removes the element at {@code index} if it still holds {@code expected} (for iterators). */
+    void removeAt(int index, byte[] expected) {
+        unlink(index, false, expected);
     }
 
     /** Removes and returns the first element, or null when empty. */
     public E pollFirst() {
-        byte[] old = unlink(0, true);
+        byte[] old = unlink(0, true, null);
         return old == null ? null : decode(old, 0);
     }
 
     /** Removes and returns the last element, or null when empty. */
     public E pollLast() {
-        byte[] old = unlink(-1, true);
+        byte[] old = unlink(-1, true, null);
         return old == null ? null : decode(old, -1);
     }
 
@@ -319,7 +408,7 @@ public final class PersistentList<E> extends AbstractList<E> {
     }
 
     /** Unlinks the node at {@code index} ({@code -1} = last); null when {@code orNull} and empty. */
-    private byte[] unlink(long index, boolean orNull) {
+    private byte[] unlink(long index, boolean orNull, byte[] expected) {
         return guard.write((tx, nav, standalone) -> {
             long size = sizeOf(nav);
             if (size == 0 && orNull) {
@@ -328,6 +417,7 @@ public final class PersistentList<E> extends AbstractList<E> {
             long at = index < 0 ? size - 1 : index;
             Ref n = heap.ref(nodeAt(nav, at, size));
             byte[] old = entryOf(nav, n.offset(), at);
+            expect(expected, old, at);
             Ref prev = tx.getRef(n, LNODE_PREV);
             Ref next = tx.getRef(n, LNODE_NEXT);
             tx.setRef(prev == null ? hdrRef : prev, prev == null ? LHDR_HEAD : LNODE_NEXT, next);
@@ -376,8 +466,128 @@ public final class PersistentList<E> extends AbstractList<E> {
         }
     }
 
+    // ================================================================== bulk and Deque
+
+    /** Removes every element {@code filter} accepts, in one commit (atomic). */
     @Override
-    public String toString() {
-        return "PersistentList[" + name + ", " + codec.name() + ", " + size() + " elements]";
+    public boolean removeIf(Predicate<? super E> filter) {
+        Objects.requireNonNull(filter, "filter");
+        return guard.write((tx, nav, standalone) -> {
+            long size = sizeOf(nav);
+            long i = 0;
+            long removed = 0;
+            for (Ref x = tx.getRef(hdrRef, LHDR_HEAD); x != null; i++) {
+                if (i >= size) {
+                    throw new CorruptedEntryException(name, null, x.offset(), "the list links more nodes than its size " + size, mem.pool);
+                }
+                Ref next = tx.getRef(x, LNODE_NEXT);
+                if (filter.test(decode(entryOf(nav, x.offset(), i), i))) {
+                    Ref prev = tx.getRef(x, LNODE_PREV);
+                    tx.setRef(prev == null ? hdrRef : prev, prev == null ? LHDR_HEAD : LNODE_NEXT, next);
+                    tx.setRef(next == null ? hdrRef : next, next == null ? LHDR_TAIL : LNODE_PREV, prev);
+                    freeNode(tx, x);
+                    removed++;
+                }
+                x = next;
+            }
+            if (removed > 0) {
+                tx.setLong(hdrRef, LHDR_SIZE, size - removed);
+            }
+            return removed > 0;
+        });
     }
+
+    @Override
+    public boolean removeAll(Collection<?> c) {
+        Objects.requireNonNull(c, "collection");
+        return removeIf(c::contains);
+    }
+
+    @Override
+    public boolean retainAll(Collection<?> c) {
+        Objects.requireNonNull(c, "collection");
+        return removeIf(e -> !c.contains(e));
+    }
+
+    /** Replaces every element with {@code op(element)} in one commit (atomic); a null result throws and changes nothing. */
+    @Override
+    public void replaceAll(UnaryOperator<E> op) {
+        Objects.requireNonNull(op, "operator");
+        guard.write((tx, nav, standalone) -> {
+            long size = sizeOf(nav);
+            long i = 0;
+            for (Ref x = tx.getRef(hdrRef, LHDR_HEAD); x != null; x = tx.getRef(x, LNODE_NEXT), i++) {
+                if (i >= size) {
+                    throw new CorruptedEntryException(name, null, x.offset(), "the list links more nodes than its size " + size, mem.pool);
+                }
+                E v = Objects.requireNonNull(op.apply(decode(entryOf(nav, x.offset(), i), i)), "replaceAll's operator returned null");
+                Ref old = tx.getRef(x, LNODE_ENTRY);
+                tx.setRef(x, LNODE_ENTRY, tx.allocateBytes(EntryDescriptor.build(null, codec.encode(v))));
+                tx.free(old);
+            }
+            return null;
+        });
+    }
+
+    /** Removes the first element equal to {@code o}, in one commit; false when there is none. */
+    @Override
+    public boolean remove(Object o) {
+        return removeFirstOccurrence(o);
+    }
+
+    @Override
+    public boolean removeFirstOccurrence(Object o) {
+        return removeOccurrence(o, true);
+    }
+
+    @Override
+    public boolean removeLastOccurrence(Object o) {
+        return removeOccurrence(o, false);
+    }
+
+    private boolean removeOccurrence(Object o, boolean first) {
+        if (o == null) {
+            return false;
+        }
+        return guard.write((tx, nav, standalone) -> {
+            long size = sizeOf(nav);
+            long i = first ? 0 : size - 1;
+            long steps = 0;
+            for (Ref x = tx.getRef(hdrRef, first ? LHDR_HEAD : LHDR_TAIL); x != null; i += first ? 1 : -1) {
+                if (++steps > size) {
+                    throw new CorruptedEntryException(name, null, x.offset(), "the list links more nodes than its size " + size, mem.pool);
+                }
+                Ref prev = tx.getRef(x, LNODE_PREV);
+                Ref next = tx.getRef(x, LNODE_NEXT);
+                if (o.equals(decode(entryOf(nav, x.offset(), i), i))) {
+                    tx.setRef(prev == null ? hdrRef : prev, prev == null ? LHDR_HEAD : LNODE_NEXT, next);
+                    tx.setRef(next == null ? hdrRef : next, next == null ? LHDR_TAIL : LNODE_PREV, prev);
+                    freeNode(tx, x);
+                    tx.setLong(hdrRef, LHDR_SIZE, size - 1);
+                    return true;
+                }
+                x = first ? next : prev;
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public boolean offerFirst(E e) {
+        addFirst(e);
+        return true;
+    }
+
+    @Override
+    public boolean offerLast(E e) {
+        addLast(e);
+        return true;
+    }
+
+    /** The name and codec of the list, as {@code PersistentList[name, codec]}. */
+    public String describe() {
+        return "PersistentList[" + name + ", " + codec.name() + "]";
+    }
+
+    // toString, equals, hashCode: AbstractList's ([a, b], element-wise), like any java.util.List
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.BiFunction;
@@ -52,7 +53,7 @@ import java.util.function.Function;
  * @param <K> key type
  * @param <V> value type
  */
-public final class PersistentMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
+public final class PersistentMap<K, V> extends AbstractMap<K, V> implements ConcurrentMap<K, V>, AtomicMap<K, V> {
     private final Store store;
     private final String name;
     private final Mem mem;
@@ -175,9 +176,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     @Override
     @SuppressWarnings("unchecked")
     public V get(Object key) {
-        if (key == null) {
-            return null;
-        }
+        Objects.requireNonNull(key, "key");
         byte[] v = findValue(keys.encode((K) key), key);
         return v == null ? null : Store.decode(values, v, 0, v.length, name, key);
     }
@@ -190,7 +189,8 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     @Override
     @SuppressWarnings("unchecked")
     public boolean containsKey(Object key) {
-        return key != null && findValue(keys.encode((K) key), key) != null;
+        Objects.requireNonNull(key, "key");
+        return findValue(keys.encode((K) key), key) != null;
     }
 
     /** The checked value bytes (a fresh array) of {@code kb}, or null. */
@@ -358,9 +358,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
     @Override
     @SuppressWarnings("unchecked")
     public V remove(Object key) {
-        if (key == null) {
-            return null;
-        }
+        Objects.requireNonNull(key, "key");
         byte[] old = delete((K) key, true);
         return old == null ? null : Store.decode(values, old, 0, old.length, name, key);
     }
@@ -550,7 +548,7 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             V v = Store.decode(values, e, EntryDescriptor.valueOffset(e), EntryDescriptor.valueLength(e), name, k);
             lastKey = k;
             hasLast = true;
-            return new SimpleImmutableEntry<>(k, v);
+            return new WriteThroughEntry<>(PersistentMap.this, k, v);
         }
 
         @Override
@@ -580,13 +578,77 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Atom
             public void clear() {
                 PersistentMap.this.clear();
             }
+
+            @Override
+            public boolean contains(Object o) {
+                return o instanceof Map.Entry<?, ?> e && e.getKey() != null && e.getValue() != null
+                        && AtomicMap.valueEquals(e.getValue(), get(e.getKey()));
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return o instanceof Map.Entry<?, ?> e && e.getKey() != null && PersistentMap.this.remove(e.getKey(), e.getValue());
+            }
+        };
+    }
+
+    /** The keys as a live set (as {@link java.util.concurrent.ConcurrentHashMap#keySet()} without {@code add}). */
+    @Override
+    public Set<K> keySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<K> iterator() {
+                Iterator<Map.Entry<K, V>> it = new EntryIterator();
+                return new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public K next() {
+                        return it.next().getKey();
+                    }
+
+                    @Override
+                    public void remove() {
+                        it.remove();
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return PersistentMap.this.size();
+            }
+
+            @Override
+            public boolean contains(Object o) {
+                return containsKey(o);
+            }
+
+            @Override
+            public boolean remove(Object o) {
+                return PersistentMap.this.remove(o) != null;
+            }
+
+            @Override
+            public void clear() {
+                PersistentMap.this.clear();
+            }
         };
     }
 
     @Override
-    public String toString() {
+    public boolean containsValue(Object value) {
+        Objects.requireNonNull(value, "value");
+        return super.containsValue(value);
+    }
+
+    /** The name and codecs of the map, as {@code PersistentMap[name, keyCodec -> valueCodec]}. */
+    public String describe() {
         return "PersistentMap[" + name + ", " + keys.name() + " -> " + values.name() + "]";
     }
 
-    // equals/hashCode: AbstractMap's (entry-wise), like any java.util.Map
+    // toString, equals, hashCode: AbstractMap's (entry-wise, {k=v, ...}), like any java.util.Map
 }

@@ -6,16 +6,15 @@ import io.ferrite.pheap.Heap;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
 import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,6 +29,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * compound operations ({@code putIfAbsent}, {@code replace}, {@code compute*}, {@code merge}...)
  * are atomic.
  *
+ * <p><b>Contract.</b> {@link ConcurrentNavigableMap} in full, nulls refused as
+ * {@link java.util.concurrent.ConcurrentSkipListMap} refuses them; navigation, views and
+ * iteration are implemented once in {@link SortedView} (the whole map is a view without bounds).
+ *
  * <p><b>Range scans and iteration</b> ({@link #range}, {@link #entrySet()}) are in key order,
  * weakly consistent, never throw {@link java.util.ConcurrentModificationException}: entries are
  * read in batches of {@value #BATCH} under the read lock, each batch continuing strictly after the
@@ -39,7 +42,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param <K> key type
  * @param <V> value type
  */
-public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implements AtomicMap<K, V> {
+public final class PersistentSortedMap<K, V> extends SortedMapBase<K, V> implements ConcurrentNavigableMap<K, V>, AtomicMap<K, V> {
+    /** The whole map as a view: navigation, views and iteration are implemented there once. */
+    private final SortedView<K, V> all = new SortedView<>(this, null, false, null, false, false);
+
     static final int BATCH = 64;
 
     private final Store store;
@@ -94,7 +100,14 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         return store;
     }
 
+    /** The keys' order, or null for their natural order (as {@link java.util.SortedMap#comparator()}). */
+    @Override
     public Comparator<? super K> comparator() {
+        return comparator == Comparator.naturalOrder() ? null : comparator;
+    }
+
+    /** The order the skip list is kept in (never null). */
+    Comparator<? super K> order() {
         return comparator;
     }
 
@@ -213,9 +226,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     @Override
     @SuppressWarnings("unchecked")
     public V get(Object key) {
-        if (key == null) {
-            return null;
-        }
+        Objects.requireNonNull(key, "key");
         K k = (K) key;
         Nav nav = guard.beginRead();
         byte[] e;
@@ -231,9 +242,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     @Override
     @SuppressWarnings("unchecked")
     public boolean containsKey(Object key) {
-        if (key == null) {
-            return false;
-        }
+        Objects.requireNonNull(key, "key");
         Nav nav = guard.beginRead();
         try {
             return find(nav, (K) key, null) != 0;
@@ -262,76 +271,52 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
         return longSize() == 0;
     }
 
-    /** The smallest key, or null when empty. */
-    public K firstKey() {
-        Nav nav = guard.beginRead();
-        try {
-            long n = next(nav, head, 0);
-            return n == 0 ? null : keyOf(entryOf(nav, n));
-        } finally {
-            guard.endRead(nav);
-        }
-    }
+    static final int CEIL = 0;
+    static final int HIGHER = 1;
+    static final int FLOOR = 2;
+    static final int LOWER = 3;
 
-    /** The largest key, or null when empty. */
-    public K lastKey() {
+    /**
+     * The entry whose key is the ceiling / higher / floor / lower ({@code rel}) of {@code key}, or
+     * null; a null {@code key} gives the first (CEIL, HIGHER) or the last (FLOOR, LOWER) entry.
+     * Read under the read lock (or in the current transaction); the entry is a snapshot.
+     */
+    Map.Entry<K, V> near(K key, int rel) {
         Nav nav = guard.beginRead();
+        byte[] e;
         try {
-            long x = head;
-            long size = size(nav);
-            for (int i = level(nav) - 1; i >= 0; i--) {
-                long steps = 0;
-                for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
-                    if (++steps > size) {
-                        throw loops(n, i, size);
-                    }
-                    x = n;
-                }
+            long n;
+            if (rel == CEIL || rel == HIGHER) {
+                n = next(nav, key == null ? head : seek(nav, key, rel == HIGHER, null), 0);
+            } else {
+                n = key == null ? last(nav) : seek(nav, key, rel == FLOOR, null);
+                n = n == head ? 0 : n;
             }
-            return x == head ? null : keyOf(entryOf(nav, x));
+            e = n == 0 ? null : entryOf(nav, n);
         } finally {
             guard.endRead(nav);
         }
-    }
-
-    /** The least key &ge; {@code key}, or null. */
-    public K ceilingKey(K key) {
-        return after(key, false);
-    }
-
-    /** The least key &gt; {@code key}, or null. */
-    public K higherKey(K key) {
-        return after(key, true);
-    }
-
-    /** The greatest key &le; {@code key}, or null. */
-    public K floorKey(K key) {
-        return before(key, true);
-    }
-
-    /** The greatest key &lt; {@code key}, or null. */
-    public K lowerKey(K key) {
-        return before(key, false);
-    }
-
-    private K after(K key, boolean strict) {
-        Nav nav = guard.beginRead();
-        try {
-            long n = next(nav, seek(nav, key, strict, null), 0);
-            return n == 0 ? null : keyOf(entryOf(nav, n));
-        } finally {
-            guard.endRead(nav);
+        if (e == null) {
+            return null;
         }
+        K k = keyOf(e);
+        return new SimpleImmutableEntry<>(k, valueOf(e, k));
     }
 
-    private K before(K key, boolean inclusive) {
-        Nav nav = guard.beginRead();
-        try {
-            long x = seek(nav, key, inclusive, null);
-            return x == head ? null : keyOf(entryOf(nav, x));
-        } finally {
-            guard.endRead(nav);
+    /** The last node (the head when empty). */
+    private long last(Nav nav) {
+        long x = head;
+        long size = size(nav);
+        for (int i = level(nav) - 1; i >= 0; i--) {
+            long steps = 0;
+            for (long n = next(nav, x, i); n != 0; n = next(nav, x, i)) {
+                if (++steps > size) {
+                    throw loops(n, i, size);
+                }
+                x = n;
+            }
         }
+        return x;
     }
 
     // ================================================================== writes
@@ -395,9 +380,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     @Override
     @SuppressWarnings("unchecked")
     public V remove(Object key) {
-        if (key == null) {
-            return null;
-        }
+        Objects.requireNonNull(key, "key");
         byte[] old = delete((K) key, true);
         return old == null ? null : valueOf(old, key);
     }
@@ -479,7 +462,7 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
      * Weakly consistent (see the class comment).
      */
     public Iterable<Map.Entry<K, V>> range(K from, K to) {
-        return () -> new RangeIterator(from, true, to);
+        return () -> new SortedView<>(this, from, true, to, false, false).entrySet().iterator();
     }
 
     /** Keys with {@code from} &le; key &lt; {@code to}, in order (a snapshot list, read in batches). */
@@ -492,11 +475,12 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
     }
 
     /**
-     * Up to BATCH checked entries after {@code after} (or from {@code from}), below {@code to}.
+     * Up to BATCH checked entries from {@code start} (after it unless {@code inclusive}; from the
+     * first when null), up to {@code to} (included when {@code toInclusive}; open when null).
      * Their keys must rise strictly: a link back to an earlier node would otherwise hand the
      * caller keys it already had before any bound is reached.
      */
-    private List<byte[]> batch(K start, boolean inclusive, K to) {
+    List<Map.Entry<K, V>> batch(K start, boolean inclusive, K to, boolean toInclusive) {
         List<byte[]> out = new ArrayList<>(BATCH);
         Nav nav = guard.beginRead();
         try {
@@ -510,99 +494,42 @@ public final class PersistentSortedMap<K, V> extends AbstractMap<K, V> implement
                     throw new CorruptedEntryException(name, keyText(e), n, "the level-0 links are out of order (key " + Store.describeKey(k)
                             + " follows " + Store.describeKey(prev) + "): they loop back to an earlier node or were overwritten", mem.pool);
                 }
-                if (to != null && comparator.compare(k, to) >= 0) {
-                    break;
+                if (to != null) {
+                    int c = comparator.compare(k, to);
+                    if (c > 0 || (c == 0 && !toInclusive)) {
+                        break;
+                    }
                 }
                 out.add(e);
                 prev = k;
                 n = next(nav, n, 0);
             }
-            return out;
         } finally {
             guard.endRead(nav);
         }
-    }
-
-    private final class RangeIterator implements Iterator<Map.Entry<K, V>> {
-        private final K to;
-        private K start;
-        private boolean inclusive;
-        private List<byte[]> buf = List.of();
-        private int pos;
-        private boolean done;
-        private K last;
-        private boolean hasLast;
-
-        RangeIterator(K from, boolean inclusive, K to) {
-            this.start = from;
-            this.inclusive = inclusive;
-            this.to = to;
-        }
-
-        @Override
-        public boolean hasNext() {
-            if (pos < buf.size()) {
-                return true;
-            }
-            if (done) {
-                return false;
-            }
-            buf = batch(start, inclusive, to);
-            pos = 0;
-            if (buf.size() < BATCH) {
-                done = true;
-            }
-            if (!buf.isEmpty()) {
-                start = keyOf(buf.get(buf.size() - 1));
-                inclusive = false;
-            }
-            return pos < buf.size();
-        }
-
-        @Override
-        public Map.Entry<K, V> next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            byte[] e = buf.get(pos++);
+        List<Map.Entry<K, V>> entries = new ArrayList<>(out.size());
+        for (byte[] e : out) {
             K k = keyOf(e);
-            last = k;
-            hasLast = true;
-            return new SimpleImmutableEntry<>(k, valueOf(e, k));
+            entries.add(new SimpleImmutableEntry<>(k, valueOf(e, k)));
         }
-
-        @Override
-        public void remove() {
-            if (!hasLast) {
-                throw new IllegalStateException("next() first");
-            }
-            hasLast = false;
-            delete(last);
-        }
+        return entries;
     }
 
     @Override
-    public Set<Map.Entry<K, V>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Map.Entry<K, V>> iterator() {
-                return new RangeIterator(null, true, null);
-            }
-
-            @Override
-            public int size() {
-                return PersistentSortedMap.this.size();
-            }
-
-            @Override
-            public void clear() {
-                PersistentSortedMap.this.clear();
-            }
-        };
+    SortedView<K, V> all() {
+        return all;
     }
 
-    @Override
-    public String toString() {
+    /** The name and codecs of the map, as {@code PersistentSortedMap[name, keyCodec -> valueCodec]}. */
+    public String describe() {
         return "PersistentSortedMap[" + name + ", " + keys.name() + " -> " + values.name() + "]";
     }
+
+    @Override
+    public boolean containsValue(Object value) {
+        Objects.requireNonNull(value, "value");
+        return super.containsValue(value);
+    }
+
+    // toString, equals, hashCode: AbstractMap's ({k=v, ...} in key order), like any java.util.Map
 }
