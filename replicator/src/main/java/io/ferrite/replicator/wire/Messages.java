@@ -149,9 +149,9 @@ public final class Messages {
 
     /**
      * ENTRIES: the log records {@code [firstLsn, endLsn)} verbatim. {@link #decode} checks the
-     * walk of the records against the body (each record's framed length inside the body, LSNs
-     * consecutive from {@code firstLsn}, the count, the end) before anything is handed on; the CRC
-     * of each record is checked by the mirror's append.
+     * walk of the records against the body (each record's framed length inside the body, the
+     * count) before anything is handed on; LSN continuity, epoch and the CRC of each record are
+     * checked by the mirror's append, before it writes a byte.
      */
     public record Entries(long firstLsn, long endLsn, int count, ByteBuffer records) {
         /** Encodes a body from records already framed back to back in {@code records[0, length)}. */
