@@ -58,9 +58,10 @@ public final class Shipper implements AutoCloseable {
     private volatile Connection conn;
     private volatile WireException lastRefusal;
     private volatile long shippedLsn = -1;
-    private long records;
-    private long frames;
-    private long heartbeats;
+    // written by the shipping thread only, read by monitors
+    private volatile long records;
+    private volatile long frames;
+    private volatile long heartbeats;
     // the batch being filled
     private int batchPos;
     private int batchCount;
