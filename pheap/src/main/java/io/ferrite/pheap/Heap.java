@@ -417,6 +417,26 @@ public final class Heap implements AutoCloseable {
         return log;
     }
 
+    /**
+     * The tailing reader of the pool's log, for a replication shipper: delivers durable records
+     * as framed ({@link io.ferrite.pmlog.LogReader#pollFrames}); read-only, thread-safe. What it
+     * may read is kept by the {@link RetentionFloor}.
+     */
+    public io.ferrite.pmlog.LogReader logReader() {
+        ensureOpen();
+        return log.reader();
+    }
+
+    /** The capacity of the pool's log ring in bytes (a replica's mirror log needs the same). */
+    public long logCapacity() {
+        return log.capacity();
+    }
+
+    /** The oldest LSN the pool's log still holds (its head). */
+    public long logHeadLsn() {
+        return log.headLsn();
+    }
+
     /** The absolute address of an object (what a pointer field holds). */
     public long address(Ref ref) {
         return base + ref.offset();

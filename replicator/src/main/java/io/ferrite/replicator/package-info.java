@@ -1,10 +1,11 @@
 /**
- * Replication (a later issue): ships pmlog records verbatim to replicas over TCP (HELLO, ENTRIES,
- * ACK, SEAL frames with CRC), per-replica LSN slots persisted in the primary's pool, catch-up by
- * base copy, promotion and fencing by term, the Chronicle Queue archive for point-in-time
- * restore, and power-event sources with the battery-budgeted drain (DESIGN.md section 9).
+ * Replication (DESIGN.md section 9, docs/replication.md): ships pmlog records verbatim to
+ * replicas over TCP. Built so far: the wire protocol and its authentication
+ * ({@link io.ferrite.replicator.wire}), the replica side ({@link io.ferrite.replicator.replica})
+ * and a minimal primary side ({@link io.ferrite.replicator.primary}) with in-memory slots.
+ * Not built yet: persisted slots with a retention bound and LOST state, durability levels
+ * (REPLICATED(k)), base copy over the wire, promotion, the archive and power events.
  *
- * <p>Nothing is implemented here yet; the module exists so that the dependency direction
- * pmlog ← swizzle ← pheap ← replicator ← recovery-tool is fixed from the start.
+ * <p>The dependency direction is pmlog ← swizzle ← pheap ← replicator ← recovery-tool.
  */
 package io.ferrite.replicator;
