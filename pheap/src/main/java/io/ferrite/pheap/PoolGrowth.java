@@ -58,7 +58,16 @@ final class PoolGrowth implements SlabAllocator.Grower {
         long step = Math.max(options.growthStep(size), (long) slabsNeeded * sb.slabSize());
         long want = (size - sb.slabAreaOffset() + step + sb.slabSize() - 1) / sb.slabSize();
         int newCount = (int) Math.min(maxSlabs, Math.max(want, slabCount + (long) slabsNeeded));
-        return growTo(slabCount, newCount, "the allocator ran out of free slabs");
+        int least = (int) Math.min(maxSlabs, slabCount + (long) slabsNeeded);
+        try {
+            return growTo(slabCount, newCount, "the allocator ran out of free slabs");
+        } catch (HeapFullException e) {
+            if (least >= newCount) {
+                throw e;
+            }
+            // no room for a whole step: the slabs this allocation needs may still fit
+            return growTo(slabCount, least, "the allocator ran out of free slabs; no room for a full step");
+        }
     }
 
     /** Grows the pool to at least {@code bytes} (rounded up to whole slabs, at most the maximum); returns the new slab count. */

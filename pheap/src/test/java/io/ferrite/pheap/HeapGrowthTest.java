@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ferrite.pheap.format.Superblock;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -115,6 +116,72 @@ class HeapGrowthTest {
                 System.out.println("size-less create: " + sb.poolSize() + " bytes, " + sb.slabCount() + " slabs, maximum " + sb.maxSize());
                 assertEquals(HeapOptions.GROWABLE_MAX_SIZE_DEFAULT, sb.maxSize());
             }
+        }
+    }
+
+    /**
+     * A real nearly full file system: an 8 MiB tmpfs mounted by the test (root only; skipped,
+     * saying so, where mount is not allowed). The allocation that needs growth fails with a
+     * HeapFullException naming the free bytes; the pool keeps its size and stays usable.
+     */
+    @Test
+    void growthOnAFullTmpfsFailsCleanly() throws Exception {
+        Path mnt = Files.createTempDirectory("ferrite-heap-small-tmpfs-");
+        boolean mounted = run("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mnt.toString()) == 0;
+        try {
+            org.junit.jupiter.api.Assumptions.assumeTrue(mounted, "cannot mount a small tmpfs here (not root?): skipped");
+            Path pool = mnt.resolve("full.pool");
+            int committed = 0;
+            long sizeAtFailure;
+            try (Heap h = Heap.create(pool, 4L << 20, growable())) {
+                h.register(ITEM);
+                h.register(ROOT);
+                h.root(ROOT);
+                HeapFullException e = null;
+                for (int i = 0; i < 1000 && e == null; i++) {
+                    try (Tx tx = h.begin()) {
+                        Ref root = tx.root(ROOT);
+                        Ref it = tx.allocate(ITEM);
+                        tx.setLong(it, KEY, i);
+                        tx.setRef(it, DATA, tx.allocateBytes(new byte[50_000]));
+                        tx.setRef(it, NEXT, tx.getRef(root, HEAD));
+                        tx.setRef(root, HEAD, it);
+                        tx.setLong(root, COUNT, i + 1);
+                        tx.commit();
+                        committed++;
+                    } catch (HeapFullException full) {
+                        e = full;
+                    }
+                }
+                assertTrue(e != null, "the 8 MiB file system fills up");
+                System.out.println("full tmpfs: " + e.getMessage());
+                assertTrue(e.getMessage().contains("bytes free") && e.getMessage().contains(pool.toString()), e.getMessage());
+                sizeAtFailure = h.poolSize();
+                assertEquals(sizeAtFailure, Files.size(pool), "nothing half-done: the file keeps the pool's size");
+                try (Tx tx = h.begin()) {
+                    tx.setLong(tx.root(ROOT), COUNT, committed);
+                    tx.commit(); // still usable
+                }
+            }
+            try (Heap h = Heap.open(pool, growable())) {
+                assertEquals(sizeAtFailure, h.poolSize());
+                assertEquals(committed, checkList(h));
+            }
+            System.out.println("full tmpfs: " + committed + " commits before the file system filled, pool " + sizeAtFailure + " bytes");
+        } finally {
+            if (mounted) {
+                run("umount", mnt.toString());
+            }
+            Files.deleteIfExists(mnt);
+        }
+    }
+
+    private static int run(String... cmd) throws Exception {
+        Process pr = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            return pr.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) ? pr.exitValue() : -1;
+        } finally {
+            pr.destroyForcibly();
         }
     }
 
