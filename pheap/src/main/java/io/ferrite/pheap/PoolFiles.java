@@ -61,12 +61,12 @@ final class PoolFiles {
     /** {@link #mapOptions(HeapOptions, long, long)} reserving {@code maxSize} bytes of address space for growth. */
     static MediaOptions mapOptions(HeapOptions o, long recordedBase, long size, long maxSize) {
         MediaOptions mo = o.mediaOptions().copy();
+        if (mo.backend() == FlushBackend.JDK_SYNC) {
+            return mo; // maps where the JDK chooses, and reserves nothing: the pool opens at its size and does not grow
+        }
         if (maxSize > size) {
             mo.maxSize(maxSize);
             size = maxSize;
-        }
-        if (mo.backend() == FlushBackend.JDK_SYNC) {
-            return mo; // maps where the JDK chooses
         }
         long hint = o.addressHint() != 0 ? o.addressHint() : recordedBase;
         if (o.forceRelocation() && recordedBase > 0) {

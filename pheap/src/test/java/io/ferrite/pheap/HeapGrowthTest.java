@@ -75,6 +75,49 @@ class HeapGrowthTest {
     }
 
     @Test
+    void aRelocatingOpenReservesTheMaximumAtTheNewBaseAndGrowsThere() {
+        try (Pools p = new Pools("reloc")) {
+            long base;
+            try (Heap h = Heap.create(p.path, 4L << 20, growable())) {
+                h.register(ITEM);
+                h.register(ROOT);
+                h.root(ROOT);
+                add(h, 0, 40);
+                assertTrue(h.poolSize() > 4L << 20, "grew before the move: " + h.poolSize());
+                base = h.baseAddress();
+            }
+            try (Heap h = Heap.open(p.path, growable().forceRelocation(true))) {
+                assertTrue(h.baseAddress() != base && h.recoveryReport().relocated(), "moved and swizzled");
+                assertEquals(64L << 20, h.maxSize(), "the maximum is reserved at the new base");
+                long moved = h.baseAddress();
+                add(h, 40, 200);
+                h.grow(48L << 20);
+                assertEquals(moved, h.baseAddress());
+                assertEquals(200, checkList(h));
+            }
+            try (Heap h = Heap.open(p.path, growable())) {
+                assertEquals(200, checkList(h));
+                assertTrue(h.poolSize() >= 48L << 20);
+            }
+        }
+    }
+
+    static void add(Heap h, int from, int to) {
+        for (int n = from; n < to; n++) {
+            try (Tx tx = h.begin()) {
+                Ref root = tx.root(ROOT);
+                Ref it = tx.allocate(ITEM);
+                tx.setLong(it, KEY, n);
+                tx.setRef(it, DATA, tx.allocateBytes(new byte[40_000 + n]));
+                tx.setRef(it, NEXT, tx.getRef(root, HEAD));
+                tx.setRef(root, HEAD, it);
+                tx.setLong(root, COUNT, n + 1);
+                tx.commit();
+            }
+        }
+    }
+
+    @Test
     void growToOfflineAndItsLimits() {
         try (Pools p = new Pools("growto")) {
             try (Heap h = Heap.create(p.path, 4L << 20, growable())) {
