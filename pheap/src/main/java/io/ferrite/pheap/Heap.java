@@ -336,6 +336,17 @@ public final class Heap implements AutoCloseable {
         return admission;
     }
 
+    /**
+     * Writes the successor that {@code change} makes of the superblock in force, under the
+     * superblock lock: for a writer that is not serialized with checkpoints (growth), so that it
+     * cannot carry an older checkpoint LSN over a newer one.
+     */
+    void updateSuperblock(java.util.function.UnaryOperator<Superblock> change) {
+        synchronized (sbLock) {
+            writeSuperblock(change.apply(sb));
+        }
+    }
+
     void writeSuperblock(Superblock next) {
         synchronized (sbLock) {
             // a copy made from an older superblock: the next sequence, and never a smaller pool

@@ -99,7 +99,9 @@ final class PoolGrowth implements SlabAllocator.Grower {
         long to = SlabTableDescriptor.entryOffset(sb.slabTableOffset(), newCount);
         seg.asSlice(from, to - from).fill((byte) 0);
         media.persist(from, to - from);
-        heap.writeSuperblock(sb.nextWithSize(newSize, newCount));
+        // from the copy in force, not the one read above: a checkpoint may have moved the
+        // checkpoint LSN (and reclaimed the log behind it) meanwhile
+        heap.updateSuperblock(cur -> cur.nextWithSize(newSize, newCount));
         applier.limit(newSize);
         LOG.log(System.Logger.Level.INFO, () -> String.format("%s: grew from %,d to %,d bytes (%d to %d slabs, maximum %,d): %s",
                 heap.name(), oldSize, newSize, slabCount, newCount, maxSize, why));
