@@ -18,6 +18,8 @@ final class DramState {
     private final MemorySegment seg;
     private final Superblock geometry;
     private final String poolName;
+    private final long maxSlabs;
+    private final SlabAllocator.Grower grower;
     private volatile TypeRegistry registry;
     private volatile SlabAllocator allocator;
     /** Serializes replicated applies and the reload they make due. */
@@ -27,15 +29,28 @@ final class DramState {
 
     /** @param geometry a superblock of the pool (only its geometry is used, which never changes) */
     DramState(MemorySegment seg, Superblock geometry, String poolName) {
+        this(seg, geometry, poolName, geometry.slabCount(), null);
+    }
+
+    /**
+     * @param seg the pool, possibly reaching into the address space reserved for growth
+     * @param maxSlabs slabs of the largest the pool may grow to
+     * @param grower how the allocator adds slabs; null: the pool keeps its size
+     */
+    DramState(MemorySegment seg, Superblock geometry, String poolName, long maxSlabs, SlabAllocator.Grower grower) {
         this.seg = seg;
         this.geometry = geometry;
         this.poolName = poolName;
+        this.maxSlabs = maxSlabs;
+        this.grower = grower;
         this.registry = newRegistry();
-        this.allocator = new SlabAllocator(seg, geometry, poolName);
+        this.allocator = new SlabAllocator(seg, geometry, poolName, maxSlabs, grower);
     }
 
     private TypeRegistry newRegistry() {
-        return new TypeRegistry(seg, geometry.registryOffset(), geometry.registryLength(), geometry.slabSize(), poolName);
+        // the registry lies in the metadata at the pool's start: it never needs the grown part
+        return new TypeRegistry(seg.asSlice(0, geometry.poolSize()), geometry.registryOffset(), geometry.registryLength(),
+                geometry.slabSize(), poolName);
     }
 
     TypeRegistry registry() {
@@ -81,7 +96,7 @@ final class DramState {
                 return;
             }
             TypeRegistry reg = newRegistry();
-            SlabAllocator alloc = new SlabAllocator(seg, geometry, poolName);
+            SlabAllocator alloc = new SlabAllocator(seg, geometry, poolName, maxSlabs, grower);
             load(reg, alloc);
             registry = reg;
             allocator = alloc;

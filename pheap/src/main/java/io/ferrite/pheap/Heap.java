@@ -63,6 +63,8 @@ public final class Heap implements AutoCloseable {
     private final DramState dram;
     private final DirtyLineSet dirty;
     private final Replay applier;
+    /** Null when the pool cannot grow in this mapping. */
+    private final PoolGrowth growth;
     private final long base;
     private final ThreadLocal<ThreadCtx> ctxs = new ThreadLocal<>();
     private final List<ThreadCtx> allCtxs = new CopyOnWriteArrayList<>();
@@ -84,30 +86,60 @@ public final class Heap implements AutoCloseable {
         this.poolName = media.path() == null ? "<memory pool " + sb.poolId() + ">" : media.path().toString();
         this.options = options;
         // the pool's bytes only: a file grown past the pool (after a crash mid-swizzle, say) must not
-        // widen what the swizzle decides by, nor what a pointer may reach
-        this.seg = media.segment().asSlice(0, sb.poolSize());
+        // widen what the swizzle decides by, nor what a pointer may reach. A pool that can grow in
+        // this mapping spans the reserved range: growth maps more of it and no pointer moves; every
+        // check of an offset is against the superblock's current size, never the segment's
+        long heapMax = Math.min(sb.maxSize(), media.maxSize());
+        boolean growable = heapMax > sb.poolSize() && !options.replica() && !media.readOnly();
+        this.seg = growable ? media.segment().reinterpret(heapMax) : media.segment().asSlice(0, sb.poolSize());
         this.sb = sb;
         this.base = media.baseAddress();
-        this.dirty = new DirtyLineSet(sb.poolSize());
+        this.dirty = new DirtyLineSet(growable ? heapMax : sb.poolSize());
         this.applier = Replay.atBase(seg, sb, base, dirty);
+        this.growth = growable ? new PoolGrowth(this, media, seg, applier, heapMax, options) : null;
         if ((base & 4095) != 0 || base <= 0) {
             throw new FerriteException(String.format("pool %s is mapped at 0x%x, which is not page aligned", poolName, base),
                     "map pools with Media.create/Media.open (page-aligned mappings)");
         }
-        this.dram = new DramState(seg, sb, poolName);
+        this.dram = growable ? new DramState(seg, sb, poolName, (heapMax - sb.slabAreaOffset()) / sb.slabSize(), growth)
+                : new DramState(seg, sb, poolName);
         this.admission = new AdmissionGate(allCtxs, poolName);
         this.replica = options.replica();
     }
 
     // ================================================================== create / open
 
-    /** Creates a new pool file of {@code size} bytes (it must not exist) and opens it. */
+    /**
+     * Creates a new pool file that grows on its own: {@link HeapOptions#GROWABLE_INITIAL_SIZE_DEFAULT}
+     * bytes at first, up to the options' maxSize ({@link HeapOptions#GROWABLE_MAX_SIZE_DEFAULT} when
+     * unset).
+     */
+    public static Heap create(Path path, HeapOptions options) {
+        HeapOptions o = options.copy();
+        if (o.maxSize() == 0) {
+            o.maxSize(HeapOptions.GROWABLE_MAX_SIZE_DEFAULT);
+        }
+        return create(path, PoolFiles.initialSize(o.copy().conclude()), o);
+    }
+
+    /**
+     * Creates a new pool file of {@code size} bytes (it must not exist) and opens it. With {@link
+     * HeapOptions#maxSize} above {@code size} (both page aligned), the pool grows when its slabs run
+     * out, up to that maximum; otherwise it keeps {@code size}.
+     */
     public static Heap create(Path path, long size, HeapOptions options) {
         HeapOptions o = options.copy().conclude();
+        if (o.maxSize() != 0 && (o.maxSize() < size || size % 4096 != 0)) {
+            throw new io.ferrite.ConfigurationException("maxSize=" + o.maxSize() + " must be at least the pool size " + size
+                    + ", and the size a multiple of 4096, to create " + path);
+        }
         PoolLock lock = null;
         Media media = null;
         try {
             MediaOptions mo = o.mediaOptions().copy();
+            if (o.maxSize() > size) {
+                mo.maxSize(o.maxSize());
+            }
             if (mo.backend() != FlushBackend.JDK_SYNC) {
                 mo.addressHint(o.addressHint() != 0 ? o.addressHint() : PoolFiles.createAddressHint());
             }
@@ -187,7 +219,7 @@ public final class Heap implements AutoCloseable {
         Media media = null;
         try {
             Superblock sb = PoolFiles.probe(path);
-            media = Media.open(path, PoolFiles.mapOptions(o, sb.baseAddress(), sb.poolSize()));
+            media = Media.open(path, PoolFiles.mapOptions(o, sb.baseAddress(), sb.poolSize(), o.replica() ? 0 : sb.maxSize()));
             return start(media, true, lock, sb, o);
         } catch (RuntimeException | Error e) {
             if (media != null) {
@@ -304,8 +336,21 @@ public final class Heap implements AutoCloseable {
         return admission;
     }
 
+    /**
+     * Writes the successor that {@code change} makes of the superblock in force, under the
+     * superblock lock: for a writer that is not serialized with checkpoints (growth), so that it
+     * cannot carry an older checkpoint LSN over a newer one.
+     */
+    void updateSuperblock(java.util.function.UnaryOperator<Superblock> change) {
+        synchronized (sbLock) {
+            writeSuperblock(change.apply(sb));
+        }
+    }
+
     void writeSuperblock(Superblock next) {
         synchronized (sbLock) {
+            // a copy made from an older superblock: the next sequence, and never a smaller pool
+            next = next.after(sb);
             long slot = SuperblockDescriptor.slotOffset((int) ((next.sequence() + 1) & 1));
             next.write(seg, slot);
             media.persist(slot, SuperblockDescriptor.LENGTH);
@@ -390,6 +435,34 @@ public final class Heap implements AutoCloseable {
      */
     public long baseAddress() {
         return base;
+    }
+
+    /** Bytes of the pool now (the superblock's size; it grows, it never shrinks while open). */
+    public long poolSize() {
+        return sb.poolSize();
+    }
+
+    /** Bytes this pool may grow to in this mapping: its size when it cannot grow. */
+    public long maxSize() {
+        return growth == null ? sb.poolSize() : growth.maxSize();
+    }
+
+    /**
+     * Grows the pool to at least {@code bytes} (rounded up to whole slabs) now, durably; a no-op
+     * when it is that large already. Throws {@link HeapFullException} when the file system has no
+     * room (naming the free bytes; the pool keeps its size) and {@link IllegalArgumentException}
+     * beyond the maximum.
+     */
+    public void grow(long bytes) {
+        ensureOpen();
+        if (bytes <= sb.poolSize()) {
+            return;
+        }
+        if (growth == null) {
+            throw new IllegalArgumentException(String.format("pool %s cannot grow: its size %,d is its maximum%s", poolName,
+                    sb.poolSize(), replica ? " (a replica grows when its primary does)" : ""));
+        }
+        dram.allocator().growTo(growth, bytes);
     }
 
     /** The current superblock (a copy; it changes at every checkpoint). */

@@ -17,6 +17,11 @@ import java.time.Duration;
  * <tr><td>durability</td><td>{@value #DURABILITY_PROP_NAME}</td><td>SYNC</td><td>default of {@link Heap#begin()}</td></tr>
  * <tr><td>slabSize</td><td>-</td><td>1 MiB</td><td>bytes per slab (power of two, 4 KiB..1 GiB); create only</td></tr>
  * <tr><td>logCapacity</td><td>-</td><td>0 = pool size / 16, between 256 KiB and 256 MiB</td><td>bytes of the redo log ring; create only</td></tr>
+ * <tr><td>maxSize</td><td>-</td><td>0 = the create size (fixed); {@link #GROWABLE_MAX_SIZE_DEFAULT} for {@link
+ *     Heap#create(java.nio.file.Path, HeapOptions)}</td><td>bytes the pool may grow to: address space reserved
+ *     at every open, slab table sized for it; create only (an open reserves what the superblock records)</td></tr>
+ * <tr><td>growthIncrement</td><td>-</td><td>0 = double, at most {@link #GROWTH_STEP_CAP} per step</td>
+ *     <td>bytes added when the allocator runs out of free slabs (rounded up to whole slabs; never past maxSize)</td></tr>
  * <tr><td>registryLength</td><td>-</td><td>64 KiB</td><td>bytes of the type registry region; create only</td></tr>
  * <tr><td>checkpointInterval</td><td>{@value #CHECKPOINT_INTERVAL_MS_PROP_NAME} (ms)</td><td>1 s</td>
  *     <td>period of the background checkpoint thread, which also runs when the log is half full;
@@ -52,6 +57,12 @@ public final class HeapOptions {
     public static final String LOG_FULL_POLICY_PROP_NAME = "ferrite.heap.logFullPolicy";
     public static final String SWIZZLE_PARALLELISM_PROP_NAME = "ferrite.heap.swizzleParallelism";
     public static final String FORCE_RELOCATION_PROP_NAME = "ferrite.heap.forceRelocation";
+    /** The maximum of a pool created without a size: 64 GiB of address space, a 2 MiB slab table at 1 MiB slabs. */
+    public static final long GROWABLE_MAX_SIZE_DEFAULT = 64L << 30;
+    /** The initial size of a pool created without a size. */
+    public static final long GROWABLE_INITIAL_SIZE_DEFAULT = 16L << 20;
+    /** Doubling adds at most this much per step. */
+    public static final long GROWTH_STEP_CAP = 1L << 30;
     /** The slab area starts at a multiple of this (DAX huge pages). */
     public static final long SLAB_AREA_ALIGNMENT = 2L << 20;
 
@@ -64,6 +75,8 @@ public final class HeapOptions {
     }
 
     private MediaOptions mediaOptions = MediaOptions.defaults();
+    private long maxSize;
+    private long growthIncrement;
     private Durability durability = Durability.valueOf(System.getProperty(DURABILITY_PROP_NAME, DURABILITY_DEFAULT.name()));
     private int slabSize = SLAB_SIZE_DEFAULT;
     private long logCapacity;
@@ -181,6 +194,31 @@ public final class HeapOptions {
         return mediaOptions;
     }
 
+    /** Bytes the pool may grow to (create only); 0 = it keeps its create size. */
+    public HeapOptions maxSize(long bytes) {
+        this.maxSize = bytes;
+        return this;
+    }
+
+    public long maxSize() {
+        return maxSize;
+    }
+
+    /** Bytes each automatic growth adds; 0 = double the pool, at most {@link #GROWTH_STEP_CAP}. */
+    public HeapOptions growthIncrement(long bytes) {
+        this.growthIncrement = bytes;
+        return this;
+    }
+
+    public long growthIncrement() {
+        return growthIncrement;
+    }
+
+    /** The step a pool of {@code size} bytes grows by. */
+    long growthStep(long size) {
+        return growthIncrement > 0 ? growthIncrement : Math.min(size, GROWTH_STEP_CAP);
+    }
+
     public Durability durability() {
         return durability;
     }
@@ -219,6 +257,8 @@ public final class HeapOptions {
         HeapOptions c = new HeapOptions();
         c.mediaOptions = mediaOptions == null ? null : mediaOptions.copy();
         c.durability = durability;
+        c.maxSize = maxSize;
+        c.growthIncrement = growthIncrement;
         c.slabSize = slabSize;
         c.logCapacity = logCapacity;
         c.registryLength = registryLength;
@@ -268,6 +308,16 @@ public final class HeapOptions {
         if (mediaOptions.backend() == io.ferrite.media.FlushBackend.JDK_SYNC && addressHint != 0) {
             throw new ConfigurationException("addressHint=0x" + Long.toHexString(addressHint)
                     + " needs a backend that maps at a chosen address; backend jdk-sync maps through the JDK (use libpmem or msync)");
+        }
+        if (maxSize < 0 || maxSize % 4096 != 0) {
+            throw new ConfigurationException("maxSize=" + maxSize + " must be 0 (the create size) or a positive multiple of 4096");
+        }
+        if (growthIncrement < 0) {
+            throw new ConfigurationException("growthIncrement=" + growthIncrement + " must be 0 (doubling) or positive");
+        }
+        if (maxSize != 0 && mediaOptions.backend() == io.ferrite.media.FlushBackend.JDK_SYNC) {
+            throw new ConfigurationException("maxSize=" + maxSize + " needs address space reserved beyond the file, which backend"
+                    + " jdk-sync cannot do (it maps through the JDK); use libpmem or msync, or maxSize 0");
         }
         mediaOptions.conclude();
         return this;

@@ -5,6 +5,7 @@ import io.ferrite.media.FlushBackend;
 import io.ferrite.media.Media;
 import io.ferrite.media.MediaOptions;
 import io.ferrite.pheap.format.Le;
+import io.ferrite.pheap.format.SlabTableDescriptor;
 import io.ferrite.pheap.format.Superblock;
 import io.ferrite.pheap.format.SuperblockDescriptor;
 import io.ferrite.pmlog.PmLog;
@@ -54,9 +55,18 @@ final class PoolFiles {
      * the mapping lands, recovery swizzles.
      */
     static MediaOptions mapOptions(HeapOptions o, long recordedBase, long size) {
+        return mapOptions(o, recordedBase, size, size);
+    }
+
+    /** {@link #mapOptions(HeapOptions, long, long)} reserving {@code maxSize} bytes of address space for growth. */
+    static MediaOptions mapOptions(HeapOptions o, long recordedBase, long size, long maxSize) {
         MediaOptions mo = o.mediaOptions().copy();
         if (mo.backend() == FlushBackend.JDK_SYNC) {
-            return mo; // maps where the JDK chooses
+            return mo; // maps where the JDK chooses, and reserves nothing: the pool opens at its size and does not grow
+        }
+        if (maxSize > size) {
+            mo.maxSize(maxSize);
+            size = maxSize;
         }
         long hint = o.addressHint() != 0 ? o.addressHint() : recordedBase;
         if (o.forceRelocation() && recordedBase > 0) {
@@ -71,25 +81,57 @@ final class PoolFiles {
         return mo.addressHint(hint);
     }
 
+    /**
+     * The size a pool created without one starts at: {@link HeapOptions#GROWABLE_INITIAL_SIZE_DEFAULT},
+     * doubled while the metadata sized for the maximum (the slab table) and the log leave fewer
+     * than 8 slabs; at most the maximum.
+     */
+    static long initialSize(HeapOptions o) {
+        long size = Math.min(HeapOptions.GROWABLE_INITIAL_SIZE_DEFAULT, o.maxSize());
+        for (int i = 0; i < 40 && size < o.maxSize(); i++, size = Math.min(o.maxSize(), size * 2)) {
+            try {
+                Superblock sb = Superblock.layout(new UUID(0, 0), size, o.maxSize(), o.slabSize(), o.registryLength(),
+                        PmLog.regionLength(o.logCapacityFor(size)), HeapOptions.SLAB_AREA_ALIGNMENT, 0);
+                if (sb.slabCount() >= 8) {
+                    return size;
+                }
+            } catch (IllegalArgumentException e) {
+                // too small: double
+            }
+        }
+        return size;
+    }
+
     /** Lays out and formats a pool in zero-filled {@code media}: regions, registry, log, both superblocks. */
     static Superblock format(Media media, HeapOptions o) {
         long size = media.size();
         long logRegion = PmLog.regionLength(o.logCapacityFor(size));
         Superblock sb;
         try {
-            sb = Superblock.layout(UUID.randomUUID(), size, o.slabSize(), o.registryLength(), logRegion,
+            long max = o.maxSize() == 0 ? 0 : Math.min(o.maxSize(), media.maxSize());
+            if (o.maxSize() != 0 && max < o.maxSize()) {
+                throw new IllegalArgumentException(String.format("the media reserves %,d bytes, less than maxSize %,d",
+                        media.maxSize(), o.maxSize()));
+            }
+            sb = Superblock.layout(UUID.randomUUID(), size, max, o.slabSize(), o.registryLength(), logRegion,
                     HeapOptions.SLAB_AREA_ALIGNMENT, System.currentTimeMillis());
         } catch (IllegalArgumentException e) {
             throw new FerriteException("cannot create pool " + media.path() + ": " + e.getMessage(), "choose a larger size", e);
         }
         MemorySegment seg = media.segment();
-        seg.asSlice(0, sb.logOffset()).fill((byte) 0);
+        // the slab table's entries past the first slabs stay untouched: zero in the new file, and
+        // sparse on disk until growth gives their slabs out
+        long tableUsed = Math.min(sb.logOffset(), Superblock.alignUp(SlabTableDescriptor.entryOffset(sb.slabTableOffset(),
+                sb.slabCount()), 4096));
+        seg.asSlice(0, tableUsed).fill((byte) 0);
+        seg.asSlice(sb.slabTableOffset() + sb.slabTableLength(), sb.logOffset() - sb.slabTableOffset() - sb.slabTableLength())
+                .fill((byte) 0);
         TypeRegistry.format(seg, sb.registryOffset(), sb.registryLength(), sb.slabSize());
         long cp;
         try (PmLog log = PmLog.format(media, sb.logOffset(), sb.logLength(), logOptions(null, o, sb))) {
             cp = log.tailLsn();
         }
-        media.persist(sb.registryOffset(), sb.logOffset() - sb.registryOffset());
+        media.persist(sb.registryOffset(), tableUsed - sb.registryOffset());
         sb = sb.withBaseAndCheckpoint(media.baseAddress(), cp);
         sb.write(seg, SuperblockDescriptor.A_OFFSET);
         media.persist(0, 2L * SuperblockDescriptor.SLOT_LENGTH);

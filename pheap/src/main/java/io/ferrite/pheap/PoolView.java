@@ -19,26 +19,28 @@ public final class PoolView {
     private final MemorySegment segment;
     private final long baseAddress;
     private final long slabAreaOffset;
-    private final long poolSize;
+    private final java.util.function.LongSupplier poolSize;
     private final String poolName;
 
-    PoolView(MemorySegment pool, long baseAddress, long slabAreaOffset, String poolName) {
+    PoolView(MemorySegment pool, long baseAddress, long slabAreaOffset, String poolName, java.util.function.LongSupplier poolSize) {
         this.segment = pool.asReadOnly();
         this.baseAddress = baseAddress;
         this.slabAreaOffset = slabAreaOffset;
-        this.poolSize = pool.byteSize();
+        this.poolSize = poolSize;
         this.poolName = poolName;
     }
 
     /** The view of {@code heap}'s pool. */
     public static PoolView of(Heap heap) {
         return new PoolView(heap.segment(), heap.baseAddress(), heap.superblock().slabAreaOffset(),
-                heap.path() == null ? "<memory pool " + heap.poolId() + ">" : heap.path().toString());
+                heap.path() == null ? "<memory pool " + heap.poolId() + ">" : heap.path().toString(), heap::poolSize);
     }
 
     /**
      * The pool's bytes, read-only, pool offset 0 first (for readers whose loops read words
-     * themselves; a write through it throws).
+     * themselves; a write through it throws). A pool that can grow gives a segment over its whole
+     * reserved range, of which only [0, {@link #poolSize()}) is mapped: check offsets against
+     * {@link #poolSize()}, not the segment's size.
      */
     public MemorySegment segment() {
         return segment;
@@ -81,9 +83,9 @@ public final class PoolView {
         return slabAreaOffset;
     }
 
-    /** The pool's size in bytes (the superblock's, not the file's, which may be longer). */
+    /** The pool's size in bytes now (the superblock's, not the file's, which may be longer); it grows, never shrinks. */
     public long poolSize() {
-        return poolSize;
+        return poolSize.getAsLong();
     }
 
     /** The pool file, or a name for an in-memory pool, for messages. */

@@ -39,6 +39,8 @@ final class RedoApplier {
     private final long slabAreaOffset;
     private final long slabSize;
     private final int slabCount;
+    /** End of the pool records may touch: the pool's size, raised when it grows (the segment may reach further, unmapped). */
+    private volatile long limit;
 
     /**
      * @param pool the mapped pool
@@ -78,6 +80,12 @@ final class RedoApplier {
         this.slabAreaOffset = slabAreaOffset;
         this.slabSize = slabSize;
         this.slabCount = slabCount;
+        this.limit = pool.byteSize();
+    }
+
+    /** Records may touch [0, {@code poolSize}) (at most the segment); the heap raises it when the pool grows. */
+    void limit(long poolSize) {
+        this.limit = Math.min(poolSize, pool.byteSize());
     }
 
     /** The word WRITE_PTR stores for {@code target} at pool offset {@code at}. */
@@ -190,10 +198,11 @@ final class RedoApplier {
             if (kind != OP_WRITE && kind != OP_ZERO && (at & 7) != 0) {
                 throw bad(lsn, "operation " + i + " " + opName(kind) + " at unaligned pool offset " + at);
             }
-            if (at < writableStart || at + span > pool.byteSize() || at + span < at || (at < logEnd && at + span > logStart)) {
+            long lim = limit;
+            if (at < writableStart || at + span > lim || at + span < at || (at < logEnd && at + span > logStart)) {
                 throw bad(lsn, "operation " + i + " " + opName(kind) + " targets pool range [" + at + ", " + (at + span)
                         + ") outside the writable pool (superblocks end at " + writableStart + ", log is [" + logStart + ", "
-                        + logEnd + "), pool size " + pool.byteSize() + ")");
+                        + logEnd + "), pool size " + lim + ")");
             }
             p += OP_HEADER_LENGTH + payload;
             if (p > end) {

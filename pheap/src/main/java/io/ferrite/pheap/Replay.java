@@ -58,7 +58,17 @@ public final class Replay {
      * pointer stored as {@code base + target}; {@code dirty} may be null.
      */
     public static Replay atBase(MemorySegment pool, Superblock sb, long base, DirtyLines dirty) {
-        return new Replay(new RedoApplier(pool, base, writableStart(), sb.logOffset(), sb.logOffset() + sb.logLength(), dirty));
+        Replay r = new Replay(new RedoApplier(pool, base, writableStart(), sb.logOffset(), sb.logOffset() + sb.logLength(), dirty));
+        r.limit(sb.poolSize());
+        return r;
+    }
+
+    /**
+     * Records may touch the pool below {@code poolSize} only (and never past the segment, which
+     * may reach into address space reserved for growth): raised when the pool grows.
+     */
+    public void limit(long poolSize) {
+        applier.limit(poolSize);
     }
 
     /**
@@ -68,8 +78,10 @@ public final class Replay {
      * {@link #atBase}.
      */
     public static Replay atRecordedBases(MemorySegment pool, Superblock sb, long base, DirtyLines dirty) {
-        return new Replay(new RedoApplier(pool, base, writableStart(), sb.logOffset(), sb.logOffset() + sb.logLength(), dirty,
+        Replay r = new Replay(new RedoApplier(pool, base, writableStart(), sb.logOffset(), sb.logOffset() + sb.logLength(), dirty,
                 true, sb.slabTableOffset(), sb.slabAreaOffset(), sb.slabSize(), sb.slabCount()));
+        r.limit(sb.poolSize());
+        return r;
     }
 
     private static long writableStart() {

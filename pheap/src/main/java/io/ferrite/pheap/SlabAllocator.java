@@ -28,7 +28,11 @@ final class SlabAllocator {
     private final MemorySegment seg;
     private final Superblock sb;
     private final String poolName;
+    /** One per slab of the pool's maximum; indexes below {@link #count} are slabs of the pool. */
     private final SlabState[] slabs;
+    /** Slabs in the pool now: grows, under {@link #lock}, when {@link #grower} adds slabs. */
+    private volatile int count;
+    private final Grower grower;
     private final BitSet free = new BitSet();
     private final Object lock = new Object();
     private int freeCount;
@@ -161,15 +165,60 @@ final class SlabAllocator {
         }
     }
 
+    /**
+     * Adds slabs to the pool when none is free: makes the pool durably larger and returns its new
+     * slab count, or the count given when it cannot grow; throws {@link HeapFullException} when
+     * growth failed (a full file system). Called with the allocator's lock held.
+     */
+    interface Grower {
+        int grow(int slabCount, int slabsNeeded);
+    }
+
     SlabAllocator(MemorySegment seg, Superblock sb, String poolName) {
+        this(seg, sb, poolName, sb.slabCount(), null);
+    }
+
+    /** @param maxSlabs the slabs of the largest the pool may grow to; {@code grower} null: it does not grow */
+    SlabAllocator(MemorySegment seg, Superblock sb, String poolName, long maxSlabs, Grower grower) {
         this.seg = seg;
         this.sb = sb;
         this.poolName = poolName;
-        this.slabs = new SlabState[sb.slabCount()];
+        this.slabs = new SlabState[(int) Math.max(sb.slabCount(), maxSlabs)];
+        this.count = sb.slabCount();
+        this.grower = grower;
     }
 
     int slabCount() {
-        return slabs.length;
+        return count;
+    }
+
+    /** Grows the pool to at least {@code bytes} through {@code g} ({@link Heap#grow}). */
+    void growTo(PoolGrowth g, long bytes) {
+        synchronized (lock) {
+            int old = count;
+            int n = Math.min(g.growToSize(old, bytes), slabs.length);
+            if (n > old) {
+                free.set(old, n);
+                freeCount += n - old;
+                count = n;
+            }
+        }
+    }
+
+    /** Grows the pool by at least {@code needed} slabs (caller holds {@link #lock}); false when it cannot. */
+    private boolean grow(int needed) {
+        if (grower == null) {
+            return false;
+        }
+        int old = count;
+        int n = Math.min(grower.grow(old, needed), slabs.length);
+        if (n <= old) {
+            return false;
+        }
+        free.set(old, n);
+        freeCount += n - old;
+        count = n;
+        return true;
     }
 
     int freeSlabs() {
@@ -190,7 +239,7 @@ final class SlabAllocator {
         }
         long live = 0;
         long table = sb.slabTableOffset();
-        for (int i = 0; i < slabs.length; i++) {
+        for (int i = 0; i < count; i++) {
             long e = SlabTableDescriptor.entryOffset(table, i);
             int state = seg.get(Le.U32, e + STATE_OFFSET);
             int typeId = seg.get(Le.U32, e + TYPE_ID_OFFSET);
@@ -257,7 +306,7 @@ final class SlabAllocator {
     SlabState slabOf(long poolOffset) {
         long rel = poolOffset - sb.slabAreaOffset();
         int idx = rel < 0 ? -1 : (int) (rel / sb.slabSize());
-        SlabState s = idx >= 0 && idx < slabs.length ? slabs[idx] : null;
+        SlabState s = idx >= 0 && idx < count ? slabs[idx] : null;
         if (s == null || poolOffset < s.start + s.type.dataOffset
                 || (poolOffset - s.start - s.type.dataOffset) % s.objectSize != 0
                 || (poolOffset - s.start - s.type.dataOffset) / s.objectSize >= s.count) {
@@ -304,6 +353,9 @@ final class SlabAllocator {
         int idx;
         synchronized (lock) {
             idx = free.nextSetBit(0);
+            if (idx < 0 && grow(1)) {
+                idx = free.nextSetBit(0);
+            }
             if (idx < 0) {
                 throw full(t, t.objectSize);
             }
@@ -406,17 +458,9 @@ final class SlabAllocator {
         int span = SlabHeaderDescriptor.largeSpan(sb.slabSize(), size);
         int head;
         synchronized (lock) {
-            head = -1;
-            for (int i = free.nextSetBit(0); i >= 0; ) {
-                int end = free.nextClearBit(i);
-                if (end < 0 || end > slabs.length) {
-                    end = slabs.length;
-                }
-                if (end - i >= span) {
-                    head = i;
-                    break;
-                }
-                i = end >= slabs.length ? -1 : free.nextSetBit(end);
+            head = freeRun(span);
+            while (head < 0 && grow(span - trailingFree())) {
+                head = freeRun(span);
             }
             if (head < 0) {
                 throw full(t, size);
@@ -441,16 +485,37 @@ final class SlabAllocator {
         }
     }
 
+    /** First slab of a free run of {@code span} slabs, or -1 (caller holds {@link #lock}). */
+    private int freeRun(int span) {
+        int n = count;
+        for (int i = free.nextSetBit(0); i >= 0 && i < n; ) {
+            int end = Math.min(free.nextClearBit(i), n);
+            if (end - i >= span) {
+                return i;
+            }
+            i = end >= n ? -1 : free.nextSetBit(end);
+        }
+        return -1;
+    }
+
+    /** Free slabs at the end of the pool, which a growth extends into one run (caller holds {@link #lock}). */
+    private int trailingFree() {
+        int n = count;
+        int last = n == 0 ? -1 : free.previousClearBit(n - 1);
+        return n - 1 - last;
+    }
+
     private HeapFullException full(TypeInfo t, long size) {
         int largestRun = 0;
-        for (int i = free.nextSetBit(0); i >= 0 && i < slabs.length; ) {
-            int end = Math.min(free.nextClearBit(i), slabs.length);
+        int n = count;
+        for (int i = free.nextSetBit(0); i >= 0 && i < n; ) {
+            int end = Math.min(free.nextClearBit(i), n);
             largestRun = Math.max(largestRun, end - i);
-            i = end >= slabs.length ? -1 : free.nextSetBit(end);
+            i = end >= n ? -1 : free.nextSetBit(end);
         }
         return new HeapFullException(String.format("heap full: cannot allocate %,d bytes of type %s in pool %s:"
                 + " %d of %d slabs of %,d bytes free (largest free run %d slabs)", size, t.name, poolName, freeCount,
-                slabs.length, sb.slabSize(), largestRun), size, freeCount, slabs.length);
+                n, sb.slabSize(), largestRun), size, freeCount, n);
     }
 
     /** Live objects and slabs in use, for statistics. */
@@ -468,6 +533,6 @@ final class SlabAllocator {
 
     /** Every slab in use (tests, the checker). */
     SlabState[] slabs() {
-        return slabs.clone();
+        return java.util.Arrays.copyOf(slabs, count);
     }
 }

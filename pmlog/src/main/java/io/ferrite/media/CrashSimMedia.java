@@ -40,7 +40,7 @@ public final class CrashSimMedia extends Media {
 
     private final Media live;
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment shadow;
+    private MemorySegment shadow;
     /** Per thread, line → its last flushed snapshot (not yet fenced by that thread). */
     private final Map<Thread, Map<Long, Snapshot>> pending = new HashMap<>();
     private long flushSeq;
@@ -61,6 +61,32 @@ public final class CrashSimMedia extends Media {
     /** Crashsim over a zeroed in-memory segment (no file): the fast way for tests. */
     public static CrashSimMedia inMemory(long size) {
         return new CrashSimMedia(Media.inMemory(size));
+    }
+
+    /** Crashsim over a zeroed in-memory segment that can grow to {@code maxSize}. */
+    public static CrashSimMedia inMemory(long size, long maxSize) {
+        return new CrashSimMedia(Media.inMemory(size, maxSize));
+    }
+
+    @Override
+    public long maxSize() {
+        return live.maxSize();
+    }
+
+    /**
+     * Grows the live media; the new bytes are zero and count as persisted at once (a file's
+     * extension is made durable before the new range is mapped, see {@link Media#grow}). Images
+     * built after this have the new size.
+     */
+    @Override
+    public synchronized void grow(long newSize) {
+        long old = live.size();
+        live.grow(newSize);
+        if (newSize != old) {
+            MemorySegment longer = arena.allocate(newSize, 64);
+            longer.copyFrom(shadow);
+            shadow = longer;
+        }
     }
 
     /** Called at every fence, before it takes effect; null to stop. */
@@ -250,7 +276,7 @@ public final class CrashSimMedia extends Media {
      */
     public static final class CrashPoint {
         private final long fence;
-        private final MemorySegment shadow;
+        private MemorySegment shadow;
         /** Set while the crash point can still be built; null once its listener returned. */
         private CrashSimMedia media;
         private long[] offsets;

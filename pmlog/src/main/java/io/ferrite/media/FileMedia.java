@@ -16,7 +16,7 @@ abstract sealed class FileMedia extends Media permits MappedMedia, JdkMappedMedi
     private final boolean dax;
     private final boolean readOnly;
     private final Arena arena;
-    private final MemorySegment segment;
+    private volatile MemorySegment segment;
 
     FileMedia(Path path, String fs, boolean dax, boolean readOnly, Arena arena, MemorySegment segment) {
         this.path = path;
@@ -30,6 +30,11 @@ abstract sealed class FileMedia extends Media permits MappedMedia, JdkMappedMedi
     @Override
     public final MemorySegment segment() {
         return segment;
+    }
+
+    /** After growth: the longer segment over the same address and arena. */
+    final void replaceSegment(MemorySegment longer) {
+        this.segment = longer;
     }
 
     @Override

@@ -35,6 +35,16 @@ public class ForwardingMedia extends Media {
     }
 
     @Override
+    public long maxSize() {
+        return delegate.maxSize();
+    }
+
+    @Override
+    public void grow(long newSize) {
+        delegate.grow(newSize);
+    }
+
+    @Override
     public Path path() {
         return delegate.path();
     }

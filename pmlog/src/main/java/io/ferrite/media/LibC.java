@@ -42,7 +42,10 @@ final class LibC {
     static final int ENODEV = 19;
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
+    static final int EDQUOT = 122;
     static final int EOPNOTSUPP = 95;
+
+    static final int MAP_FIXED = 0x10;
 
     static final long MAP_FAILED = -1L;
 
@@ -69,6 +72,10 @@ final class LibC {
             CAPTURE_ERRNO);
     private static final MethodHandle POSIX_FALLOCATE = downcall("posix_fallocate",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle FTRUNCATE = downcall("ftruncate",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle FSYNC = downcall("fsync",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = downcall("strerror",
             FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle GETPAGESIZE = downcall("getpagesize",
@@ -145,6 +152,26 @@ final class LibC {
     static int posixFallocate(int fd, long offset, long length) {
         try {
             return (int) POSIX_FALLOCATE.invokeExact(fd, offset, length);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static Result ftruncate(int fd, long length) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int r = (int) FTRUNCATE.invokeExact(state, fd, length);
+            return new Result(r, r != 0 ? (int) ERRNO.get(state, 0L) : 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static Result fsync(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int r = (int) FSYNC.invokeExact(state, fd);
+            return new Result(r, r != 0 ? (int) ERRNO.get(state, 0L) : 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

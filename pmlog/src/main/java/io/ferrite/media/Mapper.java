@@ -136,43 +136,69 @@ final class Mapper {
             throw openError(path, fd.errno());
         }
         long reserved = 0;
+        long max = Math.max(o.maxSize(), size);
+        long base = 0;
         long addr;
         boolean dax = false;
+        boolean ok = false;
         try {
             if (o.avoidAddress() != 0) {
-                LibC.Result r = LibC.mmap(o.avoidAddress(), size, LibC.PROT_NONE,
+                LibC.Result r = LibC.mmap(o.avoidAddress(), max, LibC.PROT_NONE,
                         LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE | LibC.MAP_FIXED_NOREPLACE, -1, 0);
                 if (!r.failed()) {
                     reserved = r.value();
                 }
             }
-            int prot = o.readOnly() ? LibC.PROT_READ : LibC.PROT_READ | LibC.PROT_WRITE;
             long hint = o.addressHint();
+            if (max > size) {
+                if (size % LibC.PAGE_SIZE != 0) {
+                    throw new MediaException(String.format("cannot reserve %,d bytes for %s: its size %,d is not a multiple"
+                            + " of the page size %d", max, path, size, LibC.PAGE_SIZE), "only page-aligned files can grow");
+                }
+                LibC.Result r = reserveTry(hint, max, o);
+                if (r.failed()) {
+                    throw mmapError(path, max, r.errno(), o);
+                }
+                base = r.value();
+                hint = base;
+            }
+            int prot = o.readOnly() ? LibC.PROT_READ : LibC.PROT_READ | LibC.PROT_WRITE;
             addr = LibC.MAP_FAILED;
             if (!o.readOnly() && (want == FlushBackend.AUTO || want == FlushBackend.LIBPMEM)) {
-                LibC.Result r = mapTry(hint, size, prot, LibC.MAP_SHARED_VALIDATE | LibC.MAP_SYNC, (int) fd.value(), o);
+                LibC.Result r = base != 0
+                        ? LibC.mmap(base, size, prot, LibC.MAP_SHARED_VALIDATE | LibC.MAP_SYNC | LibC.MAP_FIXED, (int) fd.value(), 0)
+                        : mapTry(hint, size, prot, LibC.MAP_SHARED_VALIDATE | LibC.MAP_SYNC, (int) fd.value(), o);
                 if (!r.failed()) {
                     addr = r.value();
                     dax = true;
                 } else if (r.errno() != LibC.EOPNOTSUPP && r.errno() != LibC.EINVAL) {
                     throw mmapError(path, size, r.errno(), o);
+                } else if (base != 0) {
+                    // a refused MAP_FIXED leaves the range as it was; put the reservation back to be sure
+                    LibC.mmap(base, size, LibC.PROT_NONE, RESERVE_FLAGS | LibC.MAP_FIXED, -1, 0);
                 }
             }
             if (addr == LibC.MAP_FAILED) {
-                LibC.Result r = mapTry(hint, size, prot, LibC.MAP_SHARED, (int) fd.value(), o);
+                LibC.Result r = base != 0
+                        ? LibC.mmap(base, size, prot, LibC.MAP_SHARED | LibC.MAP_FIXED, (int) fd.value(), 0)
+                        : mapTry(hint, size, prot, LibC.MAP_SHARED, (int) fd.value(), o);
                 if (r.failed()) {
                     throw mmapError(path, size, r.errno(), o);
                 }
                 addr = r.value();
             }
+            ok = true;
         } finally {
             LibC.close((int) fd.value());
             if (reserved != 0) {
-                LibC.munmap(reserved, size);
+                LibC.munmap(reserved, max);
+            }
+            if (!ok && base != 0) {
+                LibC.munmap(base, max);
             }
         }
         if (o.requireAddress() && addr != o.addressHint()) {
-            LibC.munmap(addr, size);
+            LibC.munmap(addr, max);
             throw new MediaException(String.format("%s could not be mapped at 0x%x as required (the kernel chose 0x%x)",
                     path, o.addressHint(), addr), "free that address range or allow relocation");
         }
@@ -182,7 +208,9 @@ final class Mapper {
             case LIBPMEM -> backend = FlushBackend.LIBPMEM;
             case MSYNC -> backend = FlushBackend.MSYNC;
             default -> {
-                if (dax && pmem.isEmpty()) {
+                // A growable DAX mapping without libpmem stays here with msync (which writes back a
+                // DAX mapping's cache lines too, slower): jdk-sync cannot grow.
+                if (dax && pmem.isEmpty() && max == size) {
                     LibC.munmap(addr, size);
                     return jdkMap(path, size, fs, true, o.readOnly());
                 }
@@ -192,10 +220,23 @@ final class Mapper {
         if (o.readOnly()) {
             backend = FlushBackend.MSYNC;
         }
-        MappedMedia m = new MappedMedia(path, addr, size, backend, backend == FlushBackend.LIBPMEM ? pmem.orElseThrow() : null,
+        MappedMedia m = new MappedMedia(path, addr, size, max, backend, backend == FlushBackend.LIBPMEM ? pmem.orElseThrow() : null,
                 dax, fs, o.readOnly());
         logChoice(m);
         return m;
+    }
+
+    static final int RESERVE_FLAGS = LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE;
+
+    /** An anonymous PROT_NONE range of {@code max} bytes, at the hint when it is free. */
+    private static LibC.Result reserveTry(long hint, long max, MediaOptions o) {
+        if (hint != 0) {
+            LibC.Result r = LibC.mmap(hint, max, LibC.PROT_NONE, RESERVE_FLAGS | LibC.MAP_FIXED_NOREPLACE, -1, 0);
+            if (!r.failed() || (r.errno() != LibC.EEXIST && r.errno() != LibC.ENOMEM) || o.requireAddress()) {
+                return r;
+            }
+        }
+        return LibC.mmap(0, max, LibC.PROT_NONE, RESERVE_FLAGS, -1, 0);
     }
 
     private static LibC.Result mapTry(long hint, long size, int prot, int flags, int fd, MediaOptions o) {

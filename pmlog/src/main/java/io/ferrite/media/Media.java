@@ -30,7 +30,15 @@ public abstract class Media implements AutoCloseable {
 
     /** A volatile in-memory media over a fresh zeroed segment (tests, crash images). */
     public static Media inMemory(long size) {
-        return new MemoryMedia(size);
+        return new MemoryMedia(size, size);
+    }
+
+    /**
+     * A volatile in-memory media of {@code size} bytes that can {@linkplain #grow grow} to {@code
+     * maxSize} without moving (the whole maximum is allocated now: tests only).
+     */
+    public static Media inMemory(long size, long maxSize) {
+        return new MemoryMedia(size, maxSize);
     }
 
     /**
@@ -53,6 +61,42 @@ public abstract class Media implements AutoCloseable {
     /** Where the bytes live in the address space of this process. */
     public long baseAddress() {
         return segment().address();
+    }
+
+    /**
+     * Bytes this media can grow to without moving: the reserved address range. Equal to {@link
+     * #size()} for media that cannot grow.
+     */
+    public long maxSize() {
+        return size();
+    }
+
+    /**
+     * Extends the media to {@code newSize} bytes at the addresses that follow the current ones:
+     * {@link #baseAddress()} does not change, so absolute pointers into it stay valid. The file is
+     * extended ({@code posix_fallocate}) and made durable ({@code fsync}) before the new range is
+     * mapped; when the file system is full it throws {@link MediaFullException} and leaves file and
+     * mapping as they were. The new bytes read as zero. Segments obtained before keep their old
+     * size: fetch {@link #segment()} again. Not thread safe against itself; concurrent readers of
+     * the old range are unaffected.
+     *
+     * @throws IllegalArgumentException if {@code newSize} is below {@link #size()}, above {@link
+     *     #maxSize()} or not page aligned
+     */
+    public void grow(long newSize) {
+        if (newSize == size()) {
+            return;
+        }
+        throw new UnsupportedOperationException("media " + describe() + " cannot grow (maxSize=" + maxSize()
+                + "): map it with MediaOptions.maxSize through the libc mapper");
+    }
+
+    static void checkGrow(Media m, long newSize) {
+        if (newSize < m.size() || newSize > m.maxSize() || newSize % 4096 != 0) {
+            throw new IllegalArgumentException("cannot grow " + (m.path() == null ? "<memory>" : m.path()) + " from "
+                    + m.size() + " to " + newSize + " bytes: the new size must lie in [size, maxSize=" + m.maxSize()
+                    + "] and be a multiple of 4096");
+        }
     }
 
     /** The file, or null for in-memory media. */

@@ -13,6 +13,9 @@ import io.ferrite.ConfigurationException;
  * <tr><td>requireAddress</td><td>-</td><td>false</td><td>fail rather than land elsewhere than the hint</td></tr>
  * <tr><td>avoidAddress</td><td>-</td><td>0 (none)</td><td>keep the mapping off the range starting here (forced relocation)</td></tr>
  * <tr><td>readOnly</td><td>-</td><td>false</td><td>map read-only (inspection tools)</td></tr>
+ * <tr><td>maxSize</td><td>-</td><td>0 (the file's size)</td><td>reserve this many bytes of address space (an anonymous
+ * {@code PROT_NONE} mapping) and map the file over its prefix, so that {@link Media#grow} maps more of the file at the
+ * addresses that follow; libc mapping (msync, libpmem, auto) only</td></tr>
  * <tr><td>preallocate</td><td>-</td><td>true</td><td>on create, reserve the file's blocks so a full tmpfs fails now, not with SIGBUS later</td></tr>
  * </table>
  */
@@ -26,6 +29,7 @@ public final class MediaOptions {
     private long avoidAddress;
     private boolean readOnly;
     private boolean preallocate = true;
+    private long maxSize;
 
     public static MediaOptions defaults() {
         return new MediaOptions();
@@ -61,6 +65,16 @@ public final class MediaOptions {
         return this;
     }
 
+    /** Bytes of address space to reserve for growth; 0 reserves just the file's size. */
+    public MediaOptions maxSize(long maxSize) {
+        this.maxSize = maxSize;
+        return this;
+    }
+
+    public long maxSize() {
+        return maxSize;
+    }
+
     public FlushBackend backend() {
         return backend;
     }
@@ -93,6 +107,7 @@ public final class MediaOptions {
         c.avoidAddress = avoidAddress;
         c.readOnly = readOnly;
         c.preallocate = preallocate;
+        c.maxSize = maxSize;
         return c;
     }
 
@@ -115,6 +130,14 @@ public final class MediaOptions {
         }
         if (backend == FlushBackend.JDK_SYNC && (addressHint != 0 || avoidAddress != 0)) {
             throw new ConfigurationException("backend=jdk-sync maps through the JDK, which takes no address hint; use libpmem or msync");
+        }
+        if (maxSize < 0 || maxSize % LibC.PAGE_SIZE != 0) {
+            throw new ConfigurationException("maxSize=" + maxSize + " must be 0 or a positive multiple of the page size "
+                    + LibC.PAGE_SIZE);
+        }
+        if (maxSize != 0 && backend == FlushBackend.JDK_SYNC) {
+            throw new ConfigurationException("backend=jdk-sync maps through the JDK, which cannot reserve address space for growth"
+                    + " (maxSize=" + maxSize + "); use libpmem or msync");
         }
         return this;
     }

@@ -12,16 +12,37 @@ import java.nio.file.Path;
 final class MemoryMedia extends Media {
     /** null when the segment is the caller's. */
     private final Arena arena;
-    private final MemorySegment segment;
+    /** The whole reservation; {@link #segment} is its prefix. */
+    private final MemorySegment reserved;
+    private volatile MemorySegment segment;
 
-    MemoryMedia(long size) {
+    MemoryMedia(long size, long maxSize) {
+        if (maxSize < size) {
+            throw new IllegalArgumentException("maxSize=" + maxSize + " below size=" + size);
+        }
         this.arena = Arena.ofShared();
-        this.segment = arena.allocate(size, 4096);
+        this.reserved = arena.allocate(maxSize, 4096);
+        this.segment = reserved.asSlice(0, size);
     }
 
     MemoryMedia(MemorySegment segment) {
         this.arena = null;
+        this.reserved = segment;
         this.segment = segment;
+    }
+
+    @Override
+    public long maxSize() {
+        return reserved.byteSize();
+    }
+
+    @Override
+    public synchronized void grow(long newSize) {
+        if (newSize == size()) {
+            return;
+        }
+        checkGrow(this, newSize);
+        segment = reserved.asSlice(0, newSize);
     }
 
     @Override

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "ferrite",
         mixinStandardHelpOptions = true,
         versionProvider = Ferrite.Version.class,
-        subcommands = {InfoCommand.class, CheckCommand.class, RecoverCommand.class, DumpCommand.class, LogCommand.class,
+        subcommands = {InfoCommand.class, CheckCommand.class, RecoverCommand.class, GrowCommand.class, DumpCommand.class, LogCommand.class,
             DemoCommand.class, NotBuiltCommands.Replica.class, NotBuiltCommands.Promote.class, NotBuiltCommands.Restore.class,
             NotBuiltCommands.PowerEvent.class, CommandLine.HelpCommand.class},
         description = {

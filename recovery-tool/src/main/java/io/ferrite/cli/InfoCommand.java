@@ -102,6 +102,7 @@ final class InfoCommand implements Callable<Integer> {
         o.put("formatVersion", sb.formatVersion());
         o.put("uuid", sb.poolId().toString());
         o.put("size", sb.poolSize());
+        o.put("maxSize", sb.maxSize());
         o.put("fileSize", img.fileSize);
         o.put("created", Instant.ofEpochMilli(sb.created()).toString());
         o.put("media", Json.obj().put("fileSystem", img.media.fileSystem())
@@ -163,6 +164,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         o.put("types", types);
         o.put("slabs", Json.obj().put("total", sb.slabCount()).put("free", m.freeSlabs()).put("inUse", sb.slabCount() - m.freeSlabs()));
+        o.put("used", (long) (sb.slabCount() - m.freeSlabs()) * sb.slabSize());
         PoolModel.Type rt = m.rootType();
         o.put("root", rt == null ? null : rt.name() + "@" + m.rootOffset);
         o.put("replication", Json.obj().put("slots", "none (replication not built yet)")
@@ -180,6 +182,12 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("pool %s%n", f.get("pool"));
         out.printf("  format version %s, UUID %s, %,d bytes (file %,d), created %s%n", f.get("formatVersion"), f.get("uuid"),
                 (Long) f.get("size"), (Long) f.get("fileSize"), f.get("created"));
+        Map<String, Object> sl0 = ((Json.Obj) f.get("slabs")).fields;
+        long size = (Long) f.get("size");
+        long max = (Long) f.get("maxSize");
+        out.printf("  size %,d bytes, maximum %,d (%s), used %,d bytes (%s of %s slabs)%n", size, max,
+                max > size ? "grows on its own; `ferrite grow` grows it now" : "fixed", (Long) f.get("used"), sl0.get("inUse"),
+                sl0.get("total"));
         Map<String, Object> media = ((Json.Obj) f.get("media")).fields;
         out.printf("  media: %s, %s; a writer would flush with %s%n", media.get("fileSystem"),
                 Boolean.TRUE.equals(media.get("persistentMemory")) ? "real persistent memory (DAX)"

@@ -98,7 +98,7 @@ final class MapChainReader {
                 }
                 long k0 = BlobHeaderDescriptor.dataOffset(e);
                 long len = seg.get(Mem.U32, BlobHeaderDescriptor.lengthOffset(e)) & 0xffffffffL;
-                if (len < kb.length || len > mem.hi - k0) {
+                if (len < kb.length || len > mem.hi() - k0) {
                     return INCONSISTENT;
                 }
                 if (EntryDescriptor.metaKeyLength(meta) == kb.length
@@ -194,7 +194,7 @@ final class MapChainReader {
             long k0 = BlobHeaderDescriptor.dataOffset(e);
             long len = seg.get(Mem.U32, BlobHeaderDescriptor.lengthOffset(e)) & 0xffffffffL;
             boolean match = false;
-            if (len >= kb.length && len <= mem.hi - k0 && EntryDescriptor.metaKeyLength(seg.get(Mem.U64, n + META_OFF)) == kb.length) {
+            if (len >= kb.length && len <= mem.hi() - k0 && EntryDescriptor.metaKeyLength(seg.get(Mem.U64, n + META_OFF)) == kb.length) {
                 match = MemorySegment.mismatch(seg, k0, k0 + kb.length, MemorySegment.ofArray(kb), 0, kb.length) == -1;
             }
             byte[] value = EMPTY;

@@ -21,7 +21,8 @@ final class Mem {
     final MemorySegment seg;
     final long base;
     final long lo;
-    final long hi;
+    /** The pool's size is read at every check: a pool that grows has more slab area after. */
+    private final PoolView view;
     final String pool;
 
     Mem(Heap heap) {
@@ -29,8 +30,13 @@ final class Mem {
         this.seg = view.segment();
         this.base = view.baseAddress();
         this.lo = view.slabAreaOffset();
-        this.hi = view.poolSize();
+        this.view = view;
         this.pool = view.poolName();
+    }
+
+    /** End of the slab area now (the pool's size). */
+    long hi() {
+        return view.poolSize();
     }
 
     /** The pool offset a pointer field holds: 0 for null, {@link #BAD} when it points outside the slab area. */
@@ -40,7 +46,7 @@ final class Mem {
             return 0;
         }
         long off = a - base;
-        return off >= lo && off < hi && (off & 7) == 0 ? off : BAD;
+        return off >= lo && off < hi() && (off & 7) == 0 ? off : BAD;
     }
 
     long ptr(long obj, PField f) {
@@ -53,7 +59,7 @@ final class Mem {
      * own count is itself impossible (a walk past it is a loop, not a long chain).
      */
     long capacity(io.ferrite.pheap.PType type) {
-        return (hi - lo) / type.size();
+        return (hi() - lo) / type.size();
     }
 
     /**
@@ -76,7 +82,7 @@ final class Mem {
     byte[] blob(long off) {
         long len = seg.get(U32, BlobHeaderDescriptor.lengthOffset(off)) & 0xffffffffL;
         long data = BlobHeaderDescriptor.dataOffset(off);
-        if (len > hi - data || len > Integer.MAX_VALUE - 16) {
+        if (len > hi() - data || len > Integer.MAX_VALUE - 16) {
             return null;
         }
         byte[] b = new byte[(int) len];

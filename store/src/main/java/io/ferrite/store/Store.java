@@ -121,6 +121,21 @@ public final class Store implements AutoCloseable {
         return start(Heap.create(path, size, c.heapOptions), c);
     }
 
+    /**
+     * Creates a store in a new pool file that grows on its own: it starts small (16 MiB with the
+     * default slab size) and grows, without moving, up to the heap options' maxSize (64 GiB of
+     * address space when unset) as the store fills; see docs/store.md.
+     */
+    public static Store create(Path path, Context context) {
+        Context c = context.copy().conclude();
+        return start(Heap.create(path, c.heapOptions), c);
+    }
+
+    /** Opens the pool file if it exists, else creates a growing one ({@link #create(Path, Context)}). */
+    public static Store openOrCreate(Path path, Context context) {
+        return Files.exists(path) ? open(path, context) : create(path, context);
+    }
+
     /** Opens the store in an existing pool file (recovering it if it was not closed cleanly). */
     public static Store open(Path path, Context context) {
         Context c = context.copy().conclude();

@@ -27,7 +27,7 @@ class ExamplesTest {
 
             Path path = Path.of("/dev/shm/users.pool");
             Store.Context ctx = new Store.Context().register(User.class, 100);  // Kryo class, stable id
-            try (Store store = Store.openOrCreate(path, 64 << 20, ctx)) {
+            try (Store store = Store.openOrCreate(path, ctx)) {                 // grows as it fills
                 store.map("users", String.class, User.class).put("alice", new User("Alice", "alice@example.com"));
             }
             try (Store store = Store.open(path, ctx)) {                         // after a restart

@@ -30,7 +30,52 @@ public record Superblock(
         long baseAddress,
         long checkpointLsn,
         long term,
-        long created) {
+        long created,
+        long maxPoolSize) {
+
+    /** A superblock of a pool that cannot grow (maximum pool size 0: the pool size). */
+    public Superblock(int formatVersion, int flags, long sequence, UUID poolId, long poolSize, int slabSize, int slabCount,
+            long registryOffset, long registryLength, long slabTableOffset, long slabTableLength, long logOffset,
+            long logLength, long slabAreaOffset, long baseAddress, long checkpointLsn, long term, long created) {
+        this(formatVersion, flags, sequence, poolId, poolSize, slabSize, slabCount, registryOffset, registryLength,
+                slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, baseAddress, checkpointLsn, term,
+                created, 0);
+    }
+
+    /** The size this pool may grow to: the recorded maximum, or the pool size when none is recorded. */
+    public long maxSize() {
+        return maxPoolSize == 0 ? poolSize : maxPoolSize;
+    }
+
+    /** Slabs a pool of {@link #maxSize()} would hold. */
+    public long maxSlabs() {
+        return Math.max(slabCount, (maxSize() - slabAreaOffset) / slabSize);
+    }
+
+    /** The pool size of {@code count} slabs: the slab area's end. */
+    public long sizeForSlabs(long count) {
+        return slabAreaOffset + count * slabSize;
+    }
+
+    /** The next copy (sequence + 1) of a pool grown to {@code newSize} bytes and {@code newSlabCount} slabs. */
+    public Superblock nextWithSize(long newSize, int newSlabCount) {
+        return new Superblock(formatVersion, flags, sequence + 1, poolId, newSize, slabSize, newSlabCount, registryOffset,
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, baseAddress,
+                checkpointLsn, term, created, maxPoolSize);
+    }
+
+    /**
+     * This copy as the successor of {@code current}: sequence {@code current + 1}, and never a
+     * smaller pool than {@code current}'s (a writer that computed its copy before a growth must
+     * not undo it).
+     */
+    public Superblock after(Superblock current) {
+        boolean grew = current.poolSize > poolSize;
+        return new Superblock(formatVersion, flags, current.sequence + 1, poolId, grew ? current.poolSize : poolSize,
+                slabSize, grew ? current.slabCount : slabCount, registryOffset, registryLength, slabTableOffset,
+                slabTableLength, logOffset, logLength, slabAreaOffset, baseAddress, checkpointLsn, term, created,
+                maxPoolSize);
+    }
 
     /** Why a slot does not hold a usable superblock, or null when it does. */
     public static String problem(MemorySegment seg, long slot) {
@@ -68,7 +113,8 @@ public record Superblock(
                 seg.get(U64, slot + BASE_ADDRESS_OFFSET),
                 seg.get(U64, slot + CHECKPOINT_LSN_OFFSET),
                 seg.get(U64, slot + TERM_OFFSET),
-                seg.get(U64, slot + CREATED_OFFSET));
+                seg.get(U64, slot + CREATED_OFFSET),
+                seg.get(U64, slot + MAX_POOL_SIZE_OFFSET));
     }
 
     /** Writes this copy into {@code slot} with its CRC; the caller persists the slot. */
@@ -94,6 +140,7 @@ public record Superblock(
         seg.set(U64, slot + CHECKPOINT_LSN_OFFSET, checkpointLsn);
         seg.set(U64, slot + TERM_OFFSET, term);
         seg.set(U64, slot + CREATED_OFFSET, created);
+        seg.set(U64, slot + MAX_POOL_SIZE_OFFSET, maxPoolSize);
         seg.set(U32, slot + CRC_OFFSET, computeCrc(seg, slot));
     }
 
@@ -106,7 +153,7 @@ public record Superblock(
         int f = clean ? flags | FLAG_CLEAN_CLOSE : flags & ~FLAG_CLEAN_CLOSE;
         return new Superblock(formatVersion, f, sequence + 1, poolId, poolSize, slabSize, slabCount,
                 registryOffset, registryLength, slabTableOffset, slabTableLength, logOffset, logLength,
-                slabAreaOffset, baseAddress, newCheckpointLsn, term, created);
+                slabAreaOffset, baseAddress, newCheckpointLsn, term, created, maxPoolSize);
     }
 
     /** Pool offset of slab {@code index}. */
@@ -150,6 +197,16 @@ public record Superblock(
                 return "slab count " + slabCount + " ends the slab area " + (poolSize - slabsEnd) + " bytes before the pool's"
                         + " end, but a pool has as many slabs as fit (" + (poolSize - slabAreaOffset) / slabSize + "): " + regions;
             }
+            if (maxPoolSize != 0) {
+                long maxSlabs = (maxPoolSize - slabAreaOffset) / slabSize;
+                if (maxPoolSize < poolSize || maxPoolSize % 4096 != 0
+                        || slabTableLength < Math.multiplyExact(maxSlabs, SlabTableDescriptor.ENTRY_LENGTH)
+                        || maxSlabs > Integer.MAX_VALUE) {
+                    return "maximum pool size " + maxPoolSize + " is below the pool size, not page aligned, or needs more"
+                            + " than the slab table's " + slabTableLength / SlabTableDescriptor.ENTRY_LENGTH + " entries ("
+                            + maxSlabs + " slabs): " + regions;
+                }
+            }
         } catch (ArithmeticException e) {
             return "region ends overflow 64 bits: " + regions;
         }
@@ -164,7 +221,7 @@ public record Superblock(
         }
         // the base is recorded after the pool is first mapped (there is no 'never mapped' 0), and
         // every slab's recorded base, which replay and the swizzle store, must be able to hold it
-        if (!PoolValidation.baseFits(baseAddress, poolSize)) {
+        if (!PoolValidation.baseFits(baseAddress, maxSize())) {
             return String.format("base address 0x%x is not a positive, page-aligned address with room for the pool's %d bytes below"
                     + " 2^63", baseAddress, poolSize);
         }
@@ -187,9 +244,23 @@ public record Superblock(
      */
     public static Superblock layout(UUID poolId, long poolSize, int slabSize, long registryLength, long logLength,
             long slabAlignment, long created) {
+        return layout(poolId, poolSize, 0, slabSize, registryLength, logLength, slabAlignment, created);
+    }
+
+    /**
+     * {@link #layout(UUID, long, int, long, long, long, long)} of a pool that may grow to {@code
+     * maxPoolSize} bytes (0: it cannot grow): the slab table has an entry for every slab of the
+     * maximum, so growth adds slabs without moving any metadata.
+     */
+    public static Superblock layout(UUID poolId, long poolSize, long maxPoolSize, int slabSize, long registryLength,
+            long logLength, long slabAlignment, long created) {
+        if (maxPoolSize != 0 && (maxPoolSize < poolSize || maxPoolSize % 4096 != 0 || poolSize % 4096 != 0)) {
+            throw new IllegalArgumentException(String.format("maximum pool size %,d must be at least the size %,d, and both"
+                    + " multiples of 4096", maxPoolSize, poolSize));
+        }
         long registryOffset = 2L * SLOT_LENGTH;
         long slabTableOffset = registryOffset + registryLength;
-        long maxSlabs = Math.max(1, poolSize / slabSize);
+        long maxSlabs = Math.max(1, Math.max(poolSize, maxPoolSize) / slabSize);
         long slabTableLength = alignUp(maxSlabs * SlabTableDescriptor.ENTRY_LENGTH, 4096);
         long logOffset = slabTableOffset + slabTableLength;
         long slabAreaOffset = alignUp(logOffset + logLength, slabAlignment);
@@ -202,28 +273,33 @@ public record Superblock(
         if (slabCount > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("pool size " + poolSize + " needs " + slabCount + " slabs; use a larger slab size");
         }
+        if (maxSlabs > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("maximum pool size " + maxPoolSize + " needs " + maxSlabs
+                    + " slabs; use a larger slab size");
+        }
         return new Superblock(FORMAT_VERSION, 0, 1, poolId, poolSize, slabSize, (int) slabCount, registryOffset,
-                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, 0, 0, 0, created);
+                registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, 0, 0, 0, created,
+                maxPoolSize == poolSize ? 0 : maxPoolSize);
     }
 
     /** The next copy (sequence + 1) with another term. */
     public Superblock nextWithTerm(long newTerm) {
         return new Superblock(formatVersion, flags, sequence + 1, poolId, poolSize, slabSize, slabCount, registryOffset,
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, baseAddress,
-                checkpointLsn, newTerm, created);
+                checkpointLsn, newTerm, created, maxPoolSize);
     }
 
     /** The next copy (sequence + 1) whose pointers assume {@code newBase} (swizzling's pool base). */
     public Superblock nextWithBase(long newBase) {
         return new Superblock(formatVersion, flags, sequence + 1, poolId, poolSize, slabSize, slabCount, registryOffset,
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, newBase,
-                checkpointLsn, term, created);
+                checkpointLsn, term, created, maxPoolSize);
     }
 
     public Superblock withBaseAndCheckpoint(long base, long cpLsn) {
         return new Superblock(formatVersion, flags, sequence, poolId, poolSize, slabSize, slabCount, registryOffset,
                 registryLength, slabTableOffset, slabTableLength, logOffset, logLength, slabAreaOffset, base, cpLsn,
-                term, created);
+                term, created, maxPoolSize);
     }
 
     public static long alignUp(long v, long a) {

@@ -37,7 +37,8 @@ import java.lang.foreign.StructLayout;
  *  |  checkpoint LSN (u64)                                        | 120
  *  |  term (u64)                                                  | 128
  *  |  created, epoch millis (u64)                                 | 136
- *  |  reserved (104 bytes, zero)                                  | 144
+ *  |  maximum pool size (u64): 0 = the pool size, fixed           | 144
+ *  |  reserved (96 bytes, zero)                                   | 152
  *  +-----------------------------+-------------------------------+
  *  |   CRC32C of bytes 0..247    |        reserved (u32)         | 248
  *  +-----------------------------+-------------------------------+   256
@@ -73,7 +74,14 @@ public final class SuperblockDescriptor {
     public static final int CHECKPOINT_LSN_OFFSET = 120;
     public static final int TERM_OFFSET = 128;
     public static final int CREATED_OFFSET = 136;
-    public static final int RESERVED_OFFSET = 144;
+    /**
+     * The size the pool may grow to (address space reserved at open, slab table sized for it);
+     * 0 in pools made before growth existed, which keep their size. The pool size at {@value
+     * #POOL_SIZE_OFFSET} is the current one: growth extends and maps the file first and writes
+     * the superblock last, so a crash leaves the old size or the new one.
+     */
+    public static final int MAX_POOL_SIZE_OFFSET = 144;
+    public static final int RESERVED_OFFSET = 152;
     public static final int CRC_OFFSET = 248;
     public static final int LENGTH = 256;
 
@@ -98,6 +106,7 @@ public final class SuperblockDescriptor {
             U64.withName("checkpointLsn"),
             U64.withName("term"),
             U64.withName("created"),
+            U64.withName("maxPoolSize"),
             paddingLayout(CRC_OFFSET - RESERVED_OFFSET),
             U32.withName("crc"),
             paddingLayout(4)).withName("Superblock");

@@ -35,6 +35,7 @@ class DescriptorLayoutTest {
         at(l, "checkpointLsn", SuperblockDescriptor.CHECKPOINT_LSN_OFFSET);
         at(l, "term", SuperblockDescriptor.TERM_OFFSET);
         at(l, "created", SuperblockDescriptor.CREATED_OFFSET);
+        at(l, "maxPoolSize", SuperblockDescriptor.MAX_POOL_SIZE_OFFSET);
         at(l, "crc", SuperblockDescriptor.CRC_OFFSET);
         assertEquals(SuperblockDescriptor.LENGTH, l.byteSize());
         assertEquals(0x0045544952524546L, SuperblockDescriptor.MAGIC);
