@@ -324,6 +324,16 @@ final class SlabAllocator {
      * is in {@code slotOut[0]}). May commit a slab-initialisation record through {@code system}.
      */
     SlabState reserveSmall(SlabState[] current, TypeInfo t, int[] slotOut, RedoWriter w, Consumer<RedoWriter> system) {
+        return reserveSmall(current, t, slotOut, w, system, true);
+    }
+
+    /**
+     * As above; with {@code mayGrow} false a pool without a free slab throws {@link
+     * HeapFullException} rather than growing, so the caller can first take back what ended
+     * threads hold ({@link Heap#reapDeadThreads}) and try again.
+     */
+    SlabState reserveSmall(SlabState[] current, TypeInfo t, int[] slotOut, RedoWriter w, Consumer<RedoWriter> system,
+            boolean mayGrow) {
         SlabState s = current[t.id];
         if (s != null) {
             int slot = s.reserve();
@@ -336,7 +346,7 @@ final class SlabAllocator {
         while (true) {
             s = t.available.poll();
             if (s == null) {
-                s = newSlab(t, w, system);
+                s = newSlab(t, w, system, mayGrow);
             } else if (!s.takeOwnership()) {
                 continue;
             }
@@ -349,11 +359,11 @@ final class SlabAllocator {
         }
     }
 
-    private SlabState newSlab(TypeInfo t, RedoWriter w, Consumer<RedoWriter> system) {
+    private SlabState newSlab(TypeInfo t, RedoWriter w, Consumer<RedoWriter> system, boolean mayGrow) {
         int idx;
         synchronized (lock) {
             idx = free.nextSetBit(0);
-            if (idx < 0 && grow(1)) {
+            if (idx < 0 && mayGrow && grow(1)) {
                 idx = free.nextSetBit(0);
             }
             if (idx < 0) {
@@ -455,11 +465,16 @@ final class SlabAllocator {
 
     /** Reserves a run of free slabs for one large object of {@code size} bytes. */
     SlabState reserveLarge(TypeInfo t, long size) {
+        return reserveLarge(t, size, true);
+    }
+
+    /** As above; {@code mayGrow} as in {@link #reserveSmall(SlabState[], TypeInfo, int[], RedoWriter, Consumer, boolean)}. */
+    SlabState reserveLarge(TypeInfo t, long size, boolean mayGrow) {
         int span = SlabHeaderDescriptor.largeSpan(sb.slabSize(), size);
         int head;
         synchronized (lock) {
             head = freeRun(span);
-            while (head < 0 && grow(span - trailingFree())) {
+            while (head < 0 && mayGrow && grow(span - trailingFree())) {
                 head = freeRun(span);
             }
             if (head < 0) {

@@ -221,14 +221,14 @@ public final class Tx implements AutoCloseable {
         SlabAllocator.SlabState s;
         int slot;
         try {
-            s = reserveOnce(t, size);
+            s = reserveOnce(t, size, false);
         } catch (HeapFullException full) {
             // the current slabs of ended threads, and the empty ones among them once retired,
-            // serve this allocation before the heap counts as full
+            // serve this allocation before the heap counts as full or the pool grows
             try {
                 heap.reapDeadThreads();
                 heap.allocator().retirePending(ctx.sysWriter, heap::commitSystem);
-                s = reserveOnce(t, size);
+                s = reserveOnce(t, size, true);
             } catch (HeapFullException stillFull) {
                 abort();
                 throw stillFull;
@@ -244,9 +244,9 @@ public final class Tx implements AutoCloseable {
         return s.objectOffset(slot);
     }
 
-    private SlabAllocator.SlabState reserveOnce(TypeInfo t, long size) {
-        return t.large ? heap.allocator().reserveLarge(t, size)
-                : heap.allocator().reserveSmall(ctx.current(t.id), t, ctx.slotOut, ctx.sysWriter, heap::commitSystem);
+    private SlabAllocator.SlabState reserveOnce(TypeInfo t, long size, boolean mayGrow) {
+        return t.large ? heap.allocator().reserveLarge(t, size, mayGrow)
+                : heap.allocator().reserveSmall(ctx.current(t.id), t, ctx.slotOut, ctx.sysWriter, heap::commitSystem, mayGrow);
     }
 
     /** Allocates a blob holding {@code bytes} (a built-in size class, or a large blob). */

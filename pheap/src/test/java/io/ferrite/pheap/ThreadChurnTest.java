@@ -73,6 +73,26 @@ class ThreadChurnTest {
         }
     }
 
+    @Test
+    void aGrowingPoolReusesTheSlabsOfEndedThreadsBeforeItGrows() throws Exception {
+        try (Pools p = new Pools("churn-grow");
+                Heap h = Heap.create(p.path, Pools.options().maxSize(64L << 20))) {
+            long initial = h.poolSize();
+            int threads = (int) (3 * h.stats().totalSlabs());
+            for (int i = 0; i < threads; i++) {
+                runThread(() -> {
+                    try (Tx tx = h.begin()) {
+                        tx.allocate(ITEM);
+                        tx.commit();
+                    }
+                }, "grow " + i + " of " + threads);
+            }
+            assertEquals(initial, h.poolSize(), threads + " threads of one small object each grew the pool from "
+                    + initial + " bytes (slabs of ended threads were left unused)");
+            System.out.printf("thread churn (growing pool): %d threads, pool stayed at %d bytes%n", threads, initial);
+        }
+    }
+
     private static void runThread(Runnable body, String name) throws InterruptedException {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = new Thread(() -> {
