@@ -7,7 +7,6 @@ import io.ferrite.pheap.PField;
 import io.ferrite.pheap.Ref;
 import io.ferrite.pheap.Tx;
 import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -563,80 +562,18 @@ public final class PersistentMap<K, V> extends AbstractMap<K, V> implements Conc
 
     @Override
     public Set<Map.Entry<K, V>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Map.Entry<K, V>> iterator() {
-                return new EntryIterator();
-            }
-
-            @Override
-            public int size() {
-                return PersistentMap.this.size();
-            }
-
-            @Override
-            public void clear() {
-                PersistentMap.this.clear();
-            }
-
-            @Override
-            public boolean contains(Object o) {
-                return o instanceof Map.Entry<?, ?> e && e.getKey() != null && e.getValue() != null
-                        && AtomicMap.valueEquals(e.getValue(), get(e.getKey()));
-            }
-
-            @Override
-            public boolean remove(Object o) {
-                return o instanceof Map.Entry<?, ?> e && e.getKey() != null && PersistentMap.this.remove(e.getKey(), e.getValue());
-            }
-        };
+        return HashMapViews.entrySet(this);
     }
 
     /** The keys as a live set (as {@link java.util.concurrent.ConcurrentHashMap#keySet()} without {@code add}). */
     @Override
     public Set<K> keySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<K> iterator() {
-                Iterator<Map.Entry<K, V>> it = new EntryIterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
+        return HashMapViews.keySet(this);
+    }
 
-                    @Override
-                    public K next() {
-                        return it.next().getKey();
-                    }
-
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
-            }
-
-            @Override
-            public int size() {
-                return PersistentMap.this.size();
-            }
-
-            @Override
-            public boolean contains(Object o) {
-                return containsKey(o);
-            }
-
-            @Override
-            public boolean remove(Object o) {
-                return PersistentMap.this.remove(o) != null;
-            }
-
-            @Override
-            public void clear() {
-                PersistentMap.this.clear();
-            }
-        };
+    /** A weakly consistent iterator over the entries; its {@code remove} deletes the last key. */
+    Iterator<Map.Entry<K, V>> entryIterator() {
+        return new EntryIterator();
     }
 
     @Override
