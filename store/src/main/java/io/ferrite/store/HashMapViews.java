@@ -48,23 +48,7 @@ final class HashMapViews {
         return new AbstractSet<>() {
             @Override
             public Iterator<K> iterator() {
-                Iterator<Map.Entry<K, V>> it = map.entryIterator();
-                return new Iterator<>() {
-                    @Override
-                    public boolean hasNext() {
-                        return it.hasNext();
-                    }
-
-                    @Override
-                    public K next() {
-                        return it.next().getKey();
-                    }
-
-                    @Override
-                    public void remove() {
-                        it.remove();
-                    }
-                };
+                return NavigableKeys.keysOf(map.entryIterator());
             }
 
             @Override

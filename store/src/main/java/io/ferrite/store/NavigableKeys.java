@@ -24,7 +24,11 @@ final class NavigableKeys<K> extends AbstractSet<K> implements NavigableSet<K> {
 
     @Override
     public Iterator<K> iterator() {
-        Iterator<? extends Map.Entry<K, ?>> it = map.entrySet().iterator();
+        return keysOf(map.entrySet().iterator());
+    }
+
+    /** The keys of an entry iterator; {@code remove} removes through it. */
+    static <K> Iterator<K> keysOf(Iterator<? extends Map.Entry<K, ?>> it) {
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
