@@ -45,31 +45,6 @@ final class HashMapViews {
     }
 
     static <K, V> Set<K> keySet(PersistentMap<K, V> map) {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<K> iterator() {
-                return NavigableKeys.keysOf(map.entryIterator());
-            }
-
-            @Override
-            public int size() {
-                return map.size();
-            }
-
-            @Override
-            public boolean contains(Object o) {
-                return map.containsKey(o);
-            }
-
-            @Override
-            public boolean remove(Object o) {
-                return map.remove(o) != null;
-            }
-
-            @Override
-            public void clear() {
-                map.clear();
-            }
-        };
+        return new LiveKeys<>(map);
     }
 }

@@ -1,6 +1,5 @@
 package io.ferrite.store;
 
-import java.util.AbstractSet;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
@@ -15,61 +14,12 @@ import java.util.concurrent.ConcurrentNavigableMap;
  *
  * @param <K> key type
  */
-final class NavigableKeys<K> extends AbstractSet<K> implements NavigableSet<K> {
+final class NavigableKeys<K> extends LiveKeys<K> implements NavigableSet<K> {
     private final ConcurrentNavigableMap<K, ?> map;
 
     NavigableKeys(ConcurrentNavigableMap<K, ?> map) {
+        super(map);
         this.map = map;
-    }
-
-    @Override
-    public Iterator<K> iterator() {
-        return keysOf(map.entrySet().iterator());
-    }
-
-    /** The keys of an entry iterator; {@code remove} removes through it. */
-    static <K> Iterator<K> keysOf(Iterator<? extends Map.Entry<K, ?>> it) {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public K next() {
-                return it.next().getKey();
-            }
-
-            @Override
-            public void remove() {
-                it.remove();
-            }
-        };
-    }
-
-    @Override
-    public int size() {
-        return map.size();
-    }
-
-    @Override
-    public boolean isEmpty() {
-        return map.isEmpty();
-    }
-
-    @Override
-    public boolean contains(Object o) {
-        return map.containsKey(o);
-    }
-
-    @Override
-    public boolean remove(Object o) {
-        return map.remove(o) != null;
-    }
-
-    @Override
-    public void clear() {
-        map.clear();
     }
 
     @Override
