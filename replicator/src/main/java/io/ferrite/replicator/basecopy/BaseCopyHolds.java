@@ -24,6 +24,8 @@ public final class BaseCopyHolds implements RetentionFloor {
     private static final System.Logger LOG = System.getLogger("io.ferrite.replicator");
 
     private final Map<String, Long> holds = new ConcurrentHashMap<>();
+    /** Destinations whose hold is exempt from the bound: while their image is being taken (a moment). */
+    private final Map<String, Boolean> taking = new ConcurrentHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
     private volatile LongSupplier durableLsn = () -> Long.MIN_VALUE;
     private volatile long maxHeldBytes = Long.MAX_VALUE;
@@ -38,7 +40,18 @@ public final class BaseCopyHolds implements RetentionFloor {
         holds.put(destination, lsn);
     }
 
+    /** Holds from {@code lsn}, exempt from the bound until {@link #hold} names the image's C. */
+    void holdWhileTaking(String destination, long lsn) {
+        taking.put(destination, Boolean.TRUE);
+        holds.put(destination, lsn);
+    }
+
+    void taken(String destination) {
+        taking.remove(destination);
+    }
+
     void release(String destination) {
+        taking.remove(destination);
         holds.remove(destination);
     }
 
@@ -53,7 +66,7 @@ public final class BaseCopyHolds implements RetentionFloor {
 
     private boolean overrun(String destination, long h) {
         long d = durableLsn.getAsLong();
-        if (d - h <= maxHeldBytes) {
+        if (d - h <= maxHeldBytes || taking.containsKey(destination)) {
             return false;
         }
         if (holds.remove(destination, h)) {

@@ -192,8 +192,18 @@ public final class BaseCopyReceiver implements AutoCloseable {
     private Installed session(Connection conn, String side) {
         try (Staging st = Staging.open(config.pool(), syncBytes)) {
             Staging.Identity staged = st.identity();
-            Handshake.Result hs = Handshake.run(conn, new Handshake.Identity(staged == null ? Handshake.NO_POOL : staged.poolId(),
-                    staged == null ? 0 : staged.term(), 0, FrameDescriptor.ROLE_REPLICA, config.nodeId(), -1), config.secret(), -1, -1);
+            Handshake.Result hs;
+            try {
+                hs = Handshake.run(conn, new Handshake.Identity(staged == null ? Handshake.NO_POOL : staged.poolId(),
+                        staged == null ? 0 : staged.term(), 0, FrameDescriptor.ROLE_REPLICA, config.nodeId(), -1), config.secret(), -1, -1);
+            } catch (WireException e) {
+                if (e.kind() == Kind.WRONG_POOL && staged != null) {
+                    LOG.log(System.Logger.Level.ERROR, side + ": the staged image " + st.imagePath() + " is of pool " + staged.poolId()
+                            + ", the primary at " + conn.peer() + " serves another pool; delete " + st.imagePath() + "* to seed"
+                            + " from this primary");
+                }
+                throw e;
+            }
             try {
                 conn.writer().send(FrameDescriptor.BASE_COPY_RESUME, st.resume().encode());
                 BaseCopyBegin b = BaseCopyBegin.decode(conn.next("BASE_COPY_BEGIN"));

@@ -99,7 +99,8 @@ public final class BaseCopySource {
         this.heap = heap;
         this.holds = holds;
         this.config = config;
-        holds.bind(() -> heap.logReader().durableLsn(), config.maxHeldBytes());
+        LogReader reader = heap.logReader();
+        holds.bind(reader::durableLsn, config.maxHeldBytes()); // readable after the heap closed, unlike the heap's accessors
     }
 
     /**
@@ -173,10 +174,21 @@ public final class BaseCopySource {
                 return adopted;
             }
         }
-        holds.hold(destination, heap.logHeadLsn()); // before the checkpoint, so that it cannot reclaim past C
-        heap.checkpoint();
-        Superblock s = heap.superblock();
-        holds.hold(destination, s.checkpointLsn());
+        // hold from the head before the checkpoint, so that no checkpoint reclaims past C before the
+        // hold names C; exempt from the bound meanwhile (the head may lag far behind)
+        holds.holdWhileTaking(destination, heap.logHeadLsn());
+        Superblock s;
+        try {
+            heap.checkpoint();
+            s = heap.superblock();
+            holds.hold(destination, s.checkpointLsn());
+        } finally {
+            holds.taken(destination);
+        }
+        if (heap.logHeadLsn() > s.checkpointLsn()) {
+            throw new IllegalStateException("base copy to " + destination + ": the log was reclaimed to " + heap.logHeadLsn()
+                    + ", past the image's checkpoint LSN " + s.checkpointLsn() + ", while it was held");
+        }
         MemorySegment sb = MemorySegment.ofArray(new long[SuperblockDescriptor.SLOT_LENGTH * 2 / 8]);
         s.write(sb, SuperblockDescriptor.A_OFFSET);
         Image fresh = new Image(s.term(), s.checkpointLsn(), s.poolSize(), sb.toArray(ValueLayout.JAVA_BYTE));

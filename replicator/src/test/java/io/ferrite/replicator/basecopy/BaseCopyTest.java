@@ -278,6 +278,43 @@ class BaseCopyTest {
     }
 
     @Test
+    void aCopyThatHoldsMoreLogThanItsBoundStartsOverAndLetsTheLogGo() throws Exception {
+        try (Seed.Rig r = Seed.Rig.of("bc-bound", 67, 300)) {
+            Heap primary = r.primary();
+            BaseCopySource source = new BaseCopySource(primary, r.holds(), new BaseCopySource.Config(Seed.CHUNK, 64 * 1024, 60_000));
+            Random during = new Random(68);
+            long[] held = {-1, -1}; // the first image's C; the log's head once the second image is under way
+            int[] sessions = {0};
+            source.hooks = new BaseCopySource.Hooks() {
+                @Override
+                public void beforeChunk(String destination, long index, byte[] data, Connection conn) {
+                    if (index == 0 && ++sessions[0] == 2) {
+                        primary.checkpoint();
+                        held[1] = primary.logHeadLsn();
+                    }
+                    if (sessions[0] == 1) { // the first image: commit faster than the copy goes, past the bound
+                        held[0] = r.holds().heldFor(destination);
+                        for (int i = 0; i < 20; i++) {
+                            Seed.step(primary, during);
+                        }
+                    }
+                }
+            };
+            int[] port = new int[1];
+            BaseCopyReceiver.Installed inst = seed(primary, r.slots(), source, r.replicaPool(), port);
+            // dropped at least once: while it was sent, and again if the next session tried to resume it
+            assertTrue(r.holds().dropped() >= 1, "the first image's hold passed its bound");
+            assertEquals(List.of(0L, 0L), inst.startOffsets(), "the copy started over with a new image");
+            assertEquals(2, source.imagesTaken());
+            assertTrue(held[1] > held[0], "the log was reclaimed past the dropped image's C " + held[0] + ": head " + held[1]);
+            System.out.println("base copy bound: the first image (C=" + held[0] + ") passed 64 KiB of held log and was dropped ("
+                    + r.holds().dropped() + " drops);"
+                    + " the log's head moved on to " + held[1] + "; the second image (C=" + inst.checkpointLsn() + ") installed");
+            streamAndCompare(primary, r.slots(), r.holds(), source, r.replicaPool(), port[0], r.rnd(), "base copy bound");
+        }
+    }
+
+    @Test
     void aCrashAtEachInstallStepLeavesNoPoolOrACompleteOne() throws Exception {
         Path pool = TempPools.fresh("bc-inst", "primary");
         Random rnd = new Random(59);
