@@ -19,7 +19,8 @@ import java.nio.ByteOrder;
  *  +---------------------------------------------------------------+
  *  |                 magic "FERBCOPY" (u64)                        |  0
  *  +-------------------------------+-------------------------------+
- *  |        version (u32) = 1      |   flags (u32): 1 = verified   |  8
+ *  |        version (u32) = 1      | flags (u32): 1 verified,      |  8
+ *  |                               |   2 installing                |
  *  +-------------------------------+-------------------------------+
  *  |                 pool UUID, most significant (u64)             | 16
  *  |                 pool UUID, least significant (u64)            | 24
@@ -46,6 +47,8 @@ public final class BaseCopyProgressDescriptor {
     public static final long MAGIC = 0x59504F4342524546L;
     public static final int VERSION = 1;
     public static final int FLAG_VERIFIED = 1;
+    /** The mirror log at E exists and the image is being renamed to the pool path (a pool there is the new one). */
+    public static final int FLAG_INSTALLING = 2;
 
     public static final int MAGIC_OFFSET = 0;
     public static final int VERSION_OFFSET = 8;

@@ -89,9 +89,42 @@ public final class BaseCopyReceiver implements AutoCloseable {
         this.listener = config.transport().listen(config.address(), config.port());
     }
 
-    /** True when {@code pool} has to be seeded by a base copy before a replica can serve it (it does not exist). */
+    /**
+     * True when {@code pool} has to be seeded by a base copy before a replica can serve it: it does
+     * not exist, or {@link #markForReseed} asked for a new copy. Cleans up after a crash that came
+     * after an install's rename (the pool there is complete).
+     */
     public static boolean needsSeed(Path pool) {
-        return !Files.exists(pool);
+        try {
+            if (Staging.installedBeforeACrash(pool)) {
+                Staging.removeSidecars(pool);
+            }
+            return !Files.exists(pool) || Files.exists(Staging.reseedPath(pool));
+        } catch (IOException e) {
+            throw new UncheckedIOException("checking the base copy staging of " + pool + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Asks for a new base copy of a replica pool that has one (its resume LSN is no longer in the
+     * primary's log, or its slot is LOST): writes the marker {@code <pool>.basecopy.reseed}, so that
+     * the next {@link #startReplica} seeds instead of serving the old pool, which stays in place
+     * until the new image is complete and verified (then it is deleted, and the image renamed into
+     * its place). The replica must be stopped; start it again with {@link #startReplica}, not
+     * {@code ReplicaServer.start}, which does not look at the marker.
+     */
+    public static void markForReseed(Path pool) {
+        java.util.Optional<String> holder = io.ferrite.pheap.Heap.lockHolder(pool);
+        if (holder.isPresent()) {
+            throw new IllegalStateException("replica pool " + pool + " is open (" + holder.get() + "): stop the replica before"
+                    + " asking for a new base copy");
+        }
+        try {
+            Files.write(Staging.reseedPath(pool), new byte[0]);
+            Staging.forceDirectory(pool);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + Staging.reseedPath(pool) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Listens on the replica's address and port for the primary that will seed {@code config.pool()}. */
@@ -105,8 +138,8 @@ public final class BaseCopyReceiver implements AutoCloseable {
     }
 
     /**
-     * Starts a replica of {@code config.pool()}: when the pool does not exist, first seeds it by a
-     * base copy from the primary that connects (waiting at most {@code seedTimeoutMillis}), then
+     * Starts a replica of {@code config.pool()}: when it {@link #needsSeed} (no pool, or a re-seed
+     * was asked for), first seeds it by a base copy from the primary that connects (waiting at most {@code seedTimeoutMillis}), then
      * starts the {@link ReplicaServer} on the port the copy came in on.
      */
     public static ReplicaServer startReplica(ReplicaServer.Config config, long seedTimeoutMillis) {
@@ -116,12 +149,6 @@ public final class BaseCopyReceiver implements AutoCloseable {
                 r.awaitInstalled(seedTimeoutMillis);
                 c = new ReplicaServer.Config(config.pool(), config.address(), r.port(), config.nodeId(), config.secret(),
                         config.transport(), config.maxFrameSize(), config.readTimeoutMillis(), config.startLsn());
-            }
-        } else {
-            try {
-                Staging.removeSidecars(config.pool());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         }
         return ReplicaServer.start(c);

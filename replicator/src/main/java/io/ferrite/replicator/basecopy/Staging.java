@@ -46,6 +46,7 @@ final class Staging implements AutoCloseable {
     private Identity id;
     private long offset;
     private boolean verified;
+    private boolean installing;
     private FileChannel image;
     private FileChannel sums;
     private long unsynced;
@@ -66,6 +67,27 @@ final class Staging implements AutoCloseable {
 
     static Path progressPath(Path pool) {
         return pool.resolveSibling(pool.getFileName() + ".basecopy.progress");
+    }
+
+    /** The marker that asks for a new base copy although a pool is there (it is replaced at install). */
+    static Path reseedPath(Path pool) {
+        return pool.resolveSibling(pool.getFileName() + ".basecopy.reseed");
+    }
+
+    /**
+     * True when a crash came after the rename of an install: the progress record says installing,
+     * the staging image is gone and the pool is there (the installed one); only the cleanup is left.
+     */
+    static boolean installedBeforeACrash(Path pool) {
+        if (!Files.exists(pool) || Files.exists(imagePath(pool)) || !Files.exists(progressPath(pool))) {
+            return false;
+        }
+        Staging s = new Staging(pool, 1);
+        try {
+            return s.decode(Files.readAllBytes(progressPath(pool))) == null && s.installing;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Opens what is staged for {@code pool} (nothing when there is no valid progress record). */
@@ -108,6 +130,7 @@ final class Staging implements AutoCloseable {
                 r.getLong(CHECKPOINT_LSN_OFFSET), r.getLong(IMAGE_LENGTH_OFFSET), r.getInt(CHUNK_SIZE_OFFSET));
         offset = r.getLong(STAGED_OFFSET_OFFSET);
         verified = (r.getInt(FLAGS_OFFSET) & FLAG_VERIFIED) != 0;
+        installing = (r.getInt(FLAGS_OFFSET) & FLAG_INSTALLING) != 0;
         if (offset < 0 || offset > id.imageLength() || id.chunkSize() <= 0 || (offset % id.chunkSize() != 0 && offset != id.imageLength())) {
             return "names offset " + offset + " in an image of " + id.imageLength() + " bytes, chunks of " + id.chunkSize();
         }
@@ -116,7 +139,7 @@ final class Staging implements AutoCloseable {
 
     private byte[] encode() {
         ByteBuffer w = ByteBuffer.allocate(LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-        w.putLong(MAGIC_OFFSET, MAGIC).putInt(VERSION_OFFSET, VERSION).putInt(FLAGS_OFFSET, verified ? FLAG_VERIFIED : 0)
+        w.putLong(MAGIC_OFFSET, MAGIC).putInt(VERSION_OFFSET, VERSION).putInt(FLAGS_OFFSET, (verified ? FLAG_VERIFIED : 0) | (installing ? FLAG_INSTALLING : 0))
                 .putLong(POOL_MSB_OFFSET, id.poolId().getMostSignificantBits())
                 .putLong(POOL_LSB_OFFSET, id.poolId().getLeastSignificantBits()).putLong(TERM_OFFSET, id.term())
                 .putLong(CHECKPOINT_LSN_OFFSET, id.checkpointLsn()).putLong(IMAGE_LENGTH_OFFSET, id.imageLength())
@@ -298,18 +321,31 @@ final class Staging implements AutoCloseable {
     /**
      * Installs the staged image, whose log region already holds the records [C, endLsn): makes
      * {@code mirror} (made by {@code makeMirror}, the replica's mirror log starting at endLsn),
-     * renames the image to the pool path, and removes the staging files, each step durable
-     * (files and directory forced) before the next. A crash before the rename leaves no pool (the
-     * staging is resumed); after it, a complete pool.
+     * records that the install is under way, renames the image to the pool path, and removes the
+     * staging files and the re-seed marker, each step durable (files and directory forced) before
+     * the next. An old pool being re-seeded is deleted first (it served reads until then). A crash
+     * before the rename leaves no pool and the staging to resume; after it, the complete new pool.
      */
     void install(Path mirror, Runnable makeMirror, BaseCopyReceiver.Hooks hooks) {
         try {
             image.force(true);
             closeChannels();
             hooks.installStep("mirror");
+            // an old pool being re-seeded goes first: a crash then leaves no pool, never an old pool
+            // beside a mirror log of the new image
+            java.util.Optional<String> holder = io.ferrite.pheap.Heap.lockHolder(pool);
+            if (holder.isPresent()) {
+                throw new IllegalStateException("replica pool " + pool + " is open (" + holder.get() + "): it cannot be replaced by"
+                        + " the base copy; stop that replica");
+            }
+            if (Files.deleteIfExists(pool)) {
+                forceDirectory(pool);
+            }
             Files.deleteIfExists(mirror);
             makeMirror.run();
             forceDirectory(pool);
+            installing = true;
+            writeProgress();
             hooks.installStep("rename");
             Files.move(imagePath(pool), pool, StandardCopyOption.ATOMIC_MOVE);
             forceDirectory(pool);
@@ -320,9 +356,10 @@ final class Staging implements AutoCloseable {
         }
     }
 
-    /** Removes the progress record and sums left once the pool is installed (a crash right after the rename leaves them). */
+    /** Removes the progress record, sums and re-seed marker once the pool is installed (a crash right after the rename leaves them). */
     static void removeSidecars(Path pool) throws IOException {
         boolean any = Files.deleteIfExists(sumsPath(pool));
+        any |= Files.deleteIfExists(reseedPath(pool));
         any |= Files.deleteIfExists(progressPath(pool));
         any |= Files.deleteIfExists(progressPath(pool).resolveSibling(progressPath(pool).getFileName() + ".tmp"));
         if (any) {

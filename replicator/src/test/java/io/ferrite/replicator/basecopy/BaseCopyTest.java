@@ -315,6 +315,57 @@ class BaseCopyTest {
     }
 
     @Test
+    void aReplicaThatFellBehindThePrimarysLogIsReseededInPlace() throws Exception {
+        try (Seed.Rig r = Seed.Rig.of("bc-reseed", 71, 300)) {
+            Heap primary = r.primary();
+            BaseCopySource source = r.source();
+            int[] port = new int[1];
+            seed(primary, r.slots(), source, r.replicaPool(), port);
+            ReplicaServer.Config rc = Seed.replica(r.replicaPool(), port[0]);
+            long behind;
+            try (Shipper shipper = Seed.shipper(primary, r.slots(), port[0], source).start();
+                 ReplicaServer replica = ReplicaServer.start(rc)) {
+                for (int i = 0; i < 100; i++) {
+                    Seed.step(primary, r.rnd());
+                }
+                Seed.awaitCatchUp(primary, replica);
+                behind = replica.durableLsn();
+            }
+            // the replica is down; its slot is given up (as a LOST slot is) and the log moves on past it
+            r.slots().drop("r1");
+            for (int i = 0; i < 100; i++) {
+                Seed.step(primary, r.rnd());
+            }
+            primary.checkpoint();
+            assertTrue(primary.logHeadLsn() > behind, "head " + primary.logHeadLsn() + ", replica at " + behind);
+            try (ReplicaServer replica = ReplicaServer.start(rc);
+                 Shipper shipper = Seed.shipper(primary, r.slots(), port[0], source).start()) {
+                for (int i = 0; i < 1000 && shipper.lastRefusal() == null; i++) {
+                    Thread.sleep(10);
+                }
+                assertEquals(Kind.LSN_GAP, shipper.lastRefusal().kind(), String.valueOf(shipper.lastRefusal()));
+                System.out.println("base copy re-seed: the replica at LSN " + behind + " was refused: "
+                        + shipper.lastRefusal().getMessage());
+            }
+            BaseCopyReceiver.markForReseed(r.replicaPool());
+            assertTrue(BaseCopyReceiver.needsSeed(r.replicaPool()));
+            try (Shipper shipper = Seed.shipper(primary, r.slots(), port[0], source).start();
+                 ReplicaServer replica = BaseCopyReceiver.startReplica(rc, 60_000)) {
+                for (int i = 0; i < 100; i++) {
+                    Seed.step(primary, r.rnd());
+                }
+                Seed.awaitCatchUp(primary, replica);
+                List<Long> p = Seed.content(primary);
+                assertEquals(p, Seed.content(replica.heap()), "the re-seeded replica");
+                assertTrue(replica.durableLsn() > behind);
+                assertFalse(Files.exists(Staging.reseedPath(r.replicaPool())), "the marker went with the install");
+                System.out.println("base copy re-seed: marked, seeded over the old pool, " + Seed.items(p) + " items equal; "
+                        + source.imagesTaken() + " images taken in all");
+            }
+        }
+    }
+
+    @Test
     void aCrashAtEachInstallStepLeavesNoPoolOrACompleteOne() throws Exception {
         Path pool = TempPools.fresh("bc-inst", "primary");
         Random rnd = new Random(59);
