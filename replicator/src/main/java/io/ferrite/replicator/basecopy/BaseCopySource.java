@@ -135,7 +135,7 @@ public final class BaseCopySource {
             LOG.log(System.Logger.Level.INFO, side + ": base copy of " + img.length() + " bytes at checkpoint LSN "
                     + img.checkpointLsn() + (start > 0 ? ", resumed at offset " + start : ", from the start"));
             sendChunks(conn, destination, img, start);
-            long end = sendRecords(conn, img.checkpointLsn());
+            long end = sendRecords(conn, destination, img);
             conn.writer().send(FrameDescriptor.BASE_COPY_END, new BaseCopyEnd(end).encode());
             conn.readTimeout(config.installTimeoutMillis());
             Ack ack = Ack.decode(conn.next("ACK"));
@@ -202,12 +202,7 @@ public final class BaseCopySource {
         byte[] buf = new byte[config.chunkSize()];
         CRC32C crc = new CRC32C();
         for (long off = start; off < img.length(); off += config.chunkSize()) {
-            if (!holds.covers(destination, img.checkpointLsn())) {
-                images.remove(destination, img);
-                throw new WireException(Kind.LSN_GAP, "the primary's log no longer holds the image's checkpoint LSN "
-                        + img.checkpointLsn() + " (more than " + config.maxHeldBytes() + " bytes were written during the copy):"
-                        + " the base copy starts over with a new image");
-            }
+            checkHeld(destination, img);
             int n = (int) Math.min(config.chunkSize(), img.length() - off);
             // 8-byte aligned bulk copy: each aligned word is read whole
             MemorySegment.copy(pool, ValueLayout.JAVA_BYTE, off, buf, 0, n);
@@ -224,15 +219,31 @@ public final class BaseCopySource {
         }
     }
 
-    /** Sends every durable record from {@code from} as ENTRIES frames; returns E, the LSN after the last. */
-    private long sendRecords(Connection conn, long from) {
+    /** The log must still be held from the image's C (a hold past its bound was dropped: the copy starts over). */
+    private void checkHeld(String destination, Image img) {
+        if (!holds.covers(destination, img.checkpointLsn())) {
+            images.remove(destination, img);
+            throw new WireException(Kind.LSN_GAP, "the primary's log no longer holds the image's checkpoint LSN "
+                    + img.checkpointLsn() + " (more than " + config.maxHeldBytes() + " bytes were written during the copy):"
+                    + " the base copy starts over with a new image");
+        }
+    }
+
+    /**
+     * Sends every record from the image's C to the durable LSN read now as ENTRIES frames; returns
+     * E, the LSN after the last. The hold is checked after each batch read: a record read after the
+     * hold was dropped could have been overwritten (the replica's CRC check would refuse it anyway).
+     */
+    private long sendRecords(Connection conn, String destination, Image img) {
         LogReader reader = heap.logReader();
         long end = reader.durableLsn();
         EntriesBatch batch = new EntriesBatch(conn, config.chunkSize() + FrameDescriptor.BASE_COPY_DATA_OFFSET);
-        long next = from;
+        long next = img.checkpointLsn();
         while (next < end) {
+            checkHeld(destination, img);
             batch.start(next);
             long after = reader.pollFrames(next, batch::add, 4096);
+            checkHeld(destination, img);
             batch.flush(after);
             if (after == next) {
                 break; // cannot happen: everything below end is durable
