@@ -58,6 +58,8 @@ public final class BaseCopyReceiver implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ferrite.replicator");
     /** Staged bytes between two syncs of the staging (a crash loses at most this much of the copy). */
     private static final long SYNC_BYTES_DEFAULT = 4L << 20;
+    /** The largest image accepted (64 TiB), before a staging file of that length is made. */
+    private static final long MAX_IMAGE_LENGTH = 1L << 46;
 
     /** What an installed base copy was. */
     public record Installed(long checkpointLsn, long endLsn, long imageLength, long chunksReceived, List<Long> startOffsets) {
@@ -235,10 +237,12 @@ public final class BaseCopyReceiver implements AutoCloseable {
                 conn.writer().send(FrameDescriptor.BASE_COPY_RESUME, st.resume().encode());
                 BaseCopyBegin b = BaseCopyBegin.decode(conn.next("BASE_COPY_BEGIN"));
                 if (!b.poolId().equals(hs.peer().poolId()) || b.term() > hs.peerTerm()
-                        || b.chunkSize() + FrameDescriptor.BASE_COPY_DATA_OFFSET > config.maxFrameSize()) {
+                        || b.chunkSize() + FrameDescriptor.BASE_COPY_DATA_OFFSET > config.maxFrameSize()
+                        || b.chunkSize() % 4096 != 0 || b.imageLength() % 4096 != 0 || b.imageLength() > MAX_IMAGE_LENGTH) {
                     throw new WireException(Kind.MALFORMED, "BASE_COPY_BEGIN names pool " + b.poolId() + " (the primary's is "
-                            + hs.peer().poolId() + "), term " + b.term() + " (the primary's " + hs.peerTerm() + "), chunks of "
-                            + b.chunkSize() + " bytes (frames up to " + config.maxFrameSize() + ")");
+                            + hs.peer().poolId() + "), term " + b.term() + " (the primary's " + hs.peerTerm() + "), an image of "
+                            + b.imageLength() + " bytes (page multiples up to " + MAX_IMAGE_LENGTH + "), chunks of " + b.chunkSize()
+                            + " bytes (page multiples, frames up to " + config.maxFrameSize() + ")");
                 }
                 Staging.Identity id = Staging.Identity.of(b);
                 if (b.startOffset() == 0 || !id.equals(staged)) {
