@@ -5,8 +5,7 @@
  * a minimal primary side ({@link io.ferrite.replicator.primary}) with in-memory slots, and the
  * base copy that seeds a replica without a pool ({@link io.ferrite.replicator.basecopy}).
  * Not built yet: persisted slots with a retention bound and LOST state, durability levels
- * (REPLICATED(k)), re-seeding a replica that has a pool in place, promotion, the archive and
- * power events.
+ * (REPLICATED(k)), promotion, the archive and power events.
  *
  * <p>The dependency direction is pmlog ← swizzle ← pheap ← replicator ← recovery-tool.
  */

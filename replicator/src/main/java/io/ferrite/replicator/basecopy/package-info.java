@@ -11,13 +11,16 @@
  * bound. The shipper asks it whether a destination needs a base copy.</li>
  * <li>{@link io.ferrite.replicator.basecopy.BaseCopyReceiver} (replica): stages, verifies and
  * installs the image; {@code Staging} owns the staging files and
- * {@link io.ferrite.replicator.basecopy.BaseCopyProgressDescriptor} their progress record.</li>
+ * {@link io.ferrite.replicator.basecopy.BaseCopyProgressDescriptor} their progress record;
+ * {@link io.ferrite.replicator.basecopy.ReseedingReplica} re-seeds a replica that its primary
+ * refused because its resume LSN left the primary's log.</li>
  * </ul>
  *
  * <p><b>Threading.</b> The source runs on the shipping thread of the destination being seeded
  * (one copy per destination at a time); the holds are read lock-free by the primary's
  * checkpointer. The receiver runs its accept loop and sessions on the thread that calls
- * {@code awaitInstalled}, one primary at a time; {@code close} from any thread.
+ * {@code awaitInstalled}, one primary at a time; {@code close} from any thread. A re-seeding
+ * replica has one watching thread that restarts its server through the seeding path.
  *
  * <p><b>Durability.</b> On the primary: nothing is written; the log from C is kept until the
  * destination streams again (or the bound is passed, and the copy starts over). On the replica:

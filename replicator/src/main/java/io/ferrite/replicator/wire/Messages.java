@@ -280,7 +280,7 @@ public final class Messages {
     static WireException unexpected(Frame f, String expected) {
         if (f.type() == ERROR && !"ERROR".equals(expected)) {
             ErrorFrame e = ErrorFrame.decode(f);
-            return new WireException(Kind.PEER_ERROR, "the peer refused: " + e.kind() + ": " + e.reason());
+            return WireException.fromPeer(e.kind(), "the peer refused: " + e.kind() + ": " + e.reason());
         }
         return new WireException(Kind.UNEXPECTED, "a " + f.typeName() + " frame (sequence " + f.sequence() + ") where "
                 + expected + " was expected");

@@ -347,20 +347,23 @@ class BaseCopyTest {
                 System.out.println("base copy re-seed: the replica at LSN " + behind + " was refused: "
                         + shipper.lastRefusal().getMessage());
             }
-            BaseCopyReceiver.markForReseed(r.replicaPool());
-            assertTrue(BaseCopyReceiver.needsSeed(r.replicaPool()));
+            // started as a re-seeding replica, it is refused the same way, and seeds itself again over its old pool
             try (Shipper shipper = Seed.shipper(primary, r.slots(), port[0], source).start();
-                 ReplicaServer replica = BaseCopyReceiver.startReplica(rc, 60_000)) {
+                 ReseedingReplica rr = ReseedingReplica.start(rc, 60_000)) {
+                for (int i = 0; i < 3000 && rr.reseeds() == 0; i++) { // at most ~30 s
+                    Thread.sleep(10);
+                }
+                assertEquals(1, rr.reseeds(), "re-seeded after the refusal");
                 for (int i = 0; i < 100; i++) {
                     Seed.step(primary, r.rnd());
                 }
-                Seed.awaitCatchUp(primary, replica);
+                Seed.awaitCatchUp(primary, rr.server());
                 List<Long> p = Seed.content(primary);
-                assertEquals(p, Seed.content(replica.heap()), "the re-seeded replica");
-                assertTrue(replica.durableLsn() > behind);
+                assertEquals(p, Seed.content(rr.server().heap()), "the re-seeded replica");
+                assertTrue(rr.server().durableLsn() > behind);
                 assertFalse(Files.exists(Staging.reseedPath(r.replicaPool())), "the marker went with the install");
-                System.out.println("base copy re-seed: marked, seeded over the old pool, " + Seed.items(p) + " items equal; "
-                        + source.imagesTaken() + " images taken in all");
+                System.out.println("base copy re-seed: the replica re-seeded itself over its old pool, " + Seed.items(p)
+                        + " items equal; " + source.imagesTaken() + " images taken in all");
             }
         }
     }
