@@ -149,11 +149,16 @@ public final class BaseCopyReceiver implements AutoCloseable {
         if (needsSeed(config.pool())) {
             try (BaseCopyReceiver r = listen(config)) {
                 r.awaitInstalled(seedTimeoutMillis);
-                c = new ReplicaServer.Config(config.pool(), config.address(), r.port(), config.nodeId(), config.secret(),
-                        config.transport(), config.maxFrameSize(), config.readTimeoutMillis(), config.startLsn());
+                c = onPort(config, r.port());
             }
         }
         return ReplicaServer.start(c);
+    }
+
+    /** {@code config} listening on {@code port} (the one a base copy came in on, when the config says 0). */
+    static ReplicaServer.Config onPort(ReplicaServer.Config config, int port) {
+        return new ReplicaServer.Config(config.pool(), config.address(), port, config.nodeId(), config.secret(), config.transport(),
+                config.maxFrameSize(), config.readTimeoutMillis(), config.startLsn());
     }
 
     public int port() {

@@ -59,9 +59,7 @@ public final class ReseedingReplica implements AutoCloseable {
             s.close();
             try {
                 BaseCopyReceiver.markForReseed(config.pool());
-                server = BaseCopyReceiver.startReplica(new ReplicaServer.Config(config.pool(), config.address(), port,
-                        config.nodeId(), config.secret(), config.transport(), config.maxFrameSize(), config.readTimeoutMillis(),
-                        config.startLsn()), seedTimeoutMillis);
+                server = BaseCopyReceiver.startReplica(BaseCopyReceiver.onPort(config, port), seedTimeoutMillis);
                 reseeds++;
             } catch (RuntimeException ex) {
                 LOG.log(System.Logger.Level.ERROR, "replica " + config.nodeId() + ": re-seeding " + config.pool() + " failed: " + ex
