@@ -252,11 +252,13 @@ public final class BaseCopyReceiver implements AutoCloseable {
                 Staging.Identity id = Staging.Identity.of(b);
                 if (b.startOffset() == 0 || !id.equals(staged)) {
                     if (b.startOffset() != 0) {
+                        st.forget(); // the next session starts over rather than meet the same refusal
                         throw new WireException(Kind.MALFORMED, "BASE_COPY_BEGIN resumes an image at offset " + b.startOffset()
                                 + " that this replica has not staged (" + staged + ")");
                     }
                     st.reset(id);
                 } else if (b.startOffset() != st.offset()) {
+                    st.forget();
                     throw new WireException(Kind.MALFORMED, "BASE_COPY_BEGIN resumes at offset " + b.startOffset()
                             + ", this replica staged " + st.offset() + " bytes");
                 }

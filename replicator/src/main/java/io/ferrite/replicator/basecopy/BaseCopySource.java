@@ -151,8 +151,10 @@ public final class BaseCopySource {
         }
     }
 
-    private static boolean matches(Image img, BaseCopyResume r) {
-        return r.term() == img.term() && r.checkpointLsn() == img.checkpointLsn() && r.imageLength() == img.length();
+    /** The staged image is {@code img}, in chunks of this source's size. */
+    private boolean matches(Image img, BaseCopyResume r) {
+        return r.term() == img.term() && r.checkpointLsn() == img.checkpointLsn() && r.imageLength() == img.length()
+                && r.chunkSize() == config.chunkSize();
     }
 
     /** The image for this session: the one in progress, the replica's staged one if the log still holds it, or a new one. */
@@ -163,7 +165,7 @@ public final class BaseCopySource {
             return cur;
         }
         if (staged.checkpointLsn() >= 0 && staged.offset() > 0 && staged.term() == heap.term()
-                && staged.imageLength() <= heap.poolSize()) {
+                && staged.imageLength() <= heap.poolSize() && staged.chunkSize() == config.chunkSize()) {
             // the replica's image from an earlier session (or an earlier run of this primary): valid
             // as long as the log still holds its C; hold first, then check the head
             holds.hold(destination, staged.checkpointLsn());

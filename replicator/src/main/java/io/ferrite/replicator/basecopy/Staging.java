@@ -173,7 +173,8 @@ final class Staging implements AutoCloseable {
 
     /** What to tell the primary: the staged image and offset, or nothing. */
     BaseCopyResume resume() {
-        return id == null ? BaseCopyResume.NOTHING : new BaseCopyResume(id.term(), id.checkpointLsn(), id.imageLength(), offset);
+        return id == null ? BaseCopyResume.NOTHING
+                : new BaseCopyResume(id.term(), id.checkpointLsn(), id.imageLength(), offset, id.chunkSize());
     }
 
     /** Starts staging another image: the old files go, an empty image of the new length and offset 0 are made durable. */
@@ -306,14 +307,22 @@ final class Staging implements AutoCloseable {
         return sb;
     }
 
-    private FerriteException problem(String what) {
+    /** Gives up what is staged: the next session starts the copy at 0 (best effort: the caller reports why). */
+    void forget() {
         offset = 0;
         verified = false;
-        try {
-            writeProgress(); // a damaged staging is not resumed
-        } catch (IOException ignored) {
-            // the error below says what is wrong either way
+        if (id == null) {
+            return;
         }
+        try {
+            writeProgress();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "base copy staging of " + pool + ": cannot record that it starts over: " + e);
+        }
+    }
+
+    private FerriteException problem(String what) {
+        forget(); // a damaged staging is not resumed
         return new FerriteException("base copy staging " + imagePath(pool) + ": " + what + "; the copy starts over",
                 "nothing was installed; the replica asks its primary for the image again");
     }

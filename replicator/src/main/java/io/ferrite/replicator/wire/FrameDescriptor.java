@@ -53,6 +53,7 @@ import java.nio.ByteOrder;
  *              24 u64 checkpoint LSN C   32 u64 image length   40 u64 start offset   48 u32 chunk size   52 u32 0
  * BASE_COPY_RESUME (10) 0 u64 staged term   8 u64 staged checkpoint LSN (-1: nothing staged)
  *              16 u64 staged image length   24 u64 staged offset (bytes durable in the staging file)
+ *              32 u32 staged chunk size   36 u32 0
  * BASE_COPY_END (11)    0 u64 end LSN E (the records [C, E) were sent as ENTRIES after the last chunk)
  * </pre>
  * The header CRC covers the term, sequence, type and version words and the body, so a frame whose
@@ -147,7 +148,8 @@ public final class FrameDescriptor {
     public static final int RESUME_CHECKPOINT_LSN_OFFSET = 8;
     public static final int RESUME_IMAGE_LENGTH_OFFSET = 16;
     public static final int RESUME_OFFSET_OFFSET = 24;
-    public static final int RESUME_LENGTH = 32;
+    public static final int RESUME_CHUNK_SIZE_OFFSET = 32;
+    public static final int RESUME_LENGTH = 40;
 
     // BASE_COPY_END body
     public static final int END_LSN_OFFSET = 0;
@@ -210,7 +212,9 @@ public final class FrameDescriptor {
             U64.withName("term"),
             U64.withName("checkpointLsn"),
             U64.withName("imageLength"),
-            U64.withName("offset"));
+            U64.withName("offset"),
+            U32.withName("chunkSize"),
+            U32.withName("reserved"));
 
     private FrameDescriptor() {
     }

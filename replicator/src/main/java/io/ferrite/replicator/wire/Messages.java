@@ -162,20 +162,21 @@ public final class Messages {
         }
     }
 
-    /** BASE_COPY_RESUME: the image the replica has staged ({@code checkpointLsn} -1: none) and how much of it. */
-    public record BaseCopyResume(long term, long checkpointLsn, long imageLength, long offset) {
-        public static final BaseCopyResume NOTHING = new BaseCopyResume(0, -1, 0, 0);
+    /** BASE_COPY_RESUME: the image the replica has staged ({@code checkpointLsn} -1: none), in chunks of what size, and how much of it. */
+    public record BaseCopyResume(long term, long checkpointLsn, long imageLength, long offset, int chunkSize) {
+        public static final BaseCopyResume NOTHING = new BaseCopyResume(0, -1, 0, 0, 0);
 
         public ByteBuffer encode() {
-            return le(RESUME_LENGTH).putLong(term).putLong(checkpointLsn).putLong(imageLength).putLong(offset).flip();
+            return le(RESUME_LENGTH).putLong(term).putLong(checkpointLsn).putLong(imageLength).putLong(offset).putInt(chunkSize)
+                    .putInt(0).flip();
         }
 
         public static BaseCopyResume decode(Frame f) {
             expect(f, BASE_COPY_RESUME);
             exactly(f, RESUME_LENGTH);
             BaseCopyResume r = new BaseCopyResume(f.u64(RESUME_TERM_OFFSET), f.u64(RESUME_CHECKPOINT_LSN_OFFSET),
-                    f.u64(RESUME_IMAGE_LENGTH_OFFSET), f.u64(RESUME_OFFSET_OFFSET));
-            if (r.checkpointLsn < -1 || r.imageLength < 0 || r.offset < 0 || r.offset > r.imageLength) {
+                    f.u64(RESUME_IMAGE_LENGTH_OFFSET), f.u64(RESUME_OFFSET_OFFSET), (int) f.u32(RESUME_CHUNK_SIZE_OFFSET));
+            if (r.checkpointLsn < -1 || r.imageLength < 0 || r.offset < 0 || r.offset > r.imageLength || r.chunkSize < 0) {
                 throw malformed(f, "staged offset " + r.offset + " of an image of " + r.imageLength + " bytes at checkpoint LSN "
                         + r.checkpointLsn);
             }

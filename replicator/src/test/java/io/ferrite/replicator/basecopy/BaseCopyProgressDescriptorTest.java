@@ -47,7 +47,7 @@ class BaseCopyProgressDescriptorTest {
             }
             try (Staging st = Staging.open(pool, 1 << 20)) {
                 assertEquals(id, st.identity());
-                assertEquals(new BaseCopyResume(3, 4096, 1 << 20, 65536), st.resume());
+                assertEquals(new BaseCopyResume(3, 4096, 1 << 20, 65536, 65536), st.resume());
             }
             byte[] good = Files.readAllBytes(Staging.progressPath(pool));
             int refused = 0;

@@ -65,7 +65,7 @@ class FrameCodecTest {
         w.send(FrameDescriptor.BASE_COPY, new BaseCopyChunk(4096, 8192, 0x1234_5678, new byte[] {1, 2, 3}).encode());
         w.send(FrameDescriptor.ERROR, new ErrorFrame(Kind.STALE_TERM, "term 3 is below 4").encode());
         w.send(FrameDescriptor.BASE_COPY_BEGIN, new BaseCopyBegin(pool, 3, 4096, 1 << 20, 65536, 65536).encode());
-        w.send(FrameDescriptor.BASE_COPY_RESUME, new BaseCopyResume(3, 4096, 1 << 20, 65536).encode());
+        w.send(FrameDescriptor.BASE_COPY_RESUME, new BaseCopyResume(3, 4096, 1 << 20, 65536, 65536).encode());
         w.send(FrameDescriptor.BASE_COPY_END, new BaseCopyEnd(8192).encode());
         return out.toByteArray();
     }
@@ -96,7 +96,7 @@ class FrameCodecTest {
         assertEquals(new ErrorFrame(Kind.STALE_TERM, "term 3 is below 4"), ErrorFrame.decode(r.read()));
         assertEquals(new BaseCopyBegin(new UUID(0x1234_5678_9ABC_DEF0L, 0x0FED_CBA9_8765_4321L), 3, 4096, 1 << 20, 65536, 65536),
                 BaseCopyBegin.decode(r.read()));
-        assertEquals(new BaseCopyResume(3, 4096, 1 << 20, 65536), BaseCopyResume.decode(r.read()));
+        assertEquals(new BaseCopyResume(3, 4096, 1 << 20, 65536, 65536), BaseCopyResume.decode(r.read()));
         assertEquals(new BaseCopyEnd(8192), BaseCopyEnd.decode(r.read()));
         assertNull(r.read(), "clean end of stream at a frame boundary");
     }

@@ -58,6 +58,7 @@ class FrameDescriptorTest {
         assertEquals(FrameDescriptor.RESUME_CHECKPOINT_LSN_OFFSET, r.byteOffset(groupElement("checkpointLsn")));
         assertEquals(FrameDescriptor.RESUME_IMAGE_LENGTH_OFFSET, r.byteOffset(groupElement("imageLength")));
         assertEquals(FrameDescriptor.RESUME_OFFSET_OFFSET, r.byteOffset(groupElement("offset")));
+        assertEquals(FrameDescriptor.RESUME_CHUNK_SIZE_OFFSET, r.byteOffset(groupElement("chunkSize")));
         assertEquals(FrameDescriptor.RESUME_LENGTH, r.byteSize());
         assertEquals(FrameDescriptor.BASE_COPY_END, FrameDescriptor.BASE_COPY_RESUME + 1);
         assertEquals("BASE_COPY_END", FrameDescriptor.typeName(FrameDescriptor.BASE_COPY_END));
