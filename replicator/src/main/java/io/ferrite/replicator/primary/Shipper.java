@@ -2,6 +2,7 @@ package io.ferrite.replicator.primary;
 
 import io.ferrite.pheap.Heap;
 import io.ferrite.pmlog.LogReader;
+import io.ferrite.replicator.basecopy.BaseCopySource;
 import io.ferrite.replicator.wire.Connection;
 import io.ferrite.replicator.wire.Frame;
 import io.ferrite.replicator.wire.FrameDescriptor;
@@ -55,6 +56,7 @@ public final class Shipper implements AutoCloseable {
     private final Thread thread;
     private final byte[] batch;
     private volatile boolean running = true;
+    private volatile BaseCopySource baseCopy;
     private volatile Connection conn;
     private volatile WireException lastRefusal;
     private volatile long shippedLsn = -1;
@@ -73,6 +75,15 @@ public final class Shipper implements AutoCloseable {
         this.config = config;
         this.batch = new byte[config.maxFrameSize()];
         this.thread = Thread.ofPlatform().name("ferrite-shipper-" + config.name()).daemon().unstarted(this::loop);
+    }
+
+    /**
+     * Seeds this destination by a base copy when it needs one ({@link BaseCopySource#needed}),
+     * instead of refusing it; before {@link #start}.
+     */
+    public Shipper baseCopy(BaseCopySource source) {
+        this.baseCopy = source;
+        return this;
     }
 
     public Shipper start() {
@@ -124,6 +135,11 @@ public final class Shipper implements AutoCloseable {
         Handshake.Result hs = Handshake.run(c, new Handshake.Identity(heap.poolId(), heap.term(), heap.logCapacity(),
                 FrameDescriptor.ROLE_PRIMARY, config.nodeId(), -1), config.secret(), reader.durableLsn(), 0);
         long from = hs.ack().durableLsn();
+        BaseCopySource bc = baseCopy;
+        if (bc != null && bc.needed(config.name(), hs)) {
+            bc.send(c, config.name(), side); // the replica installs the image and closes; it resumes at the image's end
+            return;
+        }
         long head = heap.logHeadLsn();
         long durable = reader.durableLsn();
         if (from < head || from > durable) {
@@ -132,6 +148,9 @@ public final class Shipper implements AutoCloseable {
         }
         Slots.Slot slot = slots.slot(config.name(), from);
         slot.acked(from, hs.ack().appliedLsn());
+        if (bc != null) {
+            bc.streaming(config.name()); // the slot holds the log now: the image's hold ends
+        }
         Thread acks = Thread.ofPlatform().name("ferrite-shipper-acks-" + config.name()).daemon().start(() -> readAcks(c, slot, side));
         LOG.log(System.Logger.Level.INFO, side + ": streaming from LSN " + from + " (term " + heap.term() + ")");
         try {

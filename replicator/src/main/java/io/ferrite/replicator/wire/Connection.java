@@ -51,6 +51,16 @@ public final class Connection implements AutoCloseable {
         return writer;
     }
 
+    /** The next frame, which must come: a clean end of the stream where {@code expected} was due is {@code TRUNCATED}. */
+    public Frame next(String expected) {
+        Frame f = reader.read();
+        if (f == null) {
+            throw new WireException(WireException.Kind.TRUNCATED, "the peer " + peer + " closed the connection where " + expected
+                    + " was expected");
+        }
+        return f;
+    }
+
     public String peer() {
         return peer;
     }

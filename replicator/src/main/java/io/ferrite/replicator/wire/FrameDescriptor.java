@@ -46,8 +46,15 @@ import java.nio.ByteOrder;
  * ACK (4)       0 u64 durable LSN   8 u64 applied LSN
  * HEARTBEAT (5) 0 u64 primary clock (ms since the epoch)   8 u64 primary durable LSN
  * SEAL (6)      0 u64 final LSN (the term is the header's)
- * BASE_COPY (7) 0 u64 image offset   8 u64 image length   16 chunk bytes
+ * BASE_COPY (7) 0 u64 image offset   8 u64 image length   16 u32 CRC32C of the chunk bytes   20 u32 0
+ *              24 chunk bytes
  * ERROR (8)     0 u16 code   2 u16 reason bytes   4 reason (UTF-8)
+ * BASE_COPY_BEGIN (9)   0 u64 pool UUID msb   8 u64 pool UUID lsb   16 u64 image term
+ *              24 u64 checkpoint LSN C   32 u64 image length   40 u64 start offset   48 u32 chunk size   52 u32 0
+ * BASE_COPY_RESUME (10) 0 u64 staged term   8 u64 staged checkpoint LSN (-1: nothing staged)
+ *              16 u64 staged image length   24 u64 staged offset (bytes durable in the staging file)
+ *              32 u32 staged chunk size   36 u32 0
+ * BASE_COPY_END (11)    0 u64 end LSN E (the records [C, E) were sent as ENTRIES after the last chunk)
  * </pre>
  * The header CRC covers the term, sequence, type and version words and the body, so a frame whose
  * header or body was damaged is refused before its body is interpreted; the length word is checked
@@ -79,6 +86,9 @@ public final class FrameDescriptor {
     public static final short SEAL = 6;
     public static final short BASE_COPY = 7;
     public static final short ERROR = 8;
+    public static final short BASE_COPY_BEGIN = 9;
+    public static final short BASE_COPY_RESUME = 10;
+    public static final short BASE_COPY_END = 11;
 
     // HELLO body
     public static final int HELLO_POOL_MSB_OFFSET = 0;
@@ -120,7 +130,30 @@ public final class FrameDescriptor {
     // BASE_COPY body
     public static final int BASE_COPY_OFFSET_OFFSET = 0;
     public static final int BASE_COPY_TOTAL_OFFSET = 8;
-    public static final int BASE_COPY_DATA_OFFSET = 16;
+    public static final int BASE_COPY_CRC_OFFSET = 16;
+    public static final int BASE_COPY_DATA_OFFSET = 24;
+
+    // BASE_COPY_BEGIN body
+    public static final int BEGIN_POOL_MSB_OFFSET = 0;
+    public static final int BEGIN_POOL_LSB_OFFSET = 8;
+    public static final int BEGIN_TERM_OFFSET = 16;
+    public static final int BEGIN_CHECKPOINT_LSN_OFFSET = 24;
+    public static final int BEGIN_IMAGE_LENGTH_OFFSET = 32;
+    public static final int BEGIN_START_OFFSET_OFFSET = 40;
+    public static final int BEGIN_CHUNK_SIZE_OFFSET = 48;
+    public static final int BEGIN_LENGTH = 56;
+
+    // BASE_COPY_RESUME body
+    public static final int RESUME_TERM_OFFSET = 0;
+    public static final int RESUME_CHECKPOINT_LSN_OFFSET = 8;
+    public static final int RESUME_IMAGE_LENGTH_OFFSET = 16;
+    public static final int RESUME_OFFSET_OFFSET = 24;
+    public static final int RESUME_CHUNK_SIZE_OFFSET = 32;
+    public static final int RESUME_LENGTH = 40;
+
+    // BASE_COPY_END body
+    public static final int END_LSN_OFFSET = 0;
+    public static final int END_LENGTH = 8;
 
     // ERROR body
     public static final int ERROR_CODE_OFFSET = 0;
@@ -156,6 +189,33 @@ public final class FrameDescriptor {
             U32.withName("count"),
             U32.withName("reserved"));
 
+    /** The BASE_COPY body's fixed part (the chunk bytes follow). */
+    public static final StructLayout BASE_COPY_LAYOUT = MemoryLayout.structLayout(
+            U64.withName("imageOffset"),
+            U64.withName("imageLength"),
+            U32.withName("crc"),
+            U32.withName("reserved"));
+
+    /** The BASE_COPY_BEGIN body: the image identity (pool, term, checkpoint LSN, length) and where the chunks start. */
+    public static final StructLayout BEGIN_LAYOUT = MemoryLayout.structLayout(
+            U64.withName("poolMsb"),
+            U64.withName("poolLsb"),
+            U64.withName("term"),
+            U64.withName("checkpointLsn"),
+            U64.withName("imageLength"),
+            U64.withName("startOffset"),
+            U32.withName("chunkSize"),
+            U32.withName("reserved"));
+
+    /** The BASE_COPY_RESUME body: what the replica has staged. */
+    public static final StructLayout RESUME_LAYOUT = MemoryLayout.structLayout(
+            U64.withName("term"),
+            U64.withName("checkpointLsn"),
+            U64.withName("imageLength"),
+            U64.withName("offset"),
+            U32.withName("chunkSize"),
+            U32.withName("reserved"));
+
     private FrameDescriptor() {
     }
 
@@ -170,13 +230,16 @@ public final class FrameDescriptor {
             case SEAL -> "SEAL";
             case BASE_COPY -> "BASE_COPY";
             case ERROR -> "ERROR";
+            case BASE_COPY_BEGIN -> "BASE_COPY_BEGIN";
+            case BASE_COPY_RESUME -> "BASE_COPY_RESUME";
+            case BASE_COPY_END -> "BASE_COPY_END";
             default -> "type 0x" + Integer.toHexString(type & 0xFFFF);
         };
     }
 
     /** True for the types this version knows. */
     public static boolean isKnownType(short type) {
-        return type >= HELLO && type <= ERROR;
+        return type >= HELLO && type <= BASE_COPY_END;
     }
 
     /** Header offset check: {@code byteOffset(groupElement(name))} of {@link #HEADER_LAYOUT}. */

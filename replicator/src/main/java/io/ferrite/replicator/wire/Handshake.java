@@ -29,8 +29,20 @@ import java.util.UUID;
  * thrown; nothing the peer sent is used before the handshake has returned.
  */
 public final class Handshake {
+    /**
+     * The pool UUID of a replica that has no pool yet and asks to be seeded by a base copy. A
+     * seeding replica says log capacity 0: the capacity is then not checked, nor the pool while it
+     * is NO_POOL (the seeding replica proves its secret over the primary's pool UUID); once it has
+     * staged part of an image it names that image's pool, which must be the primary's.
+     */
+    public static final UUID NO_POOL = new UUID(0, 0);
+
     /** What this side says about itself in its HELLO. */
     public record Identity(UUID poolId, long term, long capacity, short role, String nodeId, long resumeLsn) {
+        /** True for a replica without a pool ({@link #NO_POOL}): it can only receive a base copy. */
+        public boolean seeding() {
+            return role == ROLE_REPLICA && capacity == 0 && NO_POOL.equals(poolId);
+        }
     }
 
     /**
@@ -65,9 +77,10 @@ public final class Handshake {
             long peerTerm = hf.term();
             Hello peer = Hello.decode(hf);
             if (secret != null) {
-                conn.writer().send(FrameDescriptor.AUTH, new Auth(secret.proof(self.role(), peer.nonce(), nonce, self.poolId())).encode());
-                Auth auth = Auth.decode(next(conn, "AUTH"));
-                if (!secret.verify(auth.proof(), peer.role(), nonce, peer.nonce(), self.poolId())) {
+                UUID pool = self.seeding() ? peer.poolId() : self.poolId();
+                conn.writer().send(FrameDescriptor.AUTH, new Auth(secret.proof(self.role(), peer.nonce(), nonce, pool)).encode());
+                Auth auth = Auth.decode(conn.next("AUTH"));
+                if (!secret.verify(auth.proof(), peer.role(), nonce, peer.nonce(), pool)) {
                     throw new WireException(Kind.AUTHENTICATION, "peer " + peer.nodeId() + " at " + conn.peer()
                             + " failed the shared-secret challenge: its HMAC-SHA256 proof does not match this node's secret"
                             + " (or it serves another pool)");
@@ -78,10 +91,10 @@ public final class Handshake {
             Heartbeat hb = null;
             if (self.role() == ROLE_REPLICA) {
                 conn.writer().send(FrameDescriptor.ACK, new Ack(acceptance1, acceptance2).encode());
-                hb = Heartbeat.decode(next(conn, "HEARTBEAT"));
+                hb = Heartbeat.decode(conn.next("HEARTBEAT"));
             } else {
                 conn.writer().send(FrameDescriptor.HEARTBEAT, new Heartbeat(System.currentTimeMillis(), acceptance1).encode());
-                ack = Ack.decode(next(conn, "ACK"));
+                ack = Ack.decode(conn.next("ACK"));
             }
             return new Result(peer, peerTerm, ack, hb);
         } catch (WireException e) {
@@ -91,25 +104,20 @@ public final class Handshake {
         }
     }
 
-    private static Frame next(Connection conn, String expected) {
-        Frame f = conn.reader().read();
-        if (f == null) {
-            throw new WireException(Kind.TRUNCATED, "the peer " + conn.peer() + " closed the connection where " + expected
-                    + " was expected");
-        }
-        return f;
-    }
-
     private static void check(Identity self, Hello peer, long peerTerm, Connection conn) {
         String who = "peer " + peer.nodeId() + " at " + conn.peer();
         if (peer.role() == self.role()) {
             throw new WireException(Kind.UNEXPECTED, who + " is also a " + (self.role() == ROLE_PRIMARY ? "primary" : "replica"));
         }
-        if (!peer.poolId().equals(self.poolId())) {
+        // a replica being seeded by a base copy says capacity 0, and pool NO_POOL until it has
+        // staged a part of an image: the base copy brings the primary's pool and capacity
+        UUID replicaPool = self.role() == ROLE_REPLICA ? self.poolId() : peer.poolId();
+        boolean seeding = (self.role() == ROLE_REPLICA ? self.capacity() : peer.capacity()) == 0;
+        if (!(seeding && NO_POOL.equals(replicaPool)) && !peer.poolId().equals(self.poolId())) {
             throw new WireException(Kind.WRONG_POOL, who + " names pool " + peer.poolId() + ", this node holds pool "
                     + self.poolId());
         }
-        if (peer.capacity() != self.capacity()) {
+        if (!seeding && peer.capacity() != self.capacity()) {
             throw new WireException(Kind.WRONG_POOL, who + " has a log capacity of " + peer.capacity() + " bytes, this node "
                     + self.capacity() + " (a mirror needs its primary's capacity)");
         }

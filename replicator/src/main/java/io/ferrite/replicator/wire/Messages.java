@@ -106,10 +106,19 @@ public final class Messages {
         }
     }
 
-    /** BASE_COPY: one chunk of a pool image. */
-    public record BaseCopyChunk(long imageOffset, long imageLength, byte[] data) {
+    /**
+     * BASE_COPY: one chunk of a pool image, {@code data} at {@code imageOffset}; {@code crc} is the
+     * CRC32C of the data as the sender read it from its pool (checked by the receiver before it
+     * stages a byte, and again over the staged bytes at install).
+     */
+    public record BaseCopyChunk(long imageOffset, long imageLength, int crc, byte[] data, int dataLength) {
+        public BaseCopyChunk(long imageOffset, long imageLength, int crc, byte[] data) {
+            this(imageOffset, imageLength, crc, data, data.length);
+        }
+
         public ByteBuffer encode() {
-            return le(BASE_COPY_DATA_OFFSET + data.length).putLong(imageOffset).putLong(imageLength).put(data).flip();
+            return le(BASE_COPY_DATA_OFFSET + dataLength).putLong(imageOffset).putLong(imageLength).putInt(crc).putInt(0)
+                    .put(data, 0, dataLength).flip();
         }
 
         public static BaseCopyChunk decode(Frame f) {
@@ -121,7 +130,70 @@ public final class Messages {
             if (off < 0 || total < 0 || off > total || n > total - off) {
                 throw malformed(f, "chunk [" + off + ", +" + n + ") outside an image of " + total + " bytes");
             }
-            return new BaseCopyChunk(off, total, f.bytes(BASE_COPY_DATA_OFFSET, n));
+            byte[] data = f.bytes(BASE_COPY_DATA_OFFSET, n);
+            return new BaseCopyChunk(off, total, (int) f.u32(BASE_COPY_CRC_OFFSET), data, n);
+        }
+    }
+
+    /**
+     * BASE_COPY_BEGIN: the image the primary sends (pool, the term it was taken in, its checkpoint
+     * LSN, its length) and the offset its chunks start at (the replica's staged offset when the
+     * primary resumes that image, else 0).
+     */
+    public record BaseCopyBegin(UUID poolId, long term, long checkpointLsn, long imageLength, long startOffset, int chunkSize) {
+        public ByteBuffer encode() {
+            return le(BEGIN_LENGTH).putLong(poolId.getMostSignificantBits()).putLong(poolId.getLeastSignificantBits())
+                    .putLong(term).putLong(checkpointLsn).putLong(imageLength).putLong(startOffset).putInt(chunkSize).putInt(0)
+                    .flip();
+        }
+
+        public static BaseCopyBegin decode(Frame f) {
+            expect(f, BASE_COPY_BEGIN);
+            exactly(f, BEGIN_LENGTH);
+            BaseCopyBegin b = new BaseCopyBegin(new UUID(f.u64(BEGIN_POOL_MSB_OFFSET), f.u64(BEGIN_POOL_LSB_OFFSET)),
+                    f.u64(BEGIN_TERM_OFFSET), f.u64(BEGIN_CHECKPOINT_LSN_OFFSET), f.u64(BEGIN_IMAGE_LENGTH_OFFSET),
+                    f.u64(BEGIN_START_OFFSET_OFFSET), (int) f.u32(BEGIN_CHUNK_SIZE_OFFSET));
+            if (b.checkpointLsn < 0 || b.imageLength <= 0 || b.startOffset < 0 || b.startOffset > b.imageLength
+                    || b.chunkSize <= 0 || b.startOffset % b.chunkSize != 0) {
+                throw malformed(f, "image of " + b.imageLength + " bytes at checkpoint LSN " + b.checkpointLsn + ", chunks of "
+                        + b.chunkSize + " bytes from offset " + b.startOffset);
+            }
+            return b;
+        }
+    }
+
+    /** BASE_COPY_RESUME: the image the replica has staged ({@code checkpointLsn} -1: none), in chunks of what size, and how much of it. */
+    public record BaseCopyResume(long term, long checkpointLsn, long imageLength, long offset, int chunkSize) {
+        public static final BaseCopyResume NOTHING = new BaseCopyResume(0, -1, 0, 0, 0);
+
+        public ByteBuffer encode() {
+            return le(RESUME_LENGTH).putLong(term).putLong(checkpointLsn).putLong(imageLength).putLong(offset).putInt(chunkSize)
+                    .putInt(0).flip();
+        }
+
+        public static BaseCopyResume decode(Frame f) {
+            expect(f, BASE_COPY_RESUME);
+            exactly(f, RESUME_LENGTH);
+            BaseCopyResume r = new BaseCopyResume(f.u64(RESUME_TERM_OFFSET), f.u64(RESUME_CHECKPOINT_LSN_OFFSET),
+                    f.u64(RESUME_IMAGE_LENGTH_OFFSET), f.u64(RESUME_OFFSET_OFFSET), (int) f.u32(RESUME_CHUNK_SIZE_OFFSET));
+            if (r.checkpointLsn < -1 || r.imageLength < 0 || r.offset < 0 || r.offset > r.imageLength || r.chunkSize < 0) {
+                throw malformed(f, "staged offset " + r.offset + " of an image of " + r.imageLength + " bytes at checkpoint LSN "
+                        + r.checkpointLsn);
+            }
+            return r;
+        }
+    }
+
+    /** BASE_COPY_END: the image's records [C, endLsn) were sent as ENTRIES; the replica installs it now. */
+    public record BaseCopyEnd(long endLsn) {
+        public ByteBuffer encode() {
+            return le(END_LENGTH).putLong(endLsn).flip();
+        }
+
+        public static BaseCopyEnd decode(Frame f) {
+            expect(f, BASE_COPY_END);
+            exactly(f, END_LENGTH);
+            return new BaseCopyEnd(f.u64(END_LSN_OFFSET));
         }
     }
 
@@ -209,7 +281,7 @@ public final class Messages {
     static WireException unexpected(Frame f, String expected) {
         if (f.type() == ERROR && !"ERROR".equals(expected)) {
             ErrorFrame e = ErrorFrame.decode(f);
-            return new WireException(Kind.PEER_ERROR, "the peer refused: " + e.kind() + ": " + e.reason());
+            return WireException.fromPeer(e.kind(), "the peer refused: " + e.kind() + ": " + e.reason());
         }
         return new WireException(Kind.UNEXPECTED, "a " + f.typeName() + " frame (sequence " + f.sequence() + ") where "
                 + expected + " was expected");

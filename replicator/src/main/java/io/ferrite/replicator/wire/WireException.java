@@ -37,6 +37,7 @@ public class WireException extends FerriteException {
     }
 
     private final Kind kind;
+    private Kind peerKind;
 
     public WireException(Kind kind, String message) {
         this(kind, message, null);
@@ -47,8 +48,20 @@ public class WireException extends FerriteException {
         this.kind = kind;
     }
 
+    /** The peer's refusal, read from its ERROR frame: kind {@link Kind#PEER_ERROR}, {@link #peerKind} the peer's code. */
+    public static WireException fromPeer(Kind peerKind, String message) {
+        WireException e = new WireException(Kind.PEER_ERROR, message);
+        e.peerKind = peerKind;
+        return e;
+    }
+
     public Kind kind() {
         return kind;
+    }
+
+    /** For a {@link Kind#PEER_ERROR}: why the peer refused (the code of its ERROR frame); null otherwise. */
+    public Kind peerKind() {
+        return peerKind;
     }
 
     private static String hintFor(Kind kind) {

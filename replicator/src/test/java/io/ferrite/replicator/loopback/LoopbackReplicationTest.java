@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * equals the primary's; then the replica is stopped, the primary goes on, and the restarted
  * replica recovers from its mirror log and resumes from its own durable LSN.
  */
-class LoopbackReplicationTest {
+public class LoopbackReplicationTest {
     static final PType ROOT = PType.builder("LbRoot").pointer("head", "LbNode").int64("count").build();
     static final PType NODE = PType.builder("LbNode").int64("key").int64("value").pointer("next", "LbNode").build();
     static final SharedSecret SECRET = SharedSecret.of("loopback-test-secret".getBytes(StandardCharsets.UTF_8));
@@ -79,7 +79,7 @@ class LoopbackReplicationTest {
         return out;
     }
 
-    static void awaitCatchUp(Heap primary, ReplicaServer replica) throws InterruptedException {
+    public static void awaitCatchUp(Heap primary, ReplicaServer replica) throws InterruptedException {
         long target = primary.logReader().durableLsn();
         for (int i = 0; i < 3000 && replica.appliedLsn() < target; i++) { // at most ~60 s
             Thread.sleep(20);

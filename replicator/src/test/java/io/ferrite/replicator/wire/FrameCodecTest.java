@@ -10,7 +10,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.ferrite.pmlog.LogRecordDescriptor;
 import io.ferrite.replicator.wire.Messages.Ack;
 import io.ferrite.replicator.wire.Messages.Auth;
+import io.ferrite.replicator.wire.Messages.BaseCopyBegin;
 import io.ferrite.replicator.wire.Messages.BaseCopyChunk;
+import io.ferrite.replicator.wire.Messages.BaseCopyEnd;
+import io.ferrite.replicator.wire.Messages.BaseCopyResume;
 import io.ferrite.replicator.wire.Messages.Entries;
 import io.ferrite.replicator.wire.Messages.ErrorFrame;
 import io.ferrite.replicator.wire.Messages.Heartbeat;
@@ -59,8 +62,11 @@ class FrameCodecTest {
         w.send(FrameDescriptor.ACK, new Ack(256, 192).encode());
         w.send(FrameDescriptor.HEARTBEAT, new Heartbeat(1_700_000_000_000L, 256).encode());
         w.send(FrameDescriptor.SEAL, new Seal(256).encode());
-        w.send(FrameDescriptor.BASE_COPY, new BaseCopyChunk(4096, 8192, new byte[] {1, 2, 3}).encode());
+        w.send(FrameDescriptor.BASE_COPY, new BaseCopyChunk(4096, 8192, 0x1234_5678, new byte[] {1, 2, 3}).encode());
         w.send(FrameDescriptor.ERROR, new ErrorFrame(Kind.STALE_TERM, "term 3 is below 4").encode());
+        w.send(FrameDescriptor.BASE_COPY_BEGIN, new BaseCopyBegin(pool, 3, 4096, 1 << 20, 65536, 65536).encode());
+        w.send(FrameDescriptor.BASE_COPY_RESUME, new BaseCopyResume(3, 4096, 1 << 20, 65536, 65536).encode());
+        w.send(FrameDescriptor.BASE_COPY_END, new BaseCopyEnd(8192).encode());
         return out.toByteArray();
     }
 
@@ -86,7 +92,12 @@ class FrameCodecTest {
         assertEquals(4096, c.imageOffset());
         assertEquals(8192, c.imageLength());
         assertArrayEquals(new byte[] {1, 2, 3}, c.data());
+        assertEquals(0x1234_5678, c.crc());
         assertEquals(new ErrorFrame(Kind.STALE_TERM, "term 3 is below 4"), ErrorFrame.decode(r.read()));
+        assertEquals(new BaseCopyBegin(new UUID(0x1234_5678_9ABC_DEF0L, 0x0FED_CBA9_8765_4321L), 3, 4096, 1 << 20, 65536, 65536),
+                BaseCopyBegin.decode(r.read()));
+        assertEquals(new BaseCopyResume(3, 4096, 1 << 20, 65536, 65536), BaseCopyResume.decode(r.read()));
+        assertEquals(new BaseCopyEnd(8192), BaseCopyEnd.decode(r.read()));
         assertNull(r.read(), "clean end of stream at a frame boundary");
     }
 
@@ -230,6 +241,9 @@ class FrameCodecTest {
             case FrameDescriptor.SEAL -> Seal.decode(f);
             case FrameDescriptor.BASE_COPY -> BaseCopyChunk.decode(f);
             case FrameDescriptor.ERROR -> ErrorFrame.decode(f);
+            case FrameDescriptor.BASE_COPY_BEGIN -> BaseCopyBegin.decode(f);
+            case FrameDescriptor.BASE_COPY_RESUME -> BaseCopyResume.decode(f);
+            case FrameDescriptor.BASE_COPY_END -> BaseCopyEnd.decode(f);
             default -> fail("reader returned an unknown type " + f.type());
         }
     }

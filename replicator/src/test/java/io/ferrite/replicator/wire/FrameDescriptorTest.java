@@ -36,4 +36,31 @@ class FrameDescriptorTest {
         assertEquals(FrameDescriptor.ENTRIES_COUNT_OFFSET, e.byteOffset(groupElement("count")));
         assertEquals(FrameDescriptor.ENTRIES_RECORDS_OFFSET, e.byteSize());
     }
+
+    @Test
+    void baseCopyBodyOffsetsMatchTheLayouts() {
+        var c = FrameDescriptor.BASE_COPY_LAYOUT;
+        assertEquals(FrameDescriptor.BASE_COPY_OFFSET_OFFSET, c.byteOffset(groupElement("imageOffset")));
+        assertEquals(FrameDescriptor.BASE_COPY_TOTAL_OFFSET, c.byteOffset(groupElement("imageLength")));
+        assertEquals(FrameDescriptor.BASE_COPY_CRC_OFFSET, c.byteOffset(groupElement("crc")));
+        assertEquals(FrameDescriptor.BASE_COPY_DATA_OFFSET, c.byteSize());
+        var b = FrameDescriptor.BEGIN_LAYOUT;
+        assertEquals(FrameDescriptor.BEGIN_POOL_MSB_OFFSET, b.byteOffset(groupElement("poolMsb")));
+        assertEquals(FrameDescriptor.BEGIN_POOL_LSB_OFFSET, b.byteOffset(groupElement("poolLsb")));
+        assertEquals(FrameDescriptor.BEGIN_TERM_OFFSET, b.byteOffset(groupElement("term")));
+        assertEquals(FrameDescriptor.BEGIN_CHECKPOINT_LSN_OFFSET, b.byteOffset(groupElement("checkpointLsn")));
+        assertEquals(FrameDescriptor.BEGIN_IMAGE_LENGTH_OFFSET, b.byteOffset(groupElement("imageLength")));
+        assertEquals(FrameDescriptor.BEGIN_START_OFFSET_OFFSET, b.byteOffset(groupElement("startOffset")));
+        assertEquals(FrameDescriptor.BEGIN_CHUNK_SIZE_OFFSET, b.byteOffset(groupElement("chunkSize")));
+        assertEquals(FrameDescriptor.BEGIN_LENGTH, b.byteSize());
+        var r = FrameDescriptor.RESUME_LAYOUT;
+        assertEquals(FrameDescriptor.RESUME_TERM_OFFSET, r.byteOffset(groupElement("term")));
+        assertEquals(FrameDescriptor.RESUME_CHECKPOINT_LSN_OFFSET, r.byteOffset(groupElement("checkpointLsn")));
+        assertEquals(FrameDescriptor.RESUME_IMAGE_LENGTH_OFFSET, r.byteOffset(groupElement("imageLength")));
+        assertEquals(FrameDescriptor.RESUME_OFFSET_OFFSET, r.byteOffset(groupElement("offset")));
+        assertEquals(FrameDescriptor.RESUME_CHUNK_SIZE_OFFSET, r.byteOffset(groupElement("chunkSize")));
+        assertEquals(FrameDescriptor.RESUME_LENGTH, r.byteSize());
+        assertEquals(FrameDescriptor.BASE_COPY_END, FrameDescriptor.BASE_COPY_RESUME + 1);
+        assertEquals("BASE_COPY_END", FrameDescriptor.typeName(FrameDescriptor.BASE_COPY_END));
+    }
 }

@@ -76,6 +76,24 @@ class HandshakeTest {
         assertEquals(8192, r.heartbeat().durableLsn());
     }
 
+    /** A replica without a pool (capacity 0): accepted with the secret, over the primary's pool; its staged pool must be the primary's. */
+    @Test
+    void aSeedingReplicaAuthenticatesOverThePrimarysPool() throws Exception {
+        Identity seeding = new Identity(Handshake.NO_POOL, 0, 0, FrameDescriptor.ROLE_REPLICA, "r1", -1);
+        assertTrue(seeding.seeding());
+        Outcome o = pair(Transport.plain(), primary(POOL, 3), SECRET, Transport.plain(), seeding, SECRET);
+        Handshake.Result p = assertInstanceOf(Handshake.Result.class, o.primary());
+        assertEquals(0, p.peer().capacity(), "the primary sees a seeding replica");
+        assertEquals(POOL, assertInstanceOf(Handshake.Result.class, o.replica()).peer().poolId());
+        SharedSecret wrong = SharedSecret.of("another-sixteen-bytes".getBytes(StandardCharsets.UTF_8));
+        o = pair(Transport.plain(), primary(POOL, 3), SECRET, Transport.plain(), seeding, wrong);
+        refused(o.replica(), Kind.AUTHENTICATION, "shared-secret");
+        Identity staged = new Identity(UUID.randomUUID(), 0, 0, FrameDescriptor.ROLE_REPLICA, "r1", -1);
+        o = pair(Transport.plain(), primary(POOL, 3), SECRET, Transport.plain(), staged, SECRET);
+        assertInstanceOf(WireException.class, o.replica(), "a staged image of another pool is refused: " + o.replica());
+        assertInstanceOf(WireException.class, o.primary(), String.valueOf(o.primary()));
+    }
+
     @Test
     void aWrongSecretIsRefusedOnBothSides() throws Exception {
         SharedSecret other = SharedSecret.of("another-secret-of-16".getBytes(StandardCharsets.UTF_8));
